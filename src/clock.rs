@@ -1,0 +1,43 @@
+//! Monotonic nanoseconds shared across processes.
+//!
+//! Every timestamp in a run record comes from `CLOCK_MONOTONIC`. Unlike `Instant`, its raw
+//! value is the same clock in every process on the machine, so a worker process can report
+//! its own start and end times and they land on the parent's timeline unchanged.
+
+/// Nanoseconds on `CLOCK_MONOTONIC`, comparable across processes on this machine.
+pub fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always supported on Linux,
+    // so the call cannot fail and its return value carries no information.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Milliseconds from `origin_ns` to `ns`, for timelines; 0 if `ns` is before the origin.
+pub fn ms_since(origin_ns: u64, ns: u64) -> f64 {
+    ns.saturating_sub(origin_ns) as f64 / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_goes_backwards() {
+        let mut last = now_ns();
+        for _ in 0..10_000 {
+            let now = now_ns();
+            assert!(now >= last);
+            last = now;
+        }
+    }
+
+    #[test]
+    fn ms_since_is_relative_and_saturating() {
+        assert_eq!(ms_since(1_000_000, 3_500_000), 2.5);
+        assert_eq!(ms_since(5, 1), 0.0);
+    }
+}

@@ -1,0 +1,61 @@
+//! `async-std`: tasks spawned on async-std's global executor.
+//!
+//! async-std is discontinued upstream; it is measured because much code still runs on it.
+//! Its executor (async-global-executor) reads its thread count once, at first use, so the
+//! count is configured here before async-std touches it and can't change afterwards.
+
+use std::sync::OnceLock;
+
+use async_global_executor::GlobalExecutorConfig;
+
+use super::{Executor, Job, run_task};
+use crate::clock::now_ns;
+use crate::measure::record::TaskRecord;
+
+/// async-std's global executor with `workers` threads.
+pub struct AsyncStd {
+    /// Executor threads (min = max = N).
+    pub workers: usize,
+}
+
+/// The thread count the global executor was started with in this process.
+static STARTED_WITH: OnceLock<usize> = OnceLock::new();
+
+/// Environment variable async-std's own start-up would read; it overrides the configured count.
+pub const THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
+
+impl Executor for AsyncStd {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+        let n = self.workers;
+        let started = *STARTED_WITH.get_or_init(|| {
+            async_global_executor::init_with_config(
+                GlobalExecutorConfig::default()
+                    // Read the same variable async-std would, so a user who sets it is not
+                    // silently ignored; the plan rejects a value that disagrees with --workers.
+                    .with_env_var(THREAD_COUNT_VAR)
+                    .with_min_threads(n)
+                    .with_max_threads(n)
+                    .with_thread_name_fn(|| "async-std/runtime".into()),
+            );
+            n
+        });
+        anyhow::ensure!(
+            started == n,
+            "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
+        );
+        Ok(async_std::task::block_on(async {
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| {
+                    let job = job.clone();
+                    let submit = now_ns();
+                    async_std::task::spawn(async move { run_task(&job, i, submit) })
+                })
+                .collect();
+            let mut records = Vec::with_capacity(tasks);
+            for handle in handles {
+                records.push(handle.await);
+            }
+            records
+        }))
+    }
+}

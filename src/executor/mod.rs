@@ -1,0 +1,308 @@
+//! The runtimes that execute tasks, behind one trait.
+//!
+//! Every runtime gets the same job and task count and returns one [`TaskRecord`] per task; it
+//! builds its runtime inside `run` and tears it down before returning, so start-up and shutdown
+//! are part of what a run measures, as they are in the seed notebooks' `with Pool(...)` blocks.
+//! Adding a runtime is one file here and one [`Runtime`] variant.
+
+mod async_std;
+mod rayon;
+mod serial;
+mod smol;
+mod threads;
+mod tokio;
+
+pub use self::async_std::THREAD_COUNT_VAR as ASYNC_STD_THREAD_COUNT_VAR;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::now_ns;
+use crate::measure::record::{TaskRecord, Worker};
+use crate::workload::{TaskError, TaskResult};
+
+/// The work of one task, given its index. Shared by every thread of a run.
+pub type Job = Arc<dyn Fn(usize) -> TaskResult + Send + Sync>;
+
+/// Runs a batch of tasks on one runtime.
+pub trait Executor {
+    /// Runs tasks `0..tasks` of `job` and returns their records in task order.
+    ///
+    /// A failing task is a record with an error, not an `Err`; `Err` means the runtime itself
+    /// could not be built or broke down.
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>>;
+}
+
+/// The value of `--runtime`: every concurrency model the tool measures in-process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runtime {
+    /// The main thread, one task after another.
+    Serial,
+    /// A fixed pool of N OS threads fed by a channel.
+    Threads,
+    /// A new OS thread for every task, at most N alive at once.
+    ThreadPerTask,
+    /// tokio's multi-thread runtime with N workers; tasks run inline in async tasks.
+    TokioMt,
+    /// tokio's current-thread runtime; N bounds the tasks in flight.
+    TokioCt,
+    /// A tokio runtime whose tasks run in `spawn_blocking` on at most N blocking threads.
+    TokioBlocking,
+    /// async-std's global executor with N threads.
+    AsyncStd,
+    /// An `async_executor::Executor` driven by N threads.
+    Smol,
+    /// A rayon `ThreadPool` of N threads.
+    Rayon,
+}
+
+impl Runtime {
+    /// Every in-process runtime, in the order listings show them.
+    pub const ALL: [Runtime; 9] = [
+        Runtime::Serial,
+        Runtime::Threads,
+        Runtime::ThreadPerTask,
+        Runtime::TokioMt,
+        Runtime::TokioCt,
+        Runtime::TokioBlocking,
+        Runtime::AsyncStd,
+        Runtime::Smol,
+        Runtime::Rayon,
+    ];
+
+    /// The command-line and record name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Serial => "serial",
+            Runtime::Threads => "threads",
+            Runtime::ThreadPerTask => "thread-per-task",
+            Runtime::TokioMt => "tokio-mt",
+            Runtime::TokioCt => "tokio-ct",
+            Runtime::TokioBlocking => "tokio-blocking",
+            Runtime::AsyncStd => "async-std",
+            Runtime::Smol => "smol",
+            Runtime::Rayon => "rayon",
+        }
+    }
+
+    /// Looks a runtime up by name.
+    pub fn from_name(name: &str) -> Option<Runtime> {
+        Runtime::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// What runs the tasks.
+    pub fn runs_tasks_on(self) -> &'static str {
+        match self {
+            Runtime::Serial => "the main thread, one task after another (the seeds' baseline)",
+            Runtime::Threads => {
+                "a fixed pool of N OS threads fed by a channel (like Python's ThreadPool)"
+            }
+            Runtime::ThreadPerTask => "a new OS thread for every task",
+            Runtime::TokioMt => "tokio multi-thread runtime; tasks run inline in async tasks",
+            Runtime::TokioCt => "tokio current-thread runtime on the main thread",
+            Runtime::TokioBlocking => {
+                "tokio current-thread runtime, each task's work in spawn_blocking"
+            }
+            Runtime::AsyncStd => "async-std global executor",
+            Runtime::Smol => {
+                "an async_executor::Executor driven by N threads (not smol's 1-thread default)"
+            }
+            Runtime::Rayon => "a rayon ThreadPool, tasks as a parallel iterator",
+        }
+    }
+
+    /// What `--workers N` sets.
+    pub fn workers_mean(self) -> &'static str {
+        match self {
+            Runtime::Serial => "ignored (1)",
+            Runtime::Threads => "N threads",
+            Runtime::ThreadPerTask => "at most N alive at once",
+            Runtime::TokioMt => "worker_threads(N)",
+            Runtime::TokioCt => "1 thread by definition; N = max tasks in flight",
+            Runtime::TokioBlocking => "max_blocking_threads(N)",
+            Runtime::AsyncStd => "its thread count (min = max = N)",
+            Runtime::Smol => "N threads running the executor",
+            Runtime::Rayon => "num_threads(N)",
+        }
+    }
+
+    /// A caveat the output must carry, if any.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Runtime::AsyncStd => Some(
+                "async-std is discontinued upstream (its authors point to smol); measured for comparison only",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Threads that do the work for `--workers n`: 1 for the runtimes that have only one.
+    pub fn effective_workers(self, n: usize) -> usize {
+        match self {
+            Runtime::Serial | Runtime::TokioCt => 1,
+            _ => n,
+        }
+    }
+
+    /// The executor for this runtime with `workers` workers (at least 1).
+    pub fn executor(self, workers: usize) -> Box<dyn Executor> {
+        let n = workers.max(1);
+        match self {
+            Runtime::Serial => Box::new(serial::Serial),
+            Runtime::Threads => Box::new(threads::ThreadPool { workers: n }),
+            Runtime::ThreadPerTask => Box::new(threads::ThreadPerTask { max_alive: n }),
+            Runtime::TokioMt => Box::new(tokio::TokioMultiThread { workers: n }),
+            Runtime::TokioCt => Box::new(tokio::TokioCurrentThread { max_in_flight: n }),
+            Runtime::TokioBlocking => Box::new(tokio::TokioBlocking { workers: n }),
+            Runtime::AsyncStd => Box::new(async_std::AsyncStd { workers: n }),
+            Runtime::Smol => Box::new(smol::Smol { workers: n }),
+            Runtime::Rayon => Box::new(rayon::Rayon { workers: n }),
+        }
+    }
+}
+
+/// Runs task `task` on the calling thread and records it. Every runtime calls this, so the
+/// measuring code around the job is the same everywhere.
+pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
+    let worker = Worker::current();
+    let start_ns = now_ns();
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(task)));
+    let end_ns = now_ns();
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(panic) => Some(TaskError::Panic(panic_message(panic.as_ref()))),
+    };
+    TaskRecord {
+        task,
+        worker,
+        submit_ns,
+        start_ns,
+        end_ns,
+        error,
+    }
+}
+
+/// The record of a task the runtime could not even start.
+pub fn unstarted_task(task: usize, submit_ns: u64, why: String) -> TaskRecord {
+    let now = now_ns();
+    TaskRecord {
+        task,
+        worker: Worker::current(),
+        submit_ns,
+        start_ns: now,
+        end_ns: now,
+        error: Some(TaskError::Spawn(why)),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+/// Puts records into task order; runtimes that finish out of order call this before returning.
+fn in_task_order(mut records: Vec<TaskRecord>) -> Vec<TaskRecord> {
+    records.sort_by_key(|r| r.task);
+    records
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn job(f: impl Fn(usize) -> TaskResult + Send + Sync + 'static) -> Job {
+        Arc::new(f)
+    }
+
+    /// async-std's thread count is fixed at first use in a process, so every in-process test
+    /// uses the same N.
+    const N: usize = 2;
+
+    #[test]
+    fn every_runtime_runs_every_task_once_in_order() {
+        for rt in Runtime::ALL {
+            let records = rt.executor(N).run(&job(|_| Ok(())), 7).unwrap();
+            let tasks: Vec<usize> = records.iter().map(|r| r.task).collect();
+            assert_eq!(tasks, (0..7).collect::<Vec<_>>(), "{}", rt.name());
+            for r in &records {
+                assert!(
+                    r.submit_ns <= r.start_ns && r.start_ns <= r.end_ns,
+                    "{}: {r:?}",
+                    rt.name()
+                );
+                assert!(r.error.is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn failures_and_panics_are_recorded_not_raised() {
+        // Silence the default hook's message for the deliberate panics of this test only.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        for rt in Runtime::ALL {
+            let failing = job(|i| match i % 3 {
+                0 => Ok(()),
+                1 => Err(TaskError::Check(format!("task {i}"))),
+                _ => panic!("task {i} blew up"),
+            });
+            let records = rt.executor(N).run(&failing, 9).unwrap();
+            assert_eq!(records.len(), 9, "{}", rt.name());
+            let kinds: Vec<Option<&str>> = records
+                .iter()
+                .map(|r| r.error.as_ref().map(TaskError::kind))
+                .collect();
+            for (i, kind) in kinds.iter().enumerate() {
+                let want = [None, Some("check"), Some("panic")][i % 3];
+                assert_eq!(*kind, want, "{} task {i}", rt.name());
+            }
+            assert_eq!(
+                records[2].error,
+                Some(TaskError::Panic("task 2 blew up".into())),
+                "{}",
+                rt.name()
+            );
+        }
+        std::panic::set_hook(hook);
+    }
+
+    #[test]
+    fn pools_never_use_more_than_n_threads_nor_the_caller() {
+        let caller = Worker::current();
+        for rt in Runtime::ALL {
+            let records = rt.executor(N).run(&job(|_| Ok(())), 40).unwrap();
+            let workers: HashSet<Worker> = records.iter().map(|r| r.worker).collect();
+            match rt {
+                Runtime::Serial | Runtime::TokioCt => {
+                    assert_eq!(workers, HashSet::from([caller]), "{}", rt.name())
+                }
+                Runtime::ThreadPerTask => assert_eq!(workers.len(), 40, "{}", rt.name()),
+                _ => {
+                    assert!(workers.len() <= N, "{}: {workers:?}", rt.name());
+                    assert!(
+                        !workers.contains(&caller),
+                        "{} ran a task on the caller",
+                        rt.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for rt in Runtime::ALL {
+            assert_eq!(Runtime::from_name(rt.name()), Some(rt));
+        }
+        assert_eq!(Runtime::from_name("goroutines"), None);
+    }
+}

@@ -1,0 +1,102 @@
+//! OS threads by hand: `threads` (a fixed pool fed by a channel) and `thread-per-task`.
+
+use std::thread;
+
+use anyhow::Context;
+use crossbeam_channel::{bounded, unbounded};
+
+use super::{Executor, Job, in_task_order, run_task, unstarted_task};
+use crate::clock::now_ns;
+use crate::measure::record::TaskRecord;
+
+/// A fixed pool of `workers` threads taking tasks from one channel, like Python's ThreadPool.
+pub struct ThreadPool {
+    /// Pool size.
+    pub workers: usize,
+}
+
+impl Executor for ThreadPool {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+        let (queue, inbox) = unbounded::<(usize, u64)>();
+        thread::scope(|scope| {
+            let mut pool = Vec::with_capacity(self.workers);
+            for k in 0..self.workers {
+                let inbox = inbox.clone();
+                let worker = thread::Builder::new()
+                    .name(format!("asyncstudy-pool-{k}"))
+                    .spawn_scoped(scope, move || {
+                        inbox
+                            .iter()
+                            .map(|(i, submit)| run_task(job, i, submit))
+                            .collect::<Vec<_>>()
+                    })
+                    .context("could not start a pool thread")?;
+                pool.push(worker);
+            }
+            for i in 0..tasks {
+                // The receivers live until the queue is closed below, so a send cannot fail.
+                queue.send((i, now_ns())).expect("pool threads are alive");
+            }
+            drop(queue);
+            let mut records = Vec::with_capacity(tasks);
+            for worker in pool {
+                records.extend(
+                    worker
+                        .join()
+                        .map_err(|_| anyhow::anyhow!("a pool thread died"))?,
+                );
+            }
+            Ok(in_task_order(records))
+        })
+    }
+}
+
+/// A new OS thread for every task, with at most `max_alive` running at once.
+pub struct ThreadPerTask {
+    /// Most task threads alive at once.
+    pub max_alive: usize,
+}
+
+impl Executor for ThreadPerTask {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+        // A slot is a token in this channel: take one to start a thread, the thread gives it back.
+        let (give_back, slots) = bounded::<()>(self.max_alive);
+        for _ in 0..self.max_alive {
+            give_back
+                .send(())
+                .expect("the channel has room for every slot");
+        }
+        // All tasks are submitted at once; waiting for a slot is their queue time.
+        let submit = now_ns();
+        thread::scope(|scope| {
+            let mut running = Vec::with_capacity(tasks);
+            let mut records = Vec::with_capacity(tasks);
+            for i in 0..tasks {
+                slots.recv().expect("a sender is held here");
+                let slot = give_back.clone();
+                let spawned = thread::Builder::new()
+                    .name(format!("asyncstudy-task-{i}"))
+                    .spawn_scoped(scope, move || {
+                        let record = run_task(job, i, submit);
+                        let _ = slot.send(());
+                        record
+                    });
+                match spawned {
+                    Ok(handle) => running.push(handle),
+                    Err(e) => {
+                        records.push(unstarted_task(i, submit, e.to_string()));
+                        give_back.send(()).expect("a receiver is held here");
+                    }
+                }
+            }
+            for handle in running {
+                records.push(
+                    handle
+                        .join()
+                        .map_err(|_| anyhow::anyhow!("a task thread died"))?,
+                );
+            }
+            Ok(in_task_order(records))
+        })
+    }
+}

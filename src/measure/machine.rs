@@ -1,0 +1,83 @@
+//! What machine a run was measured on.
+
+use serde::{Deserialize, Serialize};
+
+/// The machine facts every run record carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPUs this process may run on (affinity and cgroup limits applied).
+    pub logical_cores: usize,
+    /// `model name` from `/proc/cpuinfo`, or "unknown".
+    pub cpu_model: String,
+    /// Distribution name from `/etc/os-release`, or the OS family.
+    pub os: String,
+    /// Kernel release from `uname`.
+    pub kernel: String,
+}
+
+impl Machine {
+    /// Reads the facts of the machine this process runs on.
+    pub fn detect() -> Machine {
+        Machine {
+            logical_cores: logical_cores(),
+            cpu_model: cpu_model().unwrap_or_else(|| "unknown".into()),
+            os: os_name(),
+            kernel: kernel_release().unwrap_or_else(|| "unknown".into()),
+        }
+    }
+}
+
+/// CPUs available to this process; 1 if unknown.
+pub fn logical_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(_, model)| model.trim().to_string())
+}
+
+fn os_name() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string())
+}
+
+fn kernel_release() -> Option<String> {
+    // SAFETY: an all-zero utsname is valid, and uname only writes NUL-terminated strings into it.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `uts` is a valid out-pointer.
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return None;
+    }
+    // SAFETY: the kernel NUL-terminates `release` within the array.
+    let release = unsafe { std::ffi::CStr::from_ptr(uts.release.as_ptr()) };
+    Some(release.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_this_machine() {
+        let m = Machine::detect();
+        assert!(m.logical_cores >= 1);
+        assert!(!m.kernel.is_empty() && m.kernel != "unknown", "{m:?}");
+        assert!(!m.os.is_empty());
+        // The kernel release looks like "6.1.0-...": it starts with a digit.
+        assert!(
+            m.kernel.starts_with(|c: char| c.is_ascii_digit()),
+            "{}",
+            m.kernel
+        );
+    }
+}

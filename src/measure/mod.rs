@@ -1,0 +1,482 @@
+//! The measurement engine: runs a plan on its runtime and turns what happened into a record.
+//!
+//! [`measure`] does the running (warm-up, repeats, resource readings around each repeat);
+//! [`summarize`] is a pure function from those readings to a [`RunRecord`], so the whole
+//! record can be built and tested from made-up readings without running anything.
+
+pub mod histogram;
+pub mod machine;
+pub mod record;
+pub mod rusage;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::clock::{ms_since, now_ns};
+use crate::executor::{Executor, Job, Runtime};
+use crate::plan::RunPlan;
+use crate::workload::CpuWork;
+use histogram::TaskHistograms;
+use machine::Machine;
+use record::{
+    ContextSwitches, CpuUsage, Memory, Peak, RUN_SCHEMA, Repeats, RunRecord, TIMELINE_CAP,
+    TaskCounts, TaskRecord, TimelineEntry, Worker, WorkloadInfo,
+};
+use rusage::{Peaks, Sampler, UsagePair};
+
+/// What one measured repeat produced.
+#[derive(Clone, Debug)]
+pub struct MeasuredRun {
+    /// CLOCK_MONOTONIC ns just before the runtime was built.
+    pub t0_ns: u64,
+    /// CLOCK_MONOTONIC ns just after it was torn down.
+    pub t1_ns: u64,
+    /// One record per task.
+    pub tasks: Vec<TaskRecord>,
+    /// Resources used during the repeat.
+    pub usage: UsagePair,
+    /// Peak thread and process counts during the repeat.
+    pub peaks: Peaks,
+}
+
+impl MeasuredRun {
+    fn wall_s(&self) -> f64 {
+        self.t1_ns.saturating_sub(self.t0_ns) as f64 / 1e9
+    }
+}
+
+/// The facts about a run that do not come from measuring it.
+#[derive(Clone, Debug)]
+pub struct RunMeta {
+    /// The runtime.
+    pub runtime: Runtime,
+    /// `--workers`.
+    pub workers: usize,
+    /// Tasks per repeat.
+    pub tasks: usize,
+    /// The workload.
+    pub work: CpuWork,
+    /// Warm-up runs done before measuring.
+    pub warmup: usize,
+    /// Median wall time of a serial run of the same work, if known.
+    pub baseline_wall_s: Option<f64>,
+    /// The thread that drove the runtime.
+    pub caller: Worker,
+    /// When measuring began (RFC 3339).
+    pub started_at: String,
+    /// The machine.
+    pub machine: Machine,
+}
+
+/// Runs `plan`: warm-up runs, then measured repeats, and summarizes them.
+pub fn measure(plan: &RunPlan) -> anyhow::Result<RunRecord> {
+    let executor = plan.runtime.executor(plan.workers);
+    let work = plan.work;
+    let job: Job = Arc::new(move |task| work.run(task));
+    for _ in 0..plan.warmup {
+        executor.run(&job, plan.tasks)?;
+    }
+    let meta = RunMeta {
+        runtime: plan.runtime,
+        workers: plan.workers,
+        tasks: plan.tasks,
+        work,
+        warmup: plan.warmup,
+        baseline_wall_s: plan.baseline.as_ref().map(|b| b.wall_s),
+        caller: Worker::current(),
+        started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        machine: Machine::detect(),
+    };
+    let mut runs = Vec::with_capacity(plan.repeat);
+    for _ in 0..plan.repeat {
+        runs.push(measure_once(executor.as_ref(), &job, plan.tasks)?);
+    }
+    Ok(summarize(&meta, &runs))
+}
+
+/// One measured repeat: resource readings around the executor's run.
+pub fn measure_once(
+    executor: &dyn Executor,
+    job: &Job,
+    tasks: usize,
+) -> anyhow::Result<MeasuredRun> {
+    let before = UsagePair::now();
+    let sampler = Sampler::start();
+    let t0_ns = now_ns();
+    let records = executor.run(job, tasks)?;
+    let t1_ns = now_ns();
+    let peaks = sampler.stop();
+    let usage = UsagePair::now().since(&before);
+    Ok(MeasuredRun {
+        t0_ns,
+        t1_ns,
+        tasks: records,
+        usage,
+        peaks,
+    })
+}
+
+/// Builds the run record from the measured repeats (at least one).
+pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
+    let n = runs.len().max(1);
+    let mut by_wall: Vec<usize> = (0..runs.len()).collect();
+    by_wall.sort_by(|&a, &b| runs[a].wall_s().total_cmp(&runs[b].wall_s()));
+    let walls: Vec<f64> = runs.iter().map(MeasuredRun::wall_s).collect();
+    let wall_s = median(&walls);
+    // The timeline shows the repeat whose wall time is the (lower) median.
+    let typical = runs.get(
+        by_wall
+            .get((runs.len().saturating_sub(1)) / 2)
+            .copied()
+            .unwrap_or(0),
+    );
+
+    let mut hist = TaskHistograms::default();
+    let mut counts = TaskCounts::default();
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    for task in runs.iter().flat_map(|r| &r.tasks) {
+        hist.record(task.submit_ns, task.start_ns, task.end_ns);
+        counts.total += 1;
+        match &task.error {
+            None => counts.ok += 1,
+            Some(e) => {
+                counts.failed += 1;
+                *errors.entry(e.kind().to_string()).or_default() += 1;
+            }
+        }
+    }
+    counts.errors = errors;
+
+    let total_wall: f64 = walls.iter().sum();
+    let sum = |f: fn(&MeasuredRun) -> u64| runs.iter().map(f).sum::<u64>();
+    let cpu_ns = sum(|r| r.usage.own.user_ns + r.usage.children.user_ns)
+        + sum(|r| r.usage.own.sys_ns + r.usage.children.sys_ns);
+    let cpu = CpuUsage {
+        user_s: sum(|r| r.usage.own.user_ns + r.usage.children.user_ns) as f64 / 1e9 / n as f64,
+        sys_s: sum(|r| r.usage.own.sys_ns + r.usage.children.sys_ns) as f64 / 1e9 / n as f64,
+        cores_used: if total_wall > 0.0 {
+            cpu_ns as f64 / 1e9 / total_wall
+        } else {
+            0.0
+        },
+    };
+    let max = |f: fn(&MeasuredRun) -> u64| runs.iter().map(f).max().unwrap_or(0);
+    let memory = Memory {
+        peak_rss_bytes: max(|r| r.usage.own.max_rss_bytes),
+        children_peak_rss_bytes: max(|r| r.usage.children.max_rss_bytes),
+    };
+    let context_switches = ContextSwitches {
+        voluntary: sum(|r| r.usage.own.voluntary + r.usage.children.voluntary) / n as u64,
+        involuntary: sum(|r| r.usage.own.involuntary + r.usage.children.involuntary) / n as u64,
+    };
+    let distinct_workers = runs
+        .iter()
+        .map(|r| {
+            r.tasks
+                .iter()
+                .map(|t| t.worker)
+                .collect::<HashSet<_>>()
+                .len()
+        })
+        .max()
+        .unwrap_or(0);
+
+    let effective_workers = meta.runtime.effective_workers(meta.workers);
+    let ideal_parallelism = effective_workers
+        .min(meta.machine.logical_cores)
+        .min(meta.tasks)
+        .max(1);
+    let baseline = match meta.runtime {
+        // A serial run is its own baseline.
+        Runtime::Serial => Some(wall_s),
+        _ => meta.baseline_wall_s,
+    };
+    let speedup = baseline.filter(|_| wall_s > 0.0).map(|b| b / wall_s);
+    let efficiency = speedup.map(|s| s / ideal_parallelism as f64);
+
+    let (timeline, timeline_truncated) = match typical {
+        Some(run) => (
+            run.tasks
+                .iter()
+                .take(TIMELINE_CAP)
+                .map(|t| TimelineEntry {
+                    task: t.task,
+                    worker: t.worker.to_string(),
+                    submit_ms: ms_since(run.t0_ns, t.submit_ns),
+                    start_ms: ms_since(run.t0_ns, t.start_ns),
+                    end_ms: ms_since(run.t0_ns, t.end_ns),
+                    ok: t.error.is_none(),
+                })
+                .collect(),
+            run.tasks.len() > TIMELINE_CAP,
+        ),
+        None => (Vec::new(), false),
+    };
+
+    let mut notes: Vec<String> = meta
+        .runtime
+        .note()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    if effective_workers > meta.machine.logical_cores {
+        notes.push(format!(
+            "{effective_workers} workers on {} logical cores: at most {} tasks run at the same instant",
+            meta.machine.logical_cores, meta.machine.logical_cores
+        ));
+    }
+    if timeline_truncated {
+        notes.push(format!(
+            "timeline shows the first {TIMELINE_CAP} tasks of the median repeat"
+        ));
+    }
+
+    RunRecord {
+        schema: RUN_SCHEMA.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        machine: meta.machine.clone(),
+        started_at: meta.started_at.clone(),
+        workload: WorkloadInfo {
+            kind: "cpu".into(),
+            name: meta.work.kind.name().into(),
+            iters: Some(meta.work.iters),
+            tasks_per_run: meta.tasks,
+        },
+        runtime: meta.runtime.name().into(),
+        workers: meta.workers,
+        effective_workers,
+        tasks: counts,
+        wall_s,
+        throughput_per_s: if wall_s > 0.0 {
+            meta.tasks as f64 / wall_s
+        } else {
+            0.0
+        },
+        latency_ms: hist.latency.summary(),
+        queue_ms: hist.queue.summary(),
+        service_ms: hist.service.summary(),
+        cpu,
+        memory,
+        context_switches,
+        threads: Peak {
+            peak: max(|r| r.peaks.threads),
+        },
+        processes: Peak {
+            peak: max(|r| r.peaks.processes),
+        },
+        distinct_workers,
+        main_worker: meta.caller.to_string(),
+        ideal_parallelism,
+        speedup,
+        efficiency,
+        repeat: Repeats {
+            warmup: meta.warmup,
+            count: runs.len(),
+            wall_s: walls,
+        },
+        timeline,
+        timeline_truncated,
+        notes,
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::measure::rusage::Usage;
+    use crate::workload::{CpuKind, TaskError};
+
+    /// A fixed machine, so records built in tests do not depend on where they run.
+    pub fn test_machine() -> Machine {
+        Machine {
+            logical_cores: 2,
+            cpu_model: "Test CPU @ 3.00GHz".into(),
+            os: "Debian GNU/Linux 12 (bookworm)".into(),
+            kernel: "6.1.0-test".into(),
+        }
+    }
+
+    /// A made-up repeat: `tasks` tasks of `service_ms` each on two threads, one task failing
+    /// its check when `fail` is set.
+    pub fn fake_run(t0_ms: u64, tasks: usize, service_ms: u64, fail: bool) -> MeasuredRun {
+        let ms = 1_000_000;
+        let t0 = t0_ms * ms;
+        let records: Vec<TaskRecord> = (0..tasks)
+            .map(|i| {
+                let lane = (i % 2) as u64;
+                let slot = (i / 2) as u64;
+                let start = t0 + ms + slot * service_ms * ms;
+                TaskRecord {
+                    task: i,
+                    worker: Worker {
+                        pid: 100,
+                        tid: 101 + lane as u32,
+                    },
+                    submit_ns: t0 + ms,
+                    start_ns: start,
+                    end_ns: start + service_ms * ms,
+                    error: (fail && i == 1).then(|| TaskError::Check("long_comp gave NaN".into())),
+                }
+            })
+            .collect();
+        let end = records.iter().map(|r| r.end_ns).max().unwrap_or(t0) + ms;
+        let usage = Usage {
+            user_ns: (end - t0) * 19 / 10,
+            sys_ns: (end - t0) / 20,
+            max_rss_bytes: 4 << 20,
+            voluntary: 12,
+            involuntary: 3,
+        };
+        MeasuredRun {
+            t0_ns: t0,
+            t1_ns: end,
+            tasks: records,
+            usage: UsagePair {
+                own: usage,
+                children: Usage::default(),
+            },
+            peaks: Peaks {
+                threads: 3,
+                processes: 1,
+            },
+        }
+    }
+
+    /// The metadata of a made-up `comp` run on `runtime` with 2 workers and 8 tasks.
+    pub fn fake_meta(runtime: Runtime) -> RunMeta {
+        RunMeta {
+            runtime,
+            workers: 2,
+            tasks: 8,
+            work: CpuWork {
+                kind: CpuKind::Comp,
+                iters: 5_000_000,
+            },
+            warmup: 1,
+            baseline_wall_s: Some(0.2),
+            caller: Worker { pid: 100, tid: 100 },
+            started_at: "2026-11-22T12:00:00Z".into(),
+            machine: test_machine(),
+        }
+    }
+
+    #[test]
+    fn summary_counts_every_task_of_every_repeat() {
+        let runs = [
+            fake_run(0, 8, 25, true),
+            fake_run(1000, 8, 20, false),
+            fake_run(2000, 8, 30, false),
+        ];
+        let rec = summarize(&fake_meta(Runtime::Threads), &runs);
+        assert_eq!(
+            (rec.tasks.total, rec.tasks.ok, rec.tasks.failed),
+            (24, 23, 1)
+        );
+        assert_eq!(rec.tasks.errors.get("check"), Some(&1));
+        assert_eq!(rec.latency_ms.count, 24);
+        assert_eq!(rec.repeat.count, 3);
+        // Walls are 4 x service + 2 ms: 102, 82, 122 ms; the median is 102 ms.
+        assert!((rec.wall_s - 0.102).abs() < 1e-9, "{}", rec.wall_s);
+        assert!((rec.throughput_per_s - 8.0 / 0.102).abs() < 1e-6);
+        // The timeline is the median repeat's: 25 ms tasks starting 1 ms in.
+        assert_eq!(rec.timeline.len(), 8);
+        assert_eq!(rec.timeline[0].start_ms, 1.0);
+        assert_eq!(rec.timeline[0].end_ms, 26.0);
+        assert!(!rec.timeline[1].ok);
+        assert_eq!(rec.distinct_workers, 2);
+        assert_eq!(rec.ideal_parallelism, 2);
+        assert!((rec.speedup.unwrap() - 0.2 / 0.102).abs() < 1e-9);
+        assert!((rec.efficiency.unwrap() - 0.2 / 0.102 / 2.0).abs() < 1e-9);
+        assert!(
+            (rec.cpu.cores_used - 1.95).abs() < 1e-6,
+            "{}",
+            rec.cpu.cores_used
+        );
+    }
+
+    #[test]
+    fn serial_is_its_own_baseline_and_notes_are_kept() {
+        let mut meta = fake_meta(Runtime::Serial);
+        meta.baseline_wall_s = None;
+        let rec = summarize(&meta, &[fake_run(0, 4, 10, false)]);
+        assert_eq!(rec.speedup, Some(1.0));
+        assert_eq!(rec.efficiency, Some(1.0));
+        assert_eq!(rec.effective_workers, 1);
+
+        let rec = summarize(&fake_meta(Runtime::AsyncStd), &[fake_run(0, 4, 10, false)]);
+        assert!(rec.notes[0].contains("discontinued"), "{:?}", rec.notes);
+        let mut meta = fake_meta(Runtime::TokioMt);
+        meta.workers = 8;
+        meta.baseline_wall_s = None;
+        let rec = summarize(&meta, &[fake_run(0, 4, 10, false)]);
+        assert_eq!(rec.speedup, None);
+        assert!(
+            rec.notes
+                .iter()
+                .any(|n| n.contains("8 workers on 2 logical cores"))
+        );
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+
+    #[test]
+    fn record_round_trips_through_json_with_the_contract_names() {
+        let rec = summarize(&fake_meta(Runtime::Rayon), &[fake_run(0, 8, 25, false)]);
+        let json = serde_json::to_value(&rec).unwrap();
+        for key in [
+            "schema",
+            "tool_version",
+            "machine",
+            "started_at",
+            "workload",
+            "runtime",
+            "workers",
+            "tasks",
+            "wall_s",
+            "throughput_per_s",
+            "latency_ms",
+            "queue_ms",
+            "service_ms",
+            "cpu",
+            "memory",
+            "context_switches",
+            "threads",
+            "processes",
+            "distinct_workers",
+            "timeline",
+        ] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(json["schema"], "asyncstudy.run/1");
+        assert_eq!(json["workload"]["kind"], "cpu");
+        for key in ["logical_cores", "cpu_model", "os", "kernel"] {
+            assert!(json["machine"].get(key).is_some(), "machine.{key}");
+        }
+        for key in ["count", "mean", "p50", "p90", "p99", "p999", "max"] {
+            assert!(json["latency_ms"].get(key).is_some(), "latency_ms.{key}");
+        }
+        for key in ["task", "worker", "start_ms", "end_ms", "ok"] {
+            assert!(json["timeline"][0].get(key).is_some(), "timeline.{key}");
+        }
+        assert_eq!(json["timeline"][0]["worker"], "100:101");
+        let back: RunRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, rec);
+    }
+}

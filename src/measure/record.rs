@@ -1,0 +1,233 @@
+//! The records a run produces: one [`TaskRecord`] per task, one [`RunRecord`] per run.
+//!
+//! `RunRecord` is the JSON contract of DESIGN.md (`schema: asyncstudy.run/1`). Fields may be
+//! added; the contract's names are never renamed.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::histogram::Summary;
+use super::machine::Machine;
+use crate::workload::TaskError;
+
+/// The schema tag of a run record.
+pub const RUN_SCHEMA: &str = "asyncstudy.run/1";
+
+/// The OS thread that ran a task: process id and kernel thread id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Worker {
+    /// Process id.
+    pub pid: u32,
+    /// Kernel thread id (`gettid`); equals `pid` on a process's main thread.
+    pub tid: u32,
+}
+
+thread_local! {
+    // gettid is a real syscall (no vDSO), so it is asked once per thread, not once per task.
+    static TID: Cell<u32> = const { Cell::new(0) };
+}
+
+impl Worker {
+    /// The calling thread.
+    pub fn current() -> Worker {
+        let tid = TID.with(|t| {
+            if t.get() == 0 {
+                // SAFETY: gettid has no preconditions and cannot fail.
+                t.set(unsafe { libc::gettid() } as u32);
+            }
+            t.get()
+        });
+        Worker {
+            pid: std::process::id(),
+            tid,
+        }
+    }
+
+    /// Whether this is the main thread of its process.
+    pub fn is_main_thread(&self) -> bool {
+        self.pid == self.tid
+    }
+}
+
+impl std::fmt::Display for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.pid, self.tid)
+    }
+}
+
+/// One task as it happened: when it was submitted, started and ended, where, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskRecord {
+    /// Task index, 0-based.
+    pub task: usize,
+    /// The thread that ran it.
+    pub worker: Worker,
+    /// When the harness handed it to the runtime (CLOCK_MONOTONIC ns).
+    pub submit_ns: u64,
+    /// When it began running.
+    pub start_ns: u64,
+    /// When it finished.
+    pub end_ns: u64,
+    /// Why it failed, if it did.
+    pub error: Option<TaskError>,
+}
+
+/// A complete run: the contract of DESIGN.md plus fields added since.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Always [`RUN_SCHEMA`].
+    pub schema: String,
+    /// The asyncstudy version that measured it.
+    pub tool_version: String,
+    /// Where it was measured.
+    pub machine: Machine,
+    /// When the first measured repeat started (RFC 3339, UTC).
+    pub started_at: String,
+    /// What every task did.
+    pub workload: WorkloadInfo,
+    /// The runtime name (`--runtime`).
+    pub runtime: String,
+    /// `--workers` as requested.
+    pub workers: usize,
+    /// Threads or processes that actually do the work for this runtime (1 for serial, tokio-ct).
+    pub effective_workers: usize,
+    /// Task outcomes over all measured repeats.
+    pub tasks: TaskCounts,
+    /// Median wall time of the measured repeats, runtime start-up and shutdown included.
+    pub wall_s: f64,
+    /// Tasks per run divided by `wall_s`.
+    pub throughput_per_s: f64,
+    /// End minus submit, over all measured repeats.
+    pub latency_ms: Summary,
+    /// Start minus submit.
+    pub queue_ms: Summary,
+    /// End minus start.
+    pub service_ms: Summary,
+    /// CPU time per run (mean over repeats), this process plus its children.
+    pub cpu: CpuUsage,
+    /// Peak resident memory.
+    pub memory: Memory,
+    /// Context switches per run (mean over repeats), this process plus its children.
+    pub context_switches: ContextSwitches,
+    /// Most threads alive at once in the measuring process.
+    pub threads: Peak,
+    /// Most processes alive at once: this one plus its children.
+    pub processes: Peak,
+    /// Distinct OS threads that ran tasks (largest over repeats).
+    pub distinct_workers: usize,
+    /// The measuring process's main thread, to tell pool threads from the caller.
+    pub main_worker: String,
+    /// Upper bound on parallel speed-up: min(effective workers, logical cores, tasks).
+    pub ideal_parallelism: usize,
+    /// Serial wall time over this wall time, when a serial baseline is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup: Option<f64>,
+    /// Speed-up over ideal parallelism, when a serial baseline is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<f64>,
+    /// Warm-up and measured repeats.
+    pub repeat: Repeats,
+    /// Every task of the median repeat, in task order (capped, see `timeline_truncated`).
+    pub timeline: Vec<TimelineEntry>,
+    /// Whether `timeline` was cut at [`TIMELINE_CAP`] entries.
+    pub timeline_truncated: bool,
+    /// Things a reader must know about this run (e.g. a discontinued runtime).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Most timeline entries a record carries; histograms still count every task.
+pub const TIMELINE_CAP: usize = 10_000;
+
+/// The workload of a run and its parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadInfo {
+    /// `cpu`, `io`, `sleep` or `mixed`.
+    pub kind: String,
+    /// The workload's name within its kind (e.g. `comp`).
+    pub name: String,
+    /// Loop steps per task, for CPU workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iters: Option<u64>,
+    /// Tasks per measured repeat.
+    pub tasks_per_run: usize,
+}
+
+/// Task outcomes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCounts {
+    /// Tasks run (over all measured repeats).
+    pub total: u64,
+    /// Tasks that succeeded.
+    pub ok: u64,
+    /// Tasks that failed.
+    pub failed: u64,
+    /// Failures by kind (`check`, `panic`, `spawn`, ...).
+    pub errors: BTreeMap<String, u64>,
+}
+
+/// CPU time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuUsage {
+    /// User time in seconds.
+    pub user_s: f64,
+    /// System time in seconds.
+    pub sys_s: f64,
+    /// (user + sys) / wall: how many cores were busy on average.
+    pub cores_used: f64,
+}
+
+/// Peak resident set sizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Memory {
+    /// This process.
+    pub peak_rss_bytes: u64,
+    /// The largest of its reaped children.
+    pub children_peak_rss_bytes: u64,
+}
+
+/// Context switches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextSwitches {
+    /// The thread gave up the CPU (blocked, slept, yielded).
+    pub voluntary: u64,
+    /// The scheduler took the CPU away.
+    pub involuntary: u64,
+}
+
+/// A peak count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peak {
+    /// The largest count observed.
+    pub peak: u64,
+}
+
+/// How many times the run was repeated, and each measured repeat's wall time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Repeats {
+    /// Unmeasured runs before the measured ones.
+    pub warmup: usize,
+    /// Measured runs.
+    pub count: usize,
+    /// Wall time of each measured run, in order.
+    pub wall_s: Vec<f64>,
+}
+
+/// One task on the timeline, in milliseconds from the start of its repeat.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Task index.
+    pub task: usize,
+    /// `pid:tid` of the thread that ran it.
+    pub worker: String,
+    /// When it was submitted.
+    pub submit_ms: f64,
+    /// When it started.
+    pub start_ms: f64,
+    /// When it ended.
+    pub end_ms: f64,
+    /// Whether it succeeded.
+    pub ok: bool,
+}

@@ -1,0 +1,218 @@
+//! The checked, typed plan of what to do, built from the command line before any work starts.
+//!
+//! `cli.rs` turns arguments into values of the right types; this module checks what depends
+//! on more than one argument or on the file system (an output directory that exists, a
+//! baseline that matches the run), so every bad input is reported before a task runs.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
+use crate::executor::Runtime;
+use crate::measure::record::{RUN_SCHEMA, RunRecord};
+use crate::workload::CpuWork;
+
+/// What the tool was asked to do.
+#[derive(Debug)]
+pub enum Plan {
+    /// Run a CPU workload on one runtime and report it.
+    Cpu(RunPlan),
+    /// List the runtimes.
+    Runtimes(Output),
+}
+
+/// A single measured run.
+#[derive(Debug)]
+pub struct RunPlan {
+    /// Which runtime runs the tasks.
+    pub runtime: Runtime,
+    /// `--workers` as given (or the default).
+    pub workers: usize,
+    /// Tasks per repeat.
+    pub tasks: usize,
+    /// What each task does.
+    pub work: CpuWork,
+    /// Unmeasured runs first.
+    pub warmup: usize,
+    /// Measured runs.
+    pub repeat: usize,
+    /// A serial run of the same workload to compute speed-up against.
+    pub baseline: Option<Baseline>,
+    /// Where and how to write the record.
+    pub output: Output,
+}
+
+/// The serial run a speed-up is computed against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its median wall time.
+    pub wall_s: f64,
+}
+
+/// How results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A readable terminal table.
+    Table,
+    /// Markdown tables, ready for docs.
+    Markdown,
+    /// CSV with a header row.
+    Csv,
+    /// The JSON run record.
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order help shows them.
+    pub const ALL: [Format; 4] = [Format::Table, Format::Markdown, Format::Csv, Format::Json];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Markdown => "markdown",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+
+    /// Looks a format up by name.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The format a file name implies: `.json`, `.csv`, `.md`; anything else is a table.
+    pub fn for_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Format::Json,
+            Some("csv") => Format::Csv,
+            Some("md" | "markdown") => Format::Markdown,
+            _ => Format::Table,
+        }
+    }
+}
+
+/// Where results go and in which format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// The format.
+    pub format: Format,
+    /// A file to write atomically, or `None` for stdout.
+    pub path: Option<PathBuf>,
+}
+
+impl Output {
+    /// Checks `--output` and picks the format: the one given, else the file's extension, else
+    /// a table.
+    pub fn new(format: Option<Format>, path: Option<PathBuf>) -> Result<Output, Error> {
+        if let Some(path) = &path {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                return Err(Error::BadInput(format!(
+                    "--output {}: directory {} does not exist",
+                    path.display(),
+                    dir.display()
+                )));
+            }
+            if path.is_dir() {
+                return Err(Error::BadInput(format!(
+                    "--output {}: is a directory",
+                    path.display()
+                )));
+            }
+        }
+        let format = format
+            .or(path.as_deref().map(Format::for_path))
+            .unwrap_or(Format::Table);
+        Ok(Output { format, path })
+    }
+}
+
+impl RunPlan {
+    /// Checks the parts of a run that depend on each other or on the outside world.
+    pub fn check(self) -> Result<RunPlan, Error> {
+        if self.runtime == Runtime::AsyncStd {
+            let var = ASYNC_STD_THREAD_COUNT_VAR;
+            if let Ok(value) = std::env::var(var) {
+                if value.trim() != self.workers.to_string() {
+                    return Err(Error::BadInput(format!(
+                        "{var}={value} conflicts with --workers {}: unset it or make them equal",
+                        self.workers
+                    )));
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+impl Baseline {
+    /// Reads a serial run record and checks it measured the same work as `work` x `tasks`.
+    pub fn load(path: &Path, work: &CpuWork, tasks: usize) -> Result<Baseline, Error> {
+        let bad = |why: String| Error::BadInput(format!("--baseline {}: {why}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let record: RunRecord =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not a run record: {e}")))?;
+        if record.schema != RUN_SCHEMA {
+            return Err(bad(format!(
+                "schema is {:?}, expected {RUN_SCHEMA:?}",
+                record.schema
+            )));
+        }
+        if record.runtime != Runtime::Serial.name() {
+            return Err(bad(format!(
+                "runtime is {}, expected a serial run",
+                record.runtime
+            )));
+        }
+        let same = record.workload.name == work.kind.name()
+            && record.workload.iters == Some(work.iters)
+            && record.workload.tasks_per_run == tasks;
+        if !same {
+            return Err(bad(format!(
+                "measured {} x {} tasks with {:?} iters, this run is {} x {tasks} with {} iters",
+                record.workload.name,
+                record.workload.tasks_per_run,
+                record.workload.iters,
+                work.kind.name(),
+                work.iters
+            )));
+        }
+        if record.tasks.failed > 0 {
+            return Err(bad(format!("{} of its tasks failed", record.tasks.failed)));
+        }
+        Ok(Baseline {
+            path: path.to_path_buf(),
+            wall_s: record.wall_s,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_follows_flag_then_extension() {
+        let out = Output::new(None, Some("x.json".into())).unwrap();
+        assert_eq!(out.format, Format::Json);
+        let out = Output::new(Some(Format::Csv), Some("x.json".into())).unwrap();
+        assert_eq!(out.format, Format::Csv);
+        assert_eq!(Output::new(None, None).unwrap().format, Format::Table);
+        assert_eq!(Format::for_path(Path::new("a/b.md")), Format::Markdown);
+    }
+
+    #[test]
+    fn output_in_a_missing_directory_is_bad_input() {
+        let err = Output::new(None, Some("/no/such/dir/x.json".into())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--output /no/such/dir/x.json: directory /no/such/dir does not exist"
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Markdown: the same tables as the terminal, ready to paste into docs.
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::{LATENCY_HEADER, RuntimeRow, latency_rows, summary_rows, title};
+use crate::measure::record::RunRecord;
+
+/// A run as a heading, a summary table, a latency table and notes as a quote.
+pub fn run(r: &RunRecord) -> String {
+    let mut summary = Builder::default();
+    summary.push_record(["metric", "value"]);
+    for (name, value) in summary_rows(r) {
+        summary.push_record([name.to_string(), escape(&value)]);
+    }
+    let mut latency = Builder::default();
+    latency.push_record(LATENCY_HEADER);
+    for row in latency_rows(r) {
+        latency.push_record(row);
+    }
+    let mut out = format!(
+        "### {}\n\n{}\n\n{}\n",
+        title(r),
+        table(summary),
+        table(latency)
+    );
+    if !r.notes.is_empty() {
+        out.push('\n');
+        for note in &r.notes {
+            out.push_str(&format!("> {}\n", escape(note)));
+        }
+    }
+    out
+}
+
+/// The runtime listing as a Markdown table.
+pub(super) fn runtimes(rows: &[RuntimeRow]) -> String {
+    let mut b = Builder::default();
+    b.push_record([
+        "runtime",
+        "what runs the tasks",
+        "`--workers N` means",
+        "note",
+    ]);
+    for r in rows {
+        b.push_record([
+            format!("`{}`", r.runtime),
+            escape(r.runs_tasks_on),
+            escape(r.workers_n_means),
+            escape(r.note),
+        ]);
+    }
+    format!("{}\n", table(b))
+}
+
+fn table(b: Builder) -> String {
+    let mut t = b.build();
+    t.with(Style::markdown());
+    t.to_string()
+}
+
+/// Escapes what Markdown would read as table syntax.
+fn escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}

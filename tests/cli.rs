@@ -1,0 +1,251 @@
+//! The command line's contract: help, listings, and bad input rejected before any work.
+
+mod common;
+
+use common::{asyncstudy, run_json};
+use predicates::prelude::*;
+
+/// Runs `args`, expects exit 2, one line on stderr that contains `want`, nothing on stdout.
+fn rejects(args: &[&str], want: &str) {
+    let out = asyncstudy().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(stderr.contains(want), "{args:?}: {stderr:?} lacks {want:?}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    rejects(
+        &["cpu", "--runtime", "threads", "--workers", "0"],
+        "'--workers <N>': must be at least 1",
+    );
+    rejects(
+        &["cpu", "--runtime", "threads", "--tasks", "0"],
+        "'--tasks <N>': must be at least 1",
+    );
+    rejects(
+        &["cpu", "--runtime", "threads", "--iters", "lots"],
+        "'lots' for '--iters <N>': not a whole number",
+    );
+    rejects(
+        &["cpu", "--runtime", "fibers"],
+        "invalid value 'fibers' for '--runtime <RUNTIME>'",
+    );
+    rejects(
+        &["cpu", "--runtime", "threads", "--workload", "fib"],
+        "'fib' for '--workload <WORKLOAD>'",
+    );
+    rejects(
+        &["cpu", "--runtime", "threads", "--format", "xml"],
+        "'xml' for '--format <FORMAT>'",
+    );
+    rejects(
+        &[
+            "cpu",
+            "--runtime",
+            "threads",
+            "--output",
+            "/no/such/dir/run.json",
+        ],
+        "--output /no/such/dir/run.json: directory /no/such/dir does not exist",
+    );
+    rejects(
+        &[
+            "cpu",
+            "--runtime",
+            "threads",
+            "--baseline",
+            "/no/such/serial.json",
+        ],
+        "--baseline /no/such/serial.json:",
+    );
+    rejects(
+        &["cpu", "--runtime", "threads", "--bogus"],
+        "unexpected argument '--bogus'",
+    );
+    rejects(&["dance"], "unrecognized subcommand 'dance'");
+}
+
+#[test]
+fn bad_input_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    asyncstudy()
+        .args(["cpu", "--runtime", "threads", "--workers", "0", "--output"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_baseline_must_be_a_matching_serial_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rayon.json");
+    asyncstudy()
+        .args([
+            "cpu",
+            "--runtime",
+            "rayon",
+            "--tasks",
+            "2",
+            "--iters",
+            "1000",
+            "--output",
+        ])
+        .arg(&path)
+        .assert()
+        .success();
+    let p = path.to_str().unwrap();
+    rejects(
+        &[
+            "cpu",
+            "--runtime",
+            "threads",
+            "--tasks",
+            "2",
+            "--iters",
+            "1000",
+            "--baseline",
+            p,
+        ],
+        "runtime is rayon, expected a serial run",
+    );
+
+    let serial = dir.path().join("serial.json");
+    asyncstudy()
+        .args([
+            "cpu",
+            "--runtime",
+            "serial",
+            "--tasks",
+            "2",
+            "--iters",
+            "1000",
+            "--output",
+        ])
+        .arg(&serial)
+        .assert()
+        .success();
+    let s = serial.to_str().unwrap();
+    rejects(
+        &[
+            "cpu",
+            "--runtime",
+            "threads",
+            "--tasks",
+            "3",
+            "--iters",
+            "1000",
+            "--baseline",
+            s,
+        ],
+        "measured comp x 2 tasks",
+    );
+
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"schema\": 1}").unwrap();
+    rejects(
+        &[
+            "cpu",
+            "--runtime",
+            "threads",
+            "--baseline",
+            junk.to_str().unwrap(),
+        ],
+        "not a run record",
+    );
+}
+
+#[test]
+fn async_std_thread_count_variable_must_agree_with_workers() {
+    let out = asyncstudy()
+        .env("ASYNC_STD_THREAD_COUNT", "3")
+        .args(["cpu", "--runtime", "async-std", "--workers", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: ASYNC_STD_THREAD_COUNT=3 conflicts with --workers 2: unset it or make them equal\n"
+    );
+}
+
+#[test]
+fn help_shows_examples_and_exits_0() {
+    asyncstudy()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("asyncstudy cpu --runtime rayon"));
+    asyncstudy()
+        .args(["cpu", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("--baseline serial.json")
+                .and(predicate::str::contains("serial, threads, thread-per-task")),
+        );
+    asyncstudy()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("asyncstudy "));
+}
+
+#[test]
+fn runtimes_lists_all_nine_in_every_format() {
+    let list = run_json(&["runtimes", "--format", "json"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runtime"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "serial",
+            "threads",
+            "thread-per-task",
+            "tokio-mt",
+            "tokio-ct",
+            "tokio-blocking",
+            "async-std",
+            "smol",
+            "rayon"
+        ]
+    );
+    for r in list.as_array().unwrap() {
+        assert!(!r["runs_tasks_on"].as_str().unwrap().is_empty());
+        assert!(!r["workers_n_means"].as_str().unwrap().is_empty());
+    }
+    asyncstudy()
+        .args(["runtimes", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::function(|s: &str| s.lines().count() == 10));
+    asyncstudy()
+        .args(["runtimes", "--format", "markdown"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| `tokio-blocking`"));
+    asyncstudy()
+        .arg("runtimes")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "note: async-std: async-std is discontinued upstream",
+        ));
+}

@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests: the built binary and its JSON output.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The `asyncstudy` binary built by cargo for this test run.
+pub fn asyncstudy() -> Command {
+    let mut cmd = Command::cargo_bin("asyncstudy").expect("the binary is built");
+    // A user's async-std setting must not change what the tests measure.
+    cmd.env_remove("ASYNC_STD_THREAD_COUNT");
+    cmd
+}
+
+/// Runs `asyncstudy` with `args`, expects success and returns its stdout parsed as JSON.
+pub fn run_json(args: &[&str]) -> Value {
+    let out = asyncstudy().args(args).output().expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "{args:?} exited {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// `"pid:tid"` as two numbers.
+pub fn worker(s: &str) -> (u32, u32) {
+    let (pid, tid) = s
+        .split_once(':')
+        .unwrap_or_else(|| panic!("worker {s:?} is not pid:tid"));
+    (pid.parse().unwrap(), tid.parse().unwrap())
+}
