@@ -1,1 +1,172 @@
-fn main() {}
+//! Harness overhead per `noop` task, runtime by runtime.
+//!
+//! For each runtime two benchmarks run the same number of empty tasks: `harness` through
+//! asyncstudy's executor (timestamps, worker ids, panic capture, task records), and `raw`
+//! through the bare mechanism the executor is built on (spawn and join, nothing recorded).
+//! One criterion iteration is one task and each sample runs its tasks as one batch, so the
+//! slope criterion reports is the cost per task with the runtime's start-up factored out.
+//! The ratio harness / raw is what asyncstudy adds to every task it measures.
+//!
+//! Run with `cargo bench --bench overhead`; `-- tokio` runs one family.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use asyncstudy::executor::{Job, Runtime};
+use criterion::{Criterion, criterion_group, criterion_main};
+use rayon::prelude::*;
+
+/// Worker threads for every runtime: this machine's two cores.
+const WORKERS: usize = 2;
+
+fn noop_job() -> Job {
+    Arc::new(|i| {
+        black_box(i);
+        Ok(())
+    })
+}
+
+/// Runs `tasks` empty tasks on the bare mechanism behind `rt`.
+fn raw(rt: Runtime, tasks: usize) {
+    let task = |i: usize| {
+        black_box(i);
+    };
+    match rt {
+        Runtime::Serial => (0..tasks).for_each(task),
+        Runtime::Threads => {
+            let (tx, rx) = crossbeam_channel::unbounded::<usize>();
+            thread::scope(|s| {
+                for _ in 0..WORKERS {
+                    let rx = rx.clone();
+                    s.spawn(move || rx.iter().for_each(task));
+                }
+                (0..tasks).for_each(|i| tx.send(i).unwrap());
+                drop(tx);
+            });
+        }
+        Runtime::ThreadPerTask => {
+            let (give_back, slots) = crossbeam_channel::bounded::<()>(WORKERS);
+            (0..WORKERS).for_each(|_| give_back.send(()).unwrap());
+            thread::scope(|s| {
+                for i in 0..tasks {
+                    slots.recv().unwrap();
+                    let give_back = give_back.clone();
+                    s.spawn(move || {
+                        task(i);
+                        give_back.send(()).unwrap();
+                    });
+                }
+            });
+        }
+        Runtime::TokioMt | Runtime::TokioCt | Runtime::TokioBlocking => {
+            let rt_built = match rt {
+                Runtime::TokioMt => tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(WORKERS)
+                    .build(),
+                Runtime::TokioCt => tokio::runtime::Builder::new_current_thread().build(),
+                _ => tokio::runtime::Builder::new_current_thread()
+                    .max_blocking_threads(WORKERS)
+                    .build(),
+            }
+            .unwrap();
+            let gate = Arc::new(tokio::sync::Semaphore::new(WORKERS));
+            rt_built.block_on(async {
+                let handles: Vec<_> = (0..tasks)
+                    .map(|i| {
+                        let gate = Arc::clone(&gate);
+                        match rt {
+                            Runtime::TokioBlocking => tokio::task::spawn_blocking(move || task(i)),
+                            // tokio-ct's N is a limit on tasks in flight: the gate is part of
+                            // the mechanism, not of the harness.
+                            Runtime::TokioCt => tokio::spawn(async move {
+                                let _permit = gate.acquire_owned().await.unwrap();
+                                task(i)
+                            }),
+                            _ => tokio::spawn(async move { task(i) }),
+                        }
+                    })
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            });
+        }
+        Runtime::AsyncStd => async_std::task::block_on(async {
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| async_std::task::spawn(async move { task(i) }))
+                .collect();
+            for h in handles {
+                h.await;
+            }
+        }),
+        Runtime::Smol => {
+            let ex = async_executor::Executor::new();
+            let (stop, stopped) = smol::channel::bounded::<()>(1);
+            thread::scope(|s| {
+                for _ in 0..WORKERS {
+                    let (ex, stopped) = (&ex, stopped.clone());
+                    s.spawn(move || smol::block_on(ex.run(stopped.recv())));
+                }
+                let handles: Vec<_> = (0..tasks)
+                    .map(|i| ex.spawn(async move { task(i) }))
+                    .collect();
+                smol::block_on(async {
+                    for h in handles {
+                        h.await;
+                    }
+                });
+                drop(stop);
+            });
+        }
+        Runtime::Rayon => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(WORKERS)
+                .build()
+                .unwrap();
+            pool.install(|| (0..tasks).into_par_iter().for_each(task));
+        }
+    }
+}
+
+fn overhead(c: &mut Criterion) {
+    let job = noop_job();
+    for rt in Runtime::ALL {
+        let mut group = c.benchmark_group(format!("noop/{}", rt.name()));
+        // Spawning a thread per task costs tens of microseconds; fewer samples keep it short.
+        if rt == Runtime::ThreadPerTask {
+            group.sample_size(10);
+        }
+        // The harness runs first: async-std's thread count is fixed by whoever starts it first,
+        // and the executor is the one that sets it to WORKERS.
+        let executor = rt.executor(WORKERS);
+        group.bench_function("harness", |b| {
+            b.iter_custom(|tasks| {
+                let start = Instant::now();
+                let records = executor.run(&job, tasks as usize).unwrap();
+                let took = start.elapsed();
+                assert_eq!(records.len(), tasks as usize);
+                took
+            })
+        });
+        group.bench_function("raw", |b| {
+            b.iter_custom(|tasks| {
+                let start = Instant::now();
+                raw(rt, tasks as usize);
+                start.elapsed()
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = overhead
+}
+criterion_main!(benches);

@@ -3,7 +3,7 @@
 use std::thread;
 
 use anyhow::Context;
-use crossbeam_channel::{bounded, unbounded};
+use crossbeam_channel::unbounded;
 
 use super::{Executor, Job, in_task_order, run_task, unstarted_task};
 use crate::clock::now_ns;
@@ -59,43 +59,32 @@ pub struct ThreadPerTask {
 
 impl Executor for ThreadPerTask {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        // A slot is a token in this channel: take one to start a thread, the thread gives it back.
-        let (give_back, slots) = bounded::<()>(self.max_alive);
-        for _ in 0..self.max_alive {
-            give_back
-                .send(())
-                .expect("the channel has room for every slot");
-        }
-        // All tasks are submitted at once; waiting for a slot is their queue time.
+        // A finishing thread sends its record here; receiving one frees its place. Handles are
+        // dropped at once (the threads detach, the scope still waits for them), so glibc can
+        // reuse a finished thread's stack instead of mapping a new one for every task.
+        let (finished, records_in) = unbounded::<TaskRecord>();
+        // All tasks are submitted at once; waiting for a free place is their queue time.
         let submit = now_ns();
         thread::scope(|scope| {
-            let mut running = Vec::with_capacity(tasks);
             let mut records = Vec::with_capacity(tasks);
+            let mut alive = 0;
             for i in 0..tasks {
-                slots.recv().expect("a sender is held here");
-                let slot = give_back.clone();
-                let spawned = thread::Builder::new()
-                    .name(format!("asyncstudy-task-{i}"))
-                    .spawn_scoped(scope, move || {
-                        let record = run_task(job, i, submit);
-                        let _ = slot.send(());
-                        record
-                    });
+                if alive == self.max_alive {
+                    records.push(records_in.recv().expect("a sender is held here"));
+                    alive -= 1;
+                }
+                let finished = finished.clone();
+                let spawned = thread::Builder::new().spawn_scoped(scope, move || {
+                    let _ = finished.send(run_task(job, i, submit));
+                });
                 match spawned {
-                    Ok(handle) => running.push(handle),
-                    Err(e) => {
-                        records.push(unstarted_task(i, submit, e.to_string()));
-                        give_back.send(()).expect("a receiver is held here");
-                    }
+                    Ok(_detached) => alive += 1,
+                    Err(e) => records.push(unstarted_task(i, submit, e.to_string())),
                 }
             }
-            for handle in running {
-                records.push(
-                    handle
-                        .join()
-                        .map_err(|_| anyhow::anyhow!("a task thread died"))?,
-                );
-            }
+            drop(finished);
+            // Every spawned thread sends exactly one record before it ends.
+            records.extend(records_in.iter());
             Ok(in_task_order(records))
         })
     }

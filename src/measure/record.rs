@@ -25,24 +25,27 @@ pub struct Worker {
 }
 
 thread_local! {
-    // gettid is a real syscall (no vDSO), so it is asked once per thread, not once per task.
-    static TID: Cell<u32> = const { Cell::new(0) };
+    // gettid and getpid are real syscalls (no vDSO, and glibc no longer caches the pid), so each
+    // thread asks once, not once per task. Worker processes are exec'd, never forked copies of
+    // a thread that already asked, so a cached pid cannot go stale.
+    static CURRENT: Cell<Option<Worker>> = const { Cell::new(None) };
 }
 
 impl Worker {
     /// The calling thread.
     pub fn current() -> Worker {
-        let tid = TID.with(|t| {
-            if t.get() == 0 {
+        CURRENT.with(|c| {
+            c.get().unwrap_or_else(|| {
                 // SAFETY: gettid has no preconditions and cannot fail.
-                t.set(unsafe { libc::gettid() } as u32);
-            }
-            t.get()
-        });
-        Worker {
-            pid: std::process::id(),
-            tid,
-        }
+                let tid = unsafe { libc::gettid() } as u32;
+                let me = Worker {
+                    pid: std::process::id(),
+                    tid,
+                };
+                c.set(Some(me));
+                me
+            })
+        })
     }
 
     /// Whether this is the main thread of its process.
