@@ -26,55 +26,45 @@ fn rejects(args: &[&str], want: &str) {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    rejects(
-        &["cpu", "--runtime", "threads", "--workers", "0"],
-        "'--workers <N>': must be at least 1",
-    );
-    rejects(
-        &["cpu", "--runtime", "threads", "--tasks", "0"],
-        "'--tasks <N>': must be at least 1",
-    );
-    rejects(
-        &["cpu", "--runtime", "threads", "--iters", "lots"],
-        "'lots' for '--iters <N>': not a whole number",
-    );
-    rejects(
-        &["cpu", "--runtime", "fibers"],
-        "invalid value 'fibers' for '--runtime <RUNTIME>'",
-    );
-    rejects(
-        &["cpu", "--runtime", "threads", "--workload", "fib"],
-        "'fib' for '--workload <WORKLOAD>'",
-    );
-    rejects(
-        &["cpu", "--runtime", "threads", "--format", "xml"],
-        "'xml' for '--format <FORMAT>'",
-    );
-    rejects(
-        &[
-            "cpu",
-            "--runtime",
-            "threads",
-            "--output",
-            "/no/such/dir/run.json",
-        ],
-        "--output /no/such/dir/run.json: directory /no/such/dir does not exist",
-    );
-    rejects(
-        &[
-            "cpu",
-            "--runtime",
-            "threads",
-            "--baseline",
-            "/no/such/serial.json",
-        ],
-        "--baseline /no/such/serial.json:",
-    );
-    rejects(
-        &["cpu", "--runtime", "threads", "--bogus"],
-        "unexpected argument '--bogus'",
-    );
-    rejects(&["dance"], "unrecognized subcommand 'dance'");
+    let cases: [(&str, &str); 10] = [
+        (
+            "cpu -r threads --workers 0",
+            "'--workers <N>': must be at least 1",
+        ),
+        (
+            "cpu -r threads --tasks 0",
+            "'--tasks <N>': must be at least 1",
+        ),
+        (
+            "cpu -r threads --iters lots",
+            "'lots' for '--iters <N>': not a whole number",
+        ),
+        (
+            "cpu -r fibers",
+            "invalid value 'fibers' for '--runtime <RUNTIME>'",
+        ),
+        (
+            "cpu -r threads --workload fib",
+            "'fib' for '--workload <WORKLOAD>'",
+        ),
+        (
+            "cpu -r threads --format xml",
+            "'xml' for '--format <FORMAT>'",
+        ),
+        (
+            "cpu -r threads --output /no/such/dir/run.json",
+            "--output /no/such/dir/run.json: directory /no/such/dir does not exist",
+        ),
+        (
+            "cpu -r threads --baseline /no/such/serial.json",
+            "--baseline /no/such/serial.json:",
+        ),
+        ("cpu -r threads --bogus", "unexpected argument '--bogus'"),
+        ("dance", "unrecognized subcommand 'dance'"),
+    ];
+    for (args, want) in cases {
+        rejects(&args.split(' ').collect::<Vec<_>>(), want);
+    }
 }
 
 #[test]
