@@ -194,6 +194,16 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     };
     let speedup = baseline.filter(|_| wall_s > 0.0).map(|b| b / wall_s);
     let efficiency = speedup.map(|s| s / ideal_parallelism as f64);
+    let service_s: f64 = runs
+        .iter()
+        .flat_map(|r| &r.tasks)
+        .map(|t| t.end_ns.saturating_sub(t.start_ns) as f64 / 1e9)
+        .sum();
+    let utilization = if total_wall > 0.0 {
+        service_s / (ideal_parallelism as f64 * total_wall)
+    } else {
+        0.0
+    };
 
     let (timeline, timeline_truncated) = match typical {
         Some(run) => (
@@ -270,6 +280,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         ideal_parallelism,
         speedup,
         efficiency,
+        utilization,
         repeat: Repeats {
             warmup: meta.warmup,
             count: runs.len(),

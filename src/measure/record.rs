@@ -130,6 +130,10 @@ pub struct RunRecord {
     /// Speed-up over ideal parallelism, when a serial baseline is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efficiency: Option<f64>,
+    /// Time spent inside tasks over `ideal_parallelism` x wall: how busy the ideal workers were.
+    /// Near 1 with a low efficiency means the tasks themselves ran slower in parallel (shared
+    /// caches, lower all-core clock), not that the runtime left workers idle.
+    pub utilization: f64,
     /// Warm-up and measured repeats.
     pub repeat: Repeats,
     /// Every task of the median repeat, in task order (capped, see `timeline_truncated`).

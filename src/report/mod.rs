@@ -158,6 +158,10 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ),
         ("speed-up vs serial", speedup),
         (
+            "time in tasks",
+            format!("{} of ideal workers x wall", fixed(r.utilization, 2)),
+        ),
+        (
             "CPU per run",
             format!(
                 "{} s user + {} s sys = {} cores busy",
