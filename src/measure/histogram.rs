@@ -42,11 +42,6 @@ impl DurationHistogram {
         self.0.is_empty()
     }
 
-    /// The value at quantile `q` (0..=1), in nanoseconds.
-    pub fn quantile_ns(&self, q: f64) -> u64 {
-        self.0.value_at_quantile(q)
-    }
-
     /// Count, mean, percentiles and max in milliseconds.
     pub fn summary(&self) -> Summary {
         if self.0.is_empty() {

@@ -47,11 +47,6 @@ impl Worker {
             })
         })
     }
-
-    /// Whether this is the main thread of its process.
-    pub fn is_main_thread(&self) -> bool {
-        self.pid == self.tid
-    }
 }
 
 impl std::fmt::Display for Worker {
