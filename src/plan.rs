@@ -45,8 +45,6 @@ pub struct RunPlan {
 /// The serial run a speed-up is computed against.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
-    /// The file it came from.
-    pub path: PathBuf,
     /// Its median wall time.
     pub wall_s: f64,
 }
@@ -108,10 +106,7 @@ impl Output {
     /// a table.
     pub fn new(format: Option<Format>, path: Option<PathBuf>) -> Result<Output, Error> {
         if let Some(path) = &path {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
+            let dir = dir_of(path);
             if !dir.is_dir() {
                 return Err(Error::BadInput(format!(
                     "--output {}: directory {} does not exist",
@@ -130,6 +125,14 @@ impl Output {
             .or(path.as_deref().map(Format::for_path))
             .unwrap_or(Format::Table);
         Ok(Output { format, path })
+    }
+}
+
+/// The directory a file path lands in: its parent, or `.` for a bare file name.
+pub fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
 }
 
@@ -187,7 +190,6 @@ impl Baseline {
             return Err(bad(format!("{} of its tasks failed", record.tasks.failed)));
         }
         Ok(Baseline {
-            path: path.to_path_buf(),
             wall_s: record.wall_s,
         })
     }

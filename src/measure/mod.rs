@@ -150,13 +150,13 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
 
     let total_wall: f64 = walls.iter().sum();
     let sum = |f: fn(&MeasuredRun) -> u64| runs.iter().map(f).sum::<u64>();
-    let cpu_ns = sum(|r| r.usage.own.user_ns + r.usage.children.user_ns)
-        + sum(|r| r.usage.own.sys_ns + r.usage.children.sys_ns);
+    let user_ns = sum(|r| r.usage.own.user_ns + r.usage.children.user_ns);
+    let sys_ns = sum(|r| r.usage.own.sys_ns + r.usage.children.sys_ns);
     let cpu = CpuUsage {
-        user_s: sum(|r| r.usage.own.user_ns + r.usage.children.user_ns) as f64 / 1e9 / n as f64,
-        sys_s: sum(|r| r.usage.own.sys_ns + r.usage.children.sys_ns) as f64 / 1e9 / n as f64,
+        user_s: user_ns as f64 / 1e9 / n as f64,
+        sys_s: sys_ns as f64 / 1e9 / n as f64,
         cores_used: if total_wall > 0.0 {
-            cpu_ns as f64 / 1e9 / total_wall
+            (user_ns + sys_ns) as f64 / 1e9 / total_wall
         } else {
             0.0
         },

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::executor::Runtime;
 use crate::measure::record::RunRecord;
-use crate::plan::{Format, Output};
+use crate::plan::{Format, Output, dir_of};
 
 /// Formats one run record.
 pub fn render_run(record: &RunRecord, format: Format) -> anyhow::Result<String> {
@@ -58,10 +58,7 @@ pub fn emit(output: &Output, text: &str) -> anyhow::Result<()> {
 /// Writes `bytes` to a temporary file beside `path` and renames it into place, so `path` is
 /// either its old self or complete, never half-written.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".asyncstudy-")
         .tempfile_in(dir)
