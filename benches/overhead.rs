@@ -7,25 +7,86 @@
 //! slope criterion reports is the cost per task with the runtime's start-up factored out.
 //! The ratio harness / raw is what asyncstudy adds to every task it measures.
 //!
-//! Run with `cargo bench --bench overhead`; `-- tokio` runs one family.
+//! The process runtimes' raw mechanisms are a pipe round trip to a long-lived `cat` (for
+//! `process-pool`) and spawning and reaping `/bin/true` (for `process-per-task`); a third
+//! benchmark, `raw-self`, spawns this binary's worker with nothing to do, to show what the
+//! binary's own start-up adds to the smallest possible process.
+//!
+//! Run with `cargo bench --bench overhead`; `-- tokio` runs one family, `-- process` both
+//! process runtimes.
 
 use std::hint::black_box;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use asyncstudy::executor::{Job, Runtime};
+use asyncstudy::executor::process::{ProcessPerTask, ProcessPool};
+use asyncstudy::executor::{Executor, Job, Runtime};
+use asyncstudy::workload::{CpuKind, CpuWork, Work};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rayon::prelude::*;
 
 /// Worker threads for every runtime: this machine's two cores.
 const WORKERS: usize = 2;
 
+/// The binary cargo built for this bench: the process runtimes start their workers from it.
+const ASYNCSTUDY: &str = env!("CARGO_BIN_EXE_asyncstudy");
+
+/// Empty tasks that a worker process can be told to run.
 fn noop_job() -> Job {
-    Arc::new(|i| {
-        black_box(i);
-        Ok(())
-    })
+    Job::new(Work::Cpu(CpuWork {
+        kind: CpuKind::Noop,
+        iters: 0,
+    }))
+}
+
+/// The executor under test; process runtimes start workers from the bench's binary, not from
+/// the bench itself (which has no `worker` subcommand).
+fn executor(rt: Runtime) -> Box<dyn Executor> {
+    let program = Some(ASYNCSTUDY.into());
+    match rt {
+        Runtime::ProcessPool => Box::new(ProcessPool {
+            workers: WORKERS,
+            program,
+        }),
+        Runtime::ProcessPerTask => Box::new(ProcessPerTask {
+            max_alive: WORKERS,
+            program,
+        }),
+        _ => rt.executor(WORKERS),
+    }
+}
+
+/// Splits `tasks` over `WORKERS` threads, each calling `lane` with a claim function that hands
+/// out task numbers until none are left.
+fn on_worker_threads(tasks: usize, lane: impl Fn(&dyn Fn() -> Option<usize>) + Sync) {
+    let next = AtomicUsize::new(0);
+    let claim = || {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        (i < tasks).then_some(i)
+    };
+    thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| lane(&claim));
+        }
+    });
+}
+
+/// Spawns `program args` and reaps it, once per task, at most `WORKERS` at a time.
+fn spawn_and_reap(tasks: usize, program: &str, args: &[&str]) {
+    on_worker_threads(tasks, |claim| {
+        while claim().is_some() {
+            let status = Command::new(program)
+                .args(args)
+                .stdin(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    });
 }
 
 /// Runs `tasks` empty tasks on the bare mechanism behind `rt`.
@@ -127,6 +188,24 @@ fn raw(rt: Runtime, tasks: usize) {
                 .unwrap();
             pool.install(|| (0..tasks).into_par_iter().for_each(task));
         }
+        Runtime::ProcessPool => on_worker_threads(tasks, |claim| {
+            // `cat` echoes each 8-byte message: one write and one read per task, as in the pool.
+            let mut cat = Command::new("cat")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let (mut to, mut from) = (cat.stdin.take().unwrap(), cat.stdout.take().unwrap());
+            let mut echo = [0u8; 8];
+            while let Some(i) = claim() {
+                to.write_all(&(i as u64).to_le_bytes()).unwrap();
+                from.read_exact(&mut echo).unwrap();
+                task(u64::from_le_bytes(echo) as usize);
+            }
+            drop(to);
+            cat.wait().unwrap();
+        }),
+        Runtime::ProcessPerTask => spawn_and_reap(tasks, "/bin/true", &[]),
     }
 }
 
@@ -134,13 +213,14 @@ fn overhead(c: &mut Criterion) {
     let job = noop_job();
     for rt in Runtime::ALL {
         let mut group = c.benchmark_group(format!("noop/{}", rt.name()));
-        // Spawning a thread per task costs tens of microseconds; fewer samples keep it short.
-        if rt == Runtime::ThreadPerTask {
+        // Spawning a thread or a process per task costs tens of microseconds to milliseconds;
+        // fewer samples keep those short.
+        if matches!(rt, Runtime::ThreadPerTask | Runtime::ProcessPerTask) {
             group.sample_size(10);
         }
         // The harness runs first: async-std's thread count is fixed by whoever starts it first,
         // and the executor is the one that sets it to WORKERS.
-        let executor = rt.executor(WORKERS);
+        let executor = executor(rt);
         group.bench_function("harness", |b| {
             b.iter_custom(|tasks| {
                 let start = Instant::now();
@@ -157,6 +237,15 @@ fn overhead(c: &mut Criterion) {
                 start.elapsed()
             })
         });
+        if rt == Runtime::ProcessPerTask {
+            group.bench_function("raw-self", |b| {
+                b.iter_custom(|tasks| {
+                    let start = Instant::now();
+                    spawn_and_reap(tasks as usize, ASYNCSTUDY, &["worker"]);
+                    start.elapsed()
+                })
+            });
+        }
         group.finish();
     }
 }

@@ -14,12 +14,14 @@ use crate::Error;
 use crate::executor::Runtime;
 use crate::measure::machine::logical_cores;
 use crate::plan::{Baseline, Format, Output, Plan, RunPlan};
+use crate::protocol::Fault;
 use crate::workload::{CpuKind, CpuWork};
 
 const EXAMPLES: &str = "\
 Examples:
   asyncstudy cpu --runtime rayon --workers 4 --workload comp
   asyncstudy cpu --runtime tokio-ct --format markdown
+  asyncstudy cpu --runtime process-pool --workers 2 --tasks 8
   asyncstudy runtimes";
 
 const CPU_EXAMPLES: &str = "\
@@ -28,7 +30,8 @@ Examples:
   asyncstudy cpu --runtime rayon --workers 4 --workload comp --repeat 5
   asyncstudy cpu --runtime serial --tasks 8 --output serial.json
   asyncstudy cpu --runtime threads --tasks 8 --baseline serial.json --format markdown
-  asyncstudy cpu --runtime smol --workload noop --tasks 100000";
+  asyncstudy cpu --runtime smol --workload noop --tasks 100000
+  asyncstudy cpu --runtime process-per-task --workload noop --tasks 200";
 
 /// Runs the same workloads under every mainstream Rust concurrency model and shows, with
 /// measured numbers, where async, threads or processes win.
@@ -46,6 +49,9 @@ enum Command {
     Cpu(CpuArgs),
     /// List every runtime: what runs the tasks and what --workers sets.
     Runtimes(FormatArgs),
+    /// Serve tasks over stdin and stdout for a parent asyncstudy (process runtimes start it).
+    #[command(hide = true)]
+    Worker,
 }
 
 #[derive(Debug, Args)]
@@ -54,7 +60,7 @@ struct CpuArgs {
     #[arg(long, short, value_parser = PossibleValuesParser::new(Runtime::ALL.map(Runtime::name)))]
     runtime: String,
 
-    /// Threads (or in-flight tasks for tokio-ct) doing the work [default: logical cores].
+    /// Threads or processes doing the work (in-flight tasks for tokio-ct) [default: logical cores].
     #[arg(long, short, value_name = "N", value_parser = at_least_one)]
     workers: Option<usize>,
 
@@ -81,6 +87,11 @@ struct CpuArgs {
     /// A serial run's JSON record of the same workload and tasks, to show speed-up and efficiency.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+
+    /// Break a worker process at the start of a task, to test recovery: kill, exit, close or
+    /// garbage, e.g. `kill@3`. Repeatable. Process runtimes only.
+    #[arg(long, value_name = "KIND@TASK", hide = true)]
+    inject_fault: Vec<Fault>,
 
     #[command(flatten)]
     out: FormatArgs,
@@ -117,6 +128,7 @@ where
     let plan = match cli.command {
         Command::Cpu(args) => Plan::Cpu(cpu_plan(args)?),
         Command::Runtimes(out) => Plan::Runtimes(out.output()?),
+        Command::Worker => Plan::Worker,
     };
     Ok(Some(plan))
 }
@@ -145,6 +157,7 @@ fn cpu_plan(args: CpuArgs) -> Result<RunPlan, Error> {
         repeat: args.repeat,
         baseline,
         output,
+        faults: args.inject_fault,
     }
     .check()
 }

@@ -13,14 +13,19 @@
 //!   summarizes it all into the [`measure::record::RunRecord`] of the JSON contract, with HDR
 //!   histograms ([`measure::histogram`]) and the machine's facts ([`measure::machine`]).
 //!   Timestamps are `CLOCK_MONOTONIC` nanoseconds from [`clock`].
+//! - [`executor::process`] runs tasks in worker processes: the same binary started with a
+//!   hidden `worker` subcommand, spoken to in the frames of [`protocol`]. [`interrupt`] turns
+//!   Ctrl-C and SIGTERM into a flag for those runs, so every child is reaped before exit.
 //! - [`report`] formats records (table, Markdown, CSV, JSON), one file per format, and is the
 //!   one place that writes output, atomically when it goes to a file.
 
 pub mod cli;
 pub mod clock;
 pub mod executor;
+pub mod interrupt;
 pub mod measure;
 pub mod plan;
+pub mod protocol;
 pub mod report;
 pub mod workload;
 
@@ -44,6 +49,8 @@ pub enum Status {
     Ok,
     /// The run completed and was reported, but some tasks failed. Exit code 1.
     TasksFailed,
+    /// A signal stopped the run; what finished was reported. Exit code 128 + the signal.
+    Interrupted(i32),
 }
 
 /// Carries out a checked plan and writes its results.
@@ -58,11 +65,17 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             if let Some(path) = &run.output.path {
                 eprintln!("asyncstudy: wrote {}", path.display());
             }
-            Ok(if record.tasks.failed > 0 {
+            Ok(if let Some(sig) = interrupt::requested() {
+                Status::Interrupted(sig)
+            } else if record.tasks.failed > 0 {
                 Status::TasksFailed
             } else {
                 Status::Ok
             })
+        }
+        Plan::Worker => {
+            executor::process::serve()?;
+            Ok(Status::Ok)
         }
         Plan::Runtimes(output) => {
             report::emit(&output, &report::render_runtimes(output.format)?)?;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     match asyncstudy::run(plan) {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::TasksFailed) => ExitCode::from(1),
+        Ok(Status::Interrupted(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
         Err(e) => fail(e),
     }
 }

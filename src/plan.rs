@@ -10,6 +10,7 @@ use crate::Error;
 use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::executor::Runtime;
 use crate::measure::record::{RUN_SCHEMA, RunRecord};
+use crate::protocol::Fault;
 use crate::workload::CpuWork;
 
 /// What the tool was asked to do.
@@ -19,6 +20,8 @@ pub enum Plan {
     Cpu(RunPlan),
     /// List the runtimes.
     Runtimes(Output),
+    /// Serve tasks as a worker process over stdin and stdout (the hidden `worker` subcommand).
+    Worker,
 }
 
 /// A single measured run.
@@ -40,6 +43,8 @@ pub struct RunPlan {
     pub baseline: Option<Baseline>,
     /// Where and how to write the record.
     pub output: Output,
+    /// Worker faults to stage (`--inject-fault`, for tests of recovery); empty in real runs.
+    pub faults: Vec<Fault>,
 }
 
 /// The serial run a speed-up is computed against.
@@ -139,6 +144,15 @@ pub fn dir_of(path: &Path) -> &Path {
 impl RunPlan {
     /// Checks the parts of a run that depend on each other or on the outside world.
     pub fn check(self) -> Result<RunPlan, Error> {
+        if let Some(fault) = self.faults.first() {
+            if !self.runtime.uses_processes() {
+                return Err(Error::BadInput(format!(
+                    "--inject-fault {}@{}: only process-pool and process-per-task run tasks in worker processes",
+                    fault.kind.name(),
+                    fault.task
+                )));
+            }
+        }
         if self.runtime == Runtime::AsyncStd {
             let var = ASYNC_STD_THREAD_COUNT_VAR;
             if let Ok(value) = std::env::var(var) {

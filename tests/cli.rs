@@ -26,7 +26,7 @@ fn rejects(args: &[&str], want: &str) {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let cases: [(&str, &str); 10] = [
+    let cases: [(&str, &str); 12] = [
         (
             "cpu -r threads --workers 0",
             "'--workers <N>': must be at least 1",
@@ -61,6 +61,14 @@ fn bad_input_is_one_line_and_exit_2() {
         ),
         ("cpu -r threads --bogus", "unexpected argument '--bogus'"),
         ("dance", "unrecognized subcommand 'dance'"),
+        (
+            "cpu -r process-pool --inject-fault nap@1",
+            "'nap@1' for '--inject-fault <KIND@TASK>': unknown fault \"nap\"",
+        ),
+        (
+            "cpu -r process-pool --workers 2 --workers 3",
+            "'--workers <N>' cannot be used multiple times",
+        ),
     ];
     for (args, want) in cases {
         rejects(&args.split(' ').collect::<Vec<_>>(), want);
@@ -185,8 +193,16 @@ fn help_shows_examples_and_exits_0() {
         .success()
         .stdout(
             predicate::str::contains("--baseline serial.json")
-                .and(predicate::str::contains("serial, threads, thread-per-task")),
+                .and(predicate::str::contains("serial, threads, thread-per-task"))
+                .and(predicate::str::contains("process-per-task"))
+                // The test-only fault hook stays out of the user's way.
+                .and(predicate::str::contains("inject-fault").not()),
         );
+    asyncstudy()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("  worker ").not());
     asyncstudy()
         .arg("--version")
         .assert()
@@ -195,7 +211,7 @@ fn help_shows_examples_and_exits_0() {
 }
 
 #[test]
-fn runtimes_lists_all_nine_in_every_format() {
+fn runtimes_lists_all_eleven_in_every_format() {
     let list = run_json(&["runtimes", "--format", "json"]);
     let names: Vec<&str> = list
         .as_array()
@@ -214,7 +230,9 @@ fn runtimes_lists_all_nine_in_every_format() {
             "tokio-blocking",
             "async-std",
             "smol",
-            "rayon"
+            "rayon",
+            "process-pool",
+            "process-per-task"
         ]
     );
     for r in list.as_array().unwrap() {
@@ -225,7 +243,7 @@ fn runtimes_lists_all_nine_in_every_format() {
         .args(["runtimes", "--format", "csv"])
         .assert()
         .success()
-        .stdout(predicate::function(|s: &str| s.lines().count() == 10));
+        .stdout(predicate::function(|s: &str| s.lines().count() == 12));
     asyncstudy()
         .args(["runtimes", "--format", "markdown"])
         .assert()

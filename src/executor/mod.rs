@@ -6,6 +6,7 @@
 //! Adding a runtime is one file here and one [`Runtime`] variant.
 
 mod async_std;
+pub mod process;
 mod rayon;
 mod serial;
 mod smol;
@@ -21,10 +22,56 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ns;
 use crate::measure::record::{TaskRecord, Worker};
-use crate::workload::{TaskError, TaskResult};
+use crate::protocol::{Fault, Setup};
+use crate::workload::{TaskError, TaskResult, Work};
 
-/// The work of one task, given its index. Shared by every thread of a run.
-pub type Job = Arc<dyn Fn(usize) -> TaskResult + Send + Sync>;
+/// The work of a run's tasks: a function any thread can call with a task index and, when the
+/// work can be described to another process, the [`Setup`] a worker process needs. Cloning is
+/// cheap; every thread of a run holds one.
+#[derive(Clone)]
+pub struct Job {
+    call: Arc<dyn Fn(usize) -> TaskResult + Send + Sync>,
+    setup: Option<Arc<Setup>>,
+}
+
+impl Job {
+    /// A job of `work`, runnable in this process and in worker processes.
+    pub fn new(work: Work) -> Job {
+        Job {
+            call: Arc::new(move |task| work.run(task)),
+            setup: Some(Arc::new(Setup {
+                work,
+                faults: Vec::new(),
+            })),
+        }
+    }
+
+    /// A job that only runs in this process: any function of the task index.
+    pub fn from_fn(f: impl Fn(usize) -> TaskResult + Send + Sync + 'static) -> Job {
+        Job {
+            call: Arc::new(f),
+            setup: None,
+        }
+    }
+
+    /// The same job with faults staged in its worker processes (see [`Fault`]).
+    pub fn with_faults(mut self, faults: Vec<Fault>) -> Job {
+        if let Some(setup) = &mut self.setup {
+            Arc::make_mut(setup).faults = faults;
+        }
+        self
+    }
+
+    /// Runs task `task` on the calling thread.
+    pub fn call(&self, task: usize) -> TaskResult {
+        (self.call)(task)
+    }
+
+    /// What a worker process is told before its first task; `None` for in-process-only jobs.
+    pub fn setup(&self) -> Option<&Setup> {
+        self.setup.as_deref()
+    }
+}
 
 /// Runs a batch of tasks on one runtime.
 pub trait Executor {
@@ -57,11 +104,30 @@ pub enum Runtime {
     Smol,
     /// A rayon `ThreadPool` of N threads.
     Rayon,
+    /// N long-lived worker processes (this binary's hidden `worker` subcommand).
+    ProcessPool,
+    /// A new worker process for every task, at most N alive at once.
+    ProcessPerTask,
 }
 
 impl Runtime {
-    /// Every in-process runtime, in the order listings show them.
-    pub const ALL: [Runtime; 9] = [
+    /// Every runtime, in the order listings show them.
+    pub const ALL: [Runtime; 11] = [
+        Runtime::Serial,
+        Runtime::Threads,
+        Runtime::ThreadPerTask,
+        Runtime::TokioMt,
+        Runtime::TokioCt,
+        Runtime::TokioBlocking,
+        Runtime::AsyncStd,
+        Runtime::Smol,
+        Runtime::Rayon,
+        Runtime::ProcessPool,
+        Runtime::ProcessPerTask,
+    ];
+
+    /// The runtimes that run tasks in the measuring process itself.
+    pub const IN_PROCESS: [Runtime; 9] = [
         Runtime::Serial,
         Runtime::Threads,
         Runtime::ThreadPerTask,
@@ -85,6 +151,8 @@ impl Runtime {
             Runtime::AsyncStd => "async-std",
             Runtime::Smol => "smol",
             Runtime::Rayon => "rayon",
+            Runtime::ProcessPool => "process-pool",
+            Runtime::ProcessPerTask => "process-per-task",
         }
     }
 
@@ -111,6 +179,10 @@ impl Runtime {
                 "an async_executor::Executor driven by N threads (not smol's 1-thread default)"
             }
             Runtime::Rayon => "a rayon ThreadPool, tasks as a parallel iterator",
+            Runtime::ProcessPool => {
+                "N long-lived worker processes fed over pipes (like Python's ProcessPoolExecutor)"
+            }
+            Runtime::ProcessPerTask => "a new child process for every task",
         }
     }
 
@@ -126,6 +198,8 @@ impl Runtime {
             Runtime::AsyncStd => "its thread count (min = max = N)",
             Runtime::Smol => "N threads running the executor",
             Runtime::Rayon => "num_threads(N)",
+            Runtime::ProcessPool => "N processes",
+            Runtime::ProcessPerTask => "at most N alive at once",
         }
     }
 
@@ -160,7 +234,20 @@ impl Runtime {
             Runtime::AsyncStd => Box::new(async_std::AsyncStd { workers: n }),
             Runtime::Smol => Box::new(smol::Smol { workers: n }),
             Runtime::Rayon => Box::new(rayon::Rayon { workers: n }),
+            Runtime::ProcessPool => Box::new(process::ProcessPool {
+                workers: n,
+                program: None,
+            }),
+            Runtime::ProcessPerTask => Box::new(process::ProcessPerTask {
+                max_alive: n,
+                program: None,
+            }),
         }
+    }
+
+    /// Whether tasks run in worker processes rather than in this one.
+    pub fn uses_processes(self) -> bool {
+        matches!(self, Runtime::ProcessPool | Runtime::ProcessPerTask)
     }
 }
 
@@ -169,7 +256,7 @@ impl Runtime {
 pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
     let worker = Worker::current();
     let start_ns = now_ns();
-    let outcome = catch_unwind(AssertUnwindSafe(|| job(task)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| job.call(task)));
     let end_ns = now_ns();
     let error = match outcome {
         Ok(Ok(())) => None,
@@ -220,7 +307,7 @@ mod tests {
     use super::*;
 
     fn job(f: impl Fn(usize) -> TaskResult + Send + Sync + 'static) -> Job {
-        Arc::new(f)
+        Job::from_fn(f)
     }
 
     /// async-std's thread count is fixed at first use in a process, so every in-process test
@@ -229,7 +316,7 @@ mod tests {
 
     #[test]
     fn every_runtime_runs_every_task_once_in_order() {
-        for rt in Runtime::ALL {
+        for rt in Runtime::IN_PROCESS {
             let records = rt.executor(N).run(&job(|_| Ok(())), 7).unwrap();
             let tasks: Vec<usize> = records.iter().map(|r| r.task).collect();
             assert_eq!(tasks, (0..7).collect::<Vec<_>>(), "{}", rt.name());
@@ -249,7 +336,7 @@ mod tests {
         // Silence the default hook's message for the deliberate panics of this test only.
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        for rt in Runtime::ALL {
+        for rt in Runtime::IN_PROCESS {
             let failing = job(|i| match i % 3 {
                 0 => Ok(()),
                 1 => Err(TaskError::Check(format!("task {i}"))),
@@ -278,7 +365,7 @@ mod tests {
     #[test]
     fn pools_never_use_more_than_n_threads_nor_the_caller() {
         let caller = Worker::current();
-        for rt in Runtime::ALL {
+        for rt in Runtime::IN_PROCESS {
             let records = rt.executor(N).run(&job(|_| Ok(())), 40).unwrap();
             let workers: HashSet<Worker> = records.iter().map(|r| r.worker).collect();
             match rt {
@@ -296,6 +383,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn process_runtimes_refuse_a_job_they_cannot_send() {
+        for rt in [Runtime::ProcessPool, Runtime::ProcessPerTask] {
+            let err = rt.executor(N).run(&job(|_| Ok(())), 1).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "this job cannot be described to a worker process"
+            );
+        }
+        let described = Job::new(Work::Cpu(crate::workload::CpuWork {
+            kind: crate::workload::CpuKind::Noop,
+            iters: 0,
+        }));
+        assert!(described.setup().is_some());
+        assert_eq!(described.call(3), Ok(()));
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Executor for TokioMultiThread {
             .build()
             .context("could not build the tokio multi-thread runtime")?;
         run_spawned(&rt, tasks, |i| {
-            let job = Arc::clone(job);
+            let job = job.clone();
             let submit = now_ns();
             rt.spawn(async move { run_task(&job, i, submit) })
         })
@@ -53,7 +53,7 @@ impl Executor for TokioCurrentThread {
             .context("could not build the tokio current-thread runtime")?;
         let gate = Arc::new(Semaphore::new(self.max_in_flight));
         run_spawned(&rt, tasks, |i| {
-            let (job, gate) = (Arc::clone(job), Arc::clone(&gate));
+            let (job, gate) = (job.clone(), Arc::clone(&gate));
             let submit = now_ns();
             rt.spawn(async move {
                 // The semaphore is never closed, so acquiring can only wait, not fail.
@@ -75,7 +75,7 @@ impl Executor for TokioBlocking {
             .build()
             .context("could not build the tokio runtime")?;
         run_spawned(&rt, tasks, |i| {
-            let job = Arc::clone(job);
+            let job = job.clone();
             let submit = now_ns();
             rt.spawn_blocking(move || run_task(&job, i, submit))
         })

@@ -10,18 +10,18 @@ pub mod record;
 pub mod rusage;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::clock::{ms_since, now_ns};
 use crate::executor::{Executor, Job, Runtime};
+use crate::interrupt;
 use crate::plan::RunPlan;
-use crate::workload::CpuWork;
+use crate::workload::{CpuWork, Work};
 use histogram::TaskHistograms;
 use machine::Machine;
 use record::{
-    ContextSwitches, CpuUsage, Memory, Peak, RUN_SCHEMA, Repeats, RunRecord, TIMELINE_CAP,
-    TaskCounts, TaskRecord, TimelineEntry, Worker, WorkloadInfo,
+    ContextSwitches, CpuUsage, FAILURE_CAP, Failure, Memory, Peak, RUN_SCHEMA, Repeats, RunRecord,
+    TIMELINE_CAP, TaskCounts, TaskRecord, TimelineEntry, Worker, WorkloadInfo,
 };
 use rusage::{Peaks, Sampler, UsagePair};
 
@@ -67,15 +67,25 @@ pub struct RunMeta {
     pub started_at: String,
     /// The machine.
     pub machine: Machine,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<i32>,
+    /// Measured repeats asked for (fewer ran if interrupted).
+    pub repeats_planned: usize,
 }
 
 /// Runs `plan`: warm-up runs, then measured repeats, and summarizes them.
+///
+/// A run whose runtime watches for Ctrl-C (see [`interrupt`]) stops after the repeat it
+/// interrupted; the record then holds the repeats so far and says which signal stopped it.
 pub fn measure(plan: &RunPlan) -> anyhow::Result<RunRecord> {
     let executor = plan.runtime.executor(plan.workers);
     let work = plan.work;
-    let job: Job = Arc::new(move |task| work.run(task));
+    let job = Job::new(Work::Cpu(work)).with_faults(plan.faults.clone());
     for _ in 0..plan.warmup {
         executor.run(&job, plan.tasks)?;
+        if interrupt::requested().is_some() {
+            break;
+        }
     }
     let meta = RunMeta {
         runtime: plan.runtime,
@@ -87,11 +97,20 @@ pub fn measure(plan: &RunPlan) -> anyhow::Result<RunRecord> {
         caller: Worker::current(),
         started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         machine: Machine::detect(),
+        interrupted: None,
+        repeats_planned: plan.repeat,
     };
     let mut runs = Vec::with_capacity(plan.repeat);
     for _ in 0..plan.repeat {
+        if interrupt::requested().is_some() {
+            break;
+        }
         runs.push(measure_once(executor.as_ref(), &job, plan.tasks)?);
     }
+    let meta = RunMeta {
+        interrupted: interrupt::requested(),
+        ..meta
+    };
     Ok(summarize(&meta, &runs))
 }
 
@@ -135,14 +154,26 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     let mut hist = TaskHistograms::default();
     let mut counts = TaskCounts::default();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
-    for task in runs.iter().flat_map(|r| &r.tasks) {
-        hist.record(task.submit_ns, task.start_ns, task.end_ns);
-        counts.total += 1;
-        match &task.error {
-            None => counts.ok += 1,
-            Some(e) => {
-                counts.failed += 1;
-                *errors.entry(e.kind().to_string()).or_default() += 1;
+    let mut failures = Vec::new();
+    for (repeat, run) in runs.iter().enumerate() {
+        for task in &run.tasks {
+            hist.record(task.submit_ns, task.start_ns, task.end_ns);
+            counts.total += 1;
+            match &task.error {
+                None => counts.ok += 1,
+                Some(e) => {
+                    counts.failed += 1;
+                    *errors.entry(e.kind().to_string()).or_default() += 1;
+                    if failures.len() < FAILURE_CAP {
+                        failures.push(Failure {
+                            repeat,
+                            task: task.task,
+                            worker: task.worker.to_string(),
+                            kind: e.kind().to_string(),
+                            message: e.to_string(),
+                        });
+                    }
+                }
             }
         }
     }
@@ -241,6 +272,38 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
             "timeline shows the first {TIMELINE_CAP} tasks of the median repeat"
         ));
     }
+    // The first few reasons in the notes, so a table shows why tasks failed; JSON has more.
+    const NOTED_FAILURES: usize = 3;
+    let cut_short = counts.errors.get("interrupted").copied().unwrap_or(0);
+    for f in failures
+        .iter()
+        .filter(|f| f.kind != "interrupted")
+        .take(NOTED_FAILURES)
+    {
+        notes.push(format!(
+            "repeat {} task {} failed: {}",
+            f.repeat + 1,
+            f.task,
+            f.message
+        ));
+    }
+    let unnoted = (counts.failed - cut_short).saturating_sub(NOTED_FAILURES as u64);
+    if unnoted > 0 {
+        notes.push(format!(
+            "{unnoted} more failed tasks: see tasks.failures in the JSON record"
+        ));
+    }
+    let interrupted = meta.interrupted.map(crate::interrupt::signal_name);
+    if let Some(sig) = &interrupted {
+        notes.push(match runs.len() {
+            0 => format!("interrupted by {sig} during warm-up: nothing was measured"),
+            n => format!(
+                "interrupted by {sig} in repeat {n} of {}: {cut_short} tasks cut short",
+                meta.repeats_planned
+            ),
+        });
+    }
+    counts.failures = failures;
 
     RunRecord {
         schema: RUN_SCHEMA.to_string(),
@@ -289,6 +352,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         timeline,
         timeline_truncated,
         notes,
+        interrupted,
     }
 }
 
@@ -380,6 +444,8 @@ pub mod tests {
             caller: Worker { pid: 100, tid: 100 },
             started_at: "2026-11-22T12:00:00Z".into(),
             machine: test_machine(),
+            interrupted: None,
+            repeats_planned: 1,
         }
     }
 
@@ -437,6 +503,44 @@ pub mod tests {
             rec.notes
                 .iter()
                 .any(|n| n.contains("8 workers on 2 logical cores"))
+        );
+    }
+
+    #[test]
+    fn failures_keep_their_reasons_and_an_interrupt_is_said() {
+        let mut meta = fake_meta(Runtime::ProcessPool);
+        meta.interrupted = Some(2);
+        meta.repeats_planned = 3;
+        let mut run = fake_run(0, 8, 10, false);
+        for (i, t) in run.tasks.iter_mut().enumerate() {
+            t.error = match i {
+                0..=4 => Some(TaskError::Worker(format!(
+                    "worker pid {i} exited with code 3"
+                ))),
+                5 => Some(TaskError::Interrupted),
+                _ => None,
+            };
+        }
+        let rec = summarize(&meta, &[run]);
+        assert_eq!((rec.tasks.ok, rec.tasks.failed), (2, 6));
+        assert_eq!(rec.tasks.errors.get("worker"), Some(&5));
+        assert_eq!(rec.tasks.errors.get("interrupted"), Some(&1));
+        assert_eq!(rec.tasks.failures.len(), 6);
+        assert_eq!(
+            rec.tasks.failures[0].message,
+            "worker pid 0 exited with code 3"
+        );
+        assert_eq!(rec.interrupted.as_deref(), Some("SIGINT"));
+        let notes = rec.notes.join("\n");
+        assert!(notes.contains("repeat 1 task 2 failed: worker pid 2 exited with code 3"));
+        assert!(
+            !notes.contains("task 3 failed"),
+            "three reasons at most: {notes}"
+        );
+        assert!(notes.contains("2 more failed tasks"), "{notes}");
+        assert!(
+            notes.contains("interrupted by SIGINT in repeat 1 of 3: 1 tasks cut short"),
+            "{notes}"
         );
     }
 

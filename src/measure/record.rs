@@ -138,6 +138,9 @@ pub struct RunRecord {
     /// Things a reader must know about this run (e.g. a discontinued runtime).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The signal (`SIGINT`, `SIGTERM`) that stopped the run early, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// Most timeline entries a record carries; histograms still count every task.
@@ -166,8 +169,29 @@ pub struct TaskCounts {
     pub ok: u64,
     /// Tasks that failed.
     pub failed: u64,
-    /// Failures by kind (`check`, `panic`, `spawn`, ...).
+    /// Failures by kind (`check`, `panic`, `spawn`, `worker`, `interrupted`).
     pub errors: BTreeMap<String, u64>,
+    /// The first failures with their reasons (at most [`FAILURE_CAP`]); `errors` counts all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<Failure>,
+}
+
+/// Most failures a record lists one by one.
+pub const FAILURE_CAP: usize = 100;
+
+/// One failed task and why it failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The measured repeat, 0-based.
+    pub repeat: usize,
+    /// The task index.
+    pub task: usize,
+    /// The worker that ran (or was running) it, `pid:tid`.
+    pub worker: String,
+    /// The error kind, as in `errors`.
+    pub kind: String,
+    /// What happened.
+    pub message: String,
 }
 
 /// CPU time.

@@ -146,6 +146,25 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
             r.ideal_parallelism
         ),
     };
+    let mut memory = bytes(r.memory.peak_rss_bytes);
+    if r.memory.children_peak_rss_bytes > 0 {
+        memory.push_str(&format!(
+            " (largest child {})",
+            bytes(r.memory.children_peak_rss_bytes)
+        ));
+    }
+    // Distinct workers are threads or processes, whichever ran the tasks.
+    let in_processes = Runtime::from_name(&r.runtime).is_some_and(Runtime::uses_processes);
+    let (mut threads, mut processes) = (
+        format!("{} peak", r.threads.peak),
+        format!("{} peak", r.processes.peak),
+    );
+    let ran = format!(", {} ran tasks", r.distinct_workers);
+    if in_processes {
+        processes.push_str(&ran);
+    } else {
+        threads.push_str(&ran);
+    }
     vec![
         ("tasks", tasks),
         ("wall", wall),
@@ -167,7 +186,7 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
                 fixed(r.cpu.cores_used, 2)
             ),
         ),
-        ("peak memory", bytes(r.memory.peak_rss_bytes)),
+        ("peak memory", memory),
         (
             "context switches",
             format!(
@@ -175,11 +194,8 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
                 r.context_switches.voluntary, r.context_switches.involuntary
             ),
         ),
-        (
-            "threads",
-            format!("{} peak, {} ran tasks", r.threads.peak, r.distinct_workers),
-        ),
-        ("processes", format!("{} peak", r.processes.peak)),
+        ("threads", threads),
+        ("processes", processes),
         (
             "machine",
             format!(

@@ -72,7 +72,7 @@ impl CpuKind {
 }
 
 /// A CPU workload with its step count: what every task of a `cpu` run executes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CpuWork {
     /// Which loop.
     pub kind: CpuKind,

@@ -1,8 +1,8 @@
 //! The work a task does.
 //!
-//! A workload turns a task index into work and a checked result. CPU workloads are plain
-//! closures that any runtime can call; IO workloads (later) need each runtime family's own
-//! client, so they are described here and executed in `executor/`.
+//! A workload turns a task index into work and a checked result. [`Work`] is the serializable
+//! description of it, so a worker process can be told what to run; CPU workloads are plain
+//! loops that any runtime can call.
 
 pub mod cpu;
 
@@ -22,6 +22,12 @@ pub enum TaskError {
     /// The runtime could not start the task (thread or process spawn failed).
     #[error("could not start: {0}")]
     Spawn(String),
+    /// The worker process running the task died or broke the protocol; the reason says how.
+    #[error("{0}")]
+    Worker(String),
+    /// The run was interrupted (SIGINT or SIGTERM) before the task finished.
+    #[error("interrupted before it finished")]
+    Interrupted,
 }
 
 impl TaskError {
@@ -31,9 +37,28 @@ impl TaskError {
             TaskError::Check(_) => "check",
             TaskError::Panic(_) => "panic",
             TaskError::Spawn(_) => "spawn",
+            TaskError::Worker(_) => "worker",
+            TaskError::Interrupted => "interrupted",
         }
     }
 }
 
 /// What one task returns.
 pub type TaskResult = Result<(), TaskError>;
+
+/// What every task of a run does, in a form that can be sent to a worker process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Work {
+    /// A CPU loop.
+    Cpu(CpuWork),
+}
+
+impl Work {
+    /// Runs task `task` on the calling thread.
+    pub fn run(&self, task: usize) -> TaskResult {
+        match self {
+            Work::Cpu(w) => w.run(task),
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! Worker processes: `process-pool` (N long-lived workers, like Python's ProcessPoolExecutor)
+//! and `process-per-task` (a fresh child for every task), plus the worker's side ([`serve`]).
+//!
+//! A worker is this same binary started with the hidden `worker` subcommand and spoken to over
+//! its stdin and stdout in the frames of [`crate::protocol`]. The parent runs one proxy thread
+//! per worker slot: it takes a task, writes it to its worker, and blocks on the answer, so a task
+//! costs one write and one read, and a slot whose worker dies knows exactly which task died
+//! with it. A dead or babbling worker fails only its task: the slot reaps it, records why, and
+//! starts a new one for the next task. The worker measures its own start and end times on
+//! CLOCK_MONOTONIC, so they land on the parent's timeline unchanged.
+//!
+//! Workers are spawned with `std::process::Command` (no shell, no `pre_exec`, which would force
+//! a full fork instead of `posix_spawn`), in a process group of their own: Ctrl-C in a terminal
+//! reaches only the parent, which then stops dispatching, kills every worker and reaps it. A
+//! worker exits when its stdin closes, so even a parent killed with SIGKILL leaves none behind
+//! once the task in hand ends.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::os::fd::AsFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use crossbeam_channel::{RecvTimeoutError, bounded, unbounded};
+
+use super::{Executor, Job, in_task_order, run_task};
+use crate::clock::now_ns;
+use crate::interrupt;
+use crate::measure::record::{TaskRecord, Worker};
+use crate::protocol::{Done, FaultKind, FrameError, Setup, ToWorker, read_frame, write_frame};
+use crate::workload::TaskError;
+
+/// The hidden subcommand that turns the binary into a worker.
+pub const WORKER_COMMAND: &str = "worker";
+
+/// N long-lived worker processes, each running one task at a time.
+pub struct ProcessPool {
+    /// Worker processes.
+    pub workers: usize,
+    /// The asyncstudy binary to start workers from; `None` means the running one.
+    pub program: Option<PathBuf>,
+}
+
+/// A new worker process for every task, at most `max_alive` at once.
+pub struct ProcessPerTask {
+    /// Most task processes alive at once.
+    pub max_alive: usize,
+    /// The asyncstudy binary to start workers from; `None` means the running one.
+    pub program: Option<PathBuf>,
+}
+
+impl Executor for ProcessPool {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+        drive(job, tasks, self.workers, self.program.as_deref(), false)
+    }
+}
+
+impl Executor for ProcessPerTask {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+        drive(job, tasks, self.max_alive, self.program.as_deref(), true)
+    }
+}
+
+/// How often the parent looks for Ctrl-C while its slots work. Only the reaction time depends
+/// on it: a finishing slot wakes the parent at once.
+const WATCH_EVERY: Duration = Duration::from_millis(20);
+
+/// Runs `tasks` tasks on `slots` worker slots; `one_task_each` retires a worker after one task.
+fn drive(
+    job: &Job,
+    tasks: usize,
+    slots: usize,
+    program: Option<&Path>,
+    one_task_each: bool,
+) -> anyhow::Result<Vec<TaskRecord>> {
+    let setup = job
+        .setup()
+        .context("this job cannot be described to a worker process")?;
+    let program = match program {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_exe().context("could not find the asyncstudy binary")?,
+    };
+    interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
+    let children = Children::default();
+    let (queue, inbox) = unbounded::<(usize, u64)>();
+    for i in 0..tasks {
+        // The receiver is held right here, so a send cannot fail.
+        queue.send((i, now_ns())).expect("the inbox is alive");
+    }
+    drop(queue);
+    let (finished, slot_records) = bounded::<Vec<TaskRecord>>(slots);
+    thread::scope(|scope| {
+        let mut open = 0;
+        for k in 0..slots {
+            let slot = Slot {
+                setup,
+                program: &program,
+                children: &children,
+                one_task_each,
+            };
+            let (inbox, finished) = (inbox.clone(), finished.clone());
+            let started = thread::Builder::new()
+                .name(format!("asyncstudy-proxy-{k}"))
+                .spawn_scoped(scope, move || {
+                    let _ = finished.send(slot.run(&inbox));
+                });
+            match started {
+                Ok(_) => open += 1,
+                // The slots already started take the tasks this one would have run.
+                Err(_) if open > 0 => break,
+                Err(e) => return Err(e).context("could not start a proxy thread"),
+            }
+        }
+        drop(finished);
+        let mut records = Vec::with_capacity(tasks);
+        while open > 0 {
+            match slot_records.recv_timeout(WATCH_EVERY) {
+                Ok(done) => {
+                    records.extend(done);
+                    open -= 1;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if interrupt::requested().is_some() {
+                        children.stop_all();
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        // Tasks no slot took because the run was interrupted.
+        records.extend(inbox.try_iter().map(|(task, submit)| TaskRecord {
+            task,
+            worker: Worker::current(),
+            submit_ns: submit,
+            start_ns: submit,
+            end_ns: submit,
+            error: Some(TaskError::Interrupted),
+        }));
+        Ok(in_task_order(records))
+    })
+}
+
+/// The live workers of a run, so an interrupt can kill them all.
+///
+/// A pid is in the set only while its process is unreaped, so a kill through the set can never
+/// reach a recycled pid: slots remove a pid before they reap it, and the set is locked for both.
+#[derive(Default)]
+struct Children {
+    state: Mutex<ChildSet>,
+}
+
+#[derive(Default)]
+struct ChildSet {
+    stopping: bool,
+    pids: HashSet<u32>,
+}
+
+impl Children {
+    /// Adds a new worker; `false` if the run is stopping and the caller must kill it.
+    fn adopt(&self, pid: u32) -> bool {
+        let mut s = self.lock();
+        if !s.stopping {
+            s.pids.insert(pid);
+        }
+        !s.stopping
+    }
+
+    /// Removes a worker before it is reaped.
+    fn forget(&self, pid: u32) {
+        self.lock().pids.remove(&pid);
+    }
+
+    /// Whether the run is stopping.
+    fn stopping(&self) -> bool {
+        self.lock().stopping
+    }
+
+    /// Stops the run: no new workers, and SIGKILL to every live one (their slots reap them).
+    fn stop_all(&self) {
+        let mut s = self.lock();
+        s.stopping = true;
+        for &pid in &s.pids {
+            // SAFETY: kill has no memory effects; the pid is an unreaped child of ours (see the
+            // type's comment), so the signal reaches that worker and nothing else.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChildSet> {
+        // The set holds plain data that every operation leaves consistent, so a slot that
+        // panicked while holding it does not make it unusable.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One worker slot: the proxy thread's view of the run.
+struct Slot<'a> {
+    setup: &'a Setup,
+    program: &'a Path,
+    children: &'a Children,
+    one_task_each: bool,
+}
+
+impl Slot<'_> {
+    /// Takes tasks until there are none or the run stops, and returns their records.
+    fn run(&self, inbox: &crossbeam_channel::Receiver<(usize, u64)>) -> Vec<TaskRecord> {
+        let mut records = Vec::new();
+        let mut live: Option<Proc> = None;
+        while let Ok((task, submit_ns)) = inbox.recv() {
+            let failed = |start_ns: u64, worker: Worker, error: TaskError| TaskRecord {
+                task,
+                worker,
+                submit_ns,
+                start_ns,
+                end_ns: now_ns().max(start_ns),
+                error: Some(error),
+            };
+            if self.children.stopping() {
+                records.push(failed(submit_ns, Worker::current(), TaskError::Interrupted));
+                break;
+            }
+            let proc = match live.take() {
+                Some(p) => p,
+                None => match Proc::spawn(self.program, self.setup, self.children) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        records.push(failed(now_ns(), Worker::current(), e));
+                        continue;
+                    }
+                },
+            };
+            let sent_ns = now_ns();
+            let mut proc = proc;
+            match proc.run(task) {
+                Ok(done) => {
+                    records.push(TaskRecord {
+                        task,
+                        worker: done.worker,
+                        submit_ns,
+                        start_ns: done.start_ns,
+                        end_ns: done.end_ns,
+                        error: done.error,
+                    });
+                    if self.one_task_each {
+                        proc.retire(self.children);
+                    } else {
+                        live = Some(proc);
+                    }
+                }
+                Err(lost) => {
+                    let pid = proc.pid;
+                    let reason = proc.bury(lost, self.children);
+                    let error = if self.children.stopping() {
+                        TaskError::Interrupted
+                    } else {
+                        TaskError::Worker(reason)
+                    };
+                    records.push(failed(sent_ns, Worker { pid, tid: pid }, error));
+                }
+            }
+        }
+        if let Some(proc) = live {
+            proc.retire(self.children);
+        }
+        records
+    }
+}
+
+/// A running worker process.
+struct Proc {
+    child: Child,
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    reaped: bool,
+}
+
+/// How a worker failed the parent while running a task.
+enum Lost {
+    /// Its stdin broke: it is gone or closed it.
+    Write(io::Error),
+    /// Its stdout ended, broke, or stopped mid-frame.
+    Ended(Option<FrameError>),
+    /// It sent something that is not the answer to the task.
+    Garbage(String),
+}
+
+impl Proc {
+    /// Starts a worker and sends it the setup.
+    fn spawn(program: &Path, setup: &Setup, children: &Children) -> Result<Proc, TaskError> {
+        let mut child = Command::new(program)
+            .arg(WORKER_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| {
+                TaskError::Spawn(format!("could not start worker {}: {e}", program.display()))
+            })?;
+        let pid = child.id();
+        let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
+        let stdout = stdout.expect("stdout was piped");
+        let mut proc = Proc {
+            child,
+            pid,
+            stdin,
+            stdout: BufReader::new(stdout),
+            reaped: false,
+        };
+        if !children.adopt(pid) {
+            proc.kill_and_reap();
+            return Err(TaskError::Interrupted);
+        }
+        if let Err(e) = proc.send(&ToWorker::Setup(setup.clone())) {
+            return Err(TaskError::Worker(proc.bury(Lost::Write(e), children)));
+        }
+        Ok(proc)
+    }
+
+    fn send(&mut self, message: &ToWorker) -> io::Result<()> {
+        match &mut self.stdin {
+            Some(stdin) => write_frame(stdin, message),
+            None => Err(io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    /// Sends one task and waits for its answer.
+    fn run(&mut self, task: usize) -> Result<Done, Lost> {
+        self.send(&ToWorker::Run { task }).map_err(Lost::Write)?;
+        match read_frame::<_, Done>(&mut self.stdout) {
+            Ok(Some(done)) if done.task == task => Ok(done),
+            Ok(Some(done)) => Err(Lost::Garbage(format!(
+                "answered task {} when asked for task {task}",
+                done.task
+            ))),
+            Ok(None) => Err(Lost::Ended(None)),
+            Err(e @ (FrameError::TooLarge(_) | FrameError::Decode(_))) => {
+                Err(Lost::Garbage(e.to_string()))
+            }
+            Err(e) => Err(Lost::Ended(Some(e))),
+        }
+    }
+
+    /// Reaps a worker that failed a task and says what happened to it.
+    fn bury(mut self, lost: Lost, children: &Children) -> String {
+        let pid = self.pid;
+        children.forget(pid);
+        match lost {
+            Lost::Garbage(what) => {
+                // It may still be talking; nothing it says can be trusted now.
+                self.kill_and_reap();
+                format!("worker pid {pid} broke the protocol: {what}")
+            }
+            Lost::Write(_) | Lost::Ended(_) => {
+                let detail = match &lost {
+                    Lost::Ended(Some(e)) => format!(" ({e})"),
+                    Lost::Write(e) => format!(" (could not send it the task: {e})"),
+                    _ => String::new(),
+                };
+                // A worker that died takes a moment to become reapable after its pipes close.
+                match self.reap_within(Duration::from_millis(200)) {
+                    Some(status) => format!("worker pid {pid} {}{detail}", describe(status)),
+                    None => {
+                        self.kill_and_reap();
+                        format!("worker pid {pid} closed its stdout while running a task{detail}")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends a healthy worker: closing its stdin tells it to exit; then it is reaped.
+    fn retire(mut self, children: &Children) {
+        children.forget(self.pid);
+        drop(self.stdin.take());
+        // A worker between tasks reads the end of its stdin at once and exits.
+        let _ = self.child.wait();
+        self.reaped = true;
+    }
+
+    /// Waits up to `limit` for the worker to exit, reaping it if it does.
+    fn reap_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = now_ns() + limit.as_nanos() as u64;
+        let mut pause = Duration::from_micros(50);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    self.reaped = true;
+                    return Some(status);
+                }
+                Ok(None) if now_ns() < deadline => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(10));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn kill_and_reap(&mut self) {
+        if !self.reaped {
+            drop(self.stdin.take());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            self.reaped = true;
+        }
+    }
+}
+
+impl Drop for Proc {
+    /// No path out of a slot leaves a worker running or unreaped.
+    fn drop(&mut self) {
+        self.kill_and_reap();
+    }
+}
+
+/// How a worker's exit reads in a task's error.
+fn describe(status: ExitStatus) -> String {
+    match (status.signal(), status.code()) {
+        (Some(sig), _) => format!("killed by signal {sig} ({})", interrupt::signal_name(sig)),
+        (None, Some(code)) => format!("exited with code {code} while running a task"),
+        (None, None) => format!("ended ({status}) while running a task"),
+    }
+}
+
+/// The worker side: reads the setup, then runs tasks until stdin closes.
+///
+/// Its stdout carries only frames; anything a task prints goes to stderr.
+pub fn serve() -> anyhow::Result<()> {
+    let mut input = io::stdin().lock();
+    // A private handle on fd 1, unbuffered: `Stdout` is line-buffered and would split a frame
+    // at any 0x0A byte of its length prefix.
+    let mut out = File::from(
+        io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .context("worker: no stdout")?,
+    );
+    let setup = match read_frame::<_, ToWorker>(&mut input) {
+        Ok(Some(ToWorker::Setup(setup))) => setup,
+        Ok(None) => return Ok(()),
+        Ok(Some(other)) => bail!("worker: expected a setup message first, got {other:?}"),
+        Err(e) => bail!("worker: message from the parent: {e}"),
+    };
+    let job = Job::new(setup.work);
+    loop {
+        let task = match read_frame::<_, ToWorker>(&mut input) {
+            Ok(Some(ToWorker::Run { task })) => task,
+            // The parent closed the pipe: finished, or gone.
+            Ok(None) => return Ok(()),
+            Ok(Some(other)) => bail!("worker: expected a task, got {other:?}"),
+            Err(e) => bail!("worker: message from the parent: {e}"),
+        };
+        if let Some(fault) = setup.faults.iter().find(|f| f.task == task) {
+            stage(fault.kind, out, &mut input);
+        }
+        // The parent's submit time is not known here and not needed: it keeps its own.
+        let record = run_task(&job, task, 0);
+        let done = Done {
+            task,
+            worker: record.worker,
+            start_ns: record.start_ns,
+            end_ns: record.end_ns,
+            error: record.error,
+        };
+        match write_frame(&mut out, &done) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => bail!("worker: could not answer: {e}"),
+        }
+    }
+}
+
+/// Breaks this worker the way `kind` says. Never returns: the worker dies, or waits for its
+/// stdin to close (the parent kills it first) and then exits.
+fn stage(kind: FaultKind, out: File, input: &mut impl Read) -> ! {
+    match kind {
+        FaultKind::Kill => {
+            // SAFETY: raise has no memory effects; SIGKILL ends the process here.
+            unsafe { libc::raise(libc::SIGKILL) };
+        }
+        FaultKind::Exit => std::process::exit(3),
+        FaultKind::Close => {
+            drop(out);
+            // SAFETY: fd 1 is the protocol pipe and nothing in this process writes to it again.
+            unsafe { libc::close(1) };
+        }
+        FaultKind::Garbage => {
+            let mut out = out;
+            let _ = io::Write::write_all(&mut out, b"this is not a frame");
+        }
+    }
+    let _ = io::copy(input, &mut io::sink());
+    std::process::exit(0)
+}
