@@ -135,11 +135,14 @@ fn every_runtime_runs_every_task_on_the_threads_it_promises() {
 
 #[test]
 fn every_workload_passes_its_check() {
-    for workload in ["spin", "comp", "cos", "noop"] {
+    for (workload, runtime) in ["spin", "comp", "cos", "noop"]
+        .into_iter()
+        .flat_map(|w| [(w, "threads"), (w, "process-pool"), (w, "process-per-task")])
+    {
         let r = run_json(&[
             "cpu",
             "--runtime",
-            "threads",
+            runtime,
             "--tasks",
             "3",
             "--workload",
@@ -151,7 +154,7 @@ fn every_workload_passes_its_check() {
         ]);
         assert_eq!(r["workload"]["name"], workload);
         assert_eq!(r["workload"]["kind"], "cpu");
-        assert_eq!(r["tasks"]["ok"], 3, "{workload}");
+        assert_eq!(r["tasks"]["ok"], 3, "{workload} on {runtime}");
     }
 }
 

@@ -502,3 +502,58 @@ fn stage(kind: FaultKind, out: File, input: &mut impl Read) -> ! {
     let _ = io::copy(input, &mut io::sink());
     std::process::exit(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{CpuKind, CpuWork, Work};
+
+    fn noop() -> Job {
+        Job::new(Work::Cpu(CpuWork {
+            kind: CpuKind::Noop,
+            iters: 0,
+        }))
+    }
+
+    #[test]
+    fn a_worker_that_cannot_start_fails_each_task_and_the_run_ends() {
+        let missing = PathBuf::from("/nonexistent/asyncstudy");
+        let executors: [Box<dyn Executor>; 2] = [
+            Box::new(ProcessPool {
+                workers: 2,
+                program: Some(missing.clone()),
+            }),
+            Box::new(ProcessPerTask {
+                max_alive: 2,
+                program: Some(missing),
+            }),
+        ];
+        for executor in executors {
+            let records = executor.run(&noop(), 5).unwrap();
+            assert_eq!(records.len(), 5);
+            for (i, r) in records.iter().enumerate() {
+                assert_eq!(r.task, i);
+                match &r.error {
+                    Some(TaskError::Spawn(why)) => assert!(
+                        why.starts_with("could not start worker /nonexistent/asyncstudy: "),
+                        "{why}"
+                    ),
+                    other => panic!("task {i}: {other:?}"),
+                }
+                assert!(r.submit_ns <= r.start_ns && r.start_ns <= r.end_ns);
+            }
+        }
+    }
+
+    #[test]
+    fn exits_read_as_reasons() {
+        assert_eq!(
+            describe(ExitStatus::from_raw(9)),
+            "killed by signal 9 (SIGKILL)"
+        );
+        assert_eq!(
+            describe(ExitStatus::from_raw(3 << 8)),
+            "exited with code 3 while running a task"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use crate::clock::{ms_since, now_ns};
 use crate::executor::{Executor, Job, Runtime};
 use crate::interrupt;
 use crate::plan::RunPlan;
-use crate::workload::{CpuWork, Work};
+use crate::workload::{CpuWork, TaskError, Work};
 use histogram::TaskHistograms;
 use machine::Machine;
 use record::{
@@ -201,11 +201,13 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         voluntary: sum(|r| r.usage.own.voluntary + r.usage.children.voluntary) / n as u64,
         involuntary: sum(|r| r.usage.own.involuntary + r.usage.children.involuntary) / n as u64,
     };
+    // Tasks that never started carry the thread that gave up on them, not a worker.
     let distinct_workers = runs
         .iter()
         .map(|r| {
             r.tasks
                 .iter()
+                .filter(|t| !matches!(t.error, Some(TaskError::Spawn(_) | TaskError::Interrupted)))
                 .map(|t| t.worker)
                 .collect::<HashSet<_>>()
                 .len()
@@ -371,7 +373,7 @@ pub fn median(values: &[f64]) -> f64 {
 pub mod tests {
     use super::*;
     use crate::measure::rusage::Usage;
-    use crate::workload::{CpuKind, TaskError};
+    use crate::workload::CpuKind;
 
     /// A fixed machine, so records built in tests do not depend on where they run.
     pub fn test_machine() -> Machine {
