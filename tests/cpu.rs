@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{asyncstudy, run_json, worker};
+use common::{asyncstudy, cpu_args, run_json, worker};
 use serde_json::Value;
 
 const WORKERS: usize = 2;
@@ -13,21 +13,7 @@ const TASKS: usize = 6;
 /// A small run that lasts long enough (tens of ms even in a debug build) for the thread
 /// sampler to see the pool.
 fn small_run(runtime: &str) -> Value {
-    run_json(&[
-        "cpu",
-        "--runtime",
-        runtime,
-        "--workers",
-        "2",
-        "--tasks",
-        "6",
-        "--workload",
-        "spin",
-        "--iters",
-        "1000000",
-        "--format",
-        "json",
-    ])
+    run_json(&cpu_args(runtime, "1000000", &[]))
 }
 
 const RUNTIMES: [&str; 9] = [

@@ -7,31 +7,11 @@ use std::collections::HashSet;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{asyncstudy, run_json, worker};
+use common::{asyncstudy, cpu_args, run_json, worker};
 use serde_json::Value;
 
 const WORKERS: usize = 2;
 const TASKS: usize = 6;
-
-fn cpu_args<'a>(runtime: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "cpu",
-        "--runtime",
-        runtime,
-        "--workers",
-        "2",
-        "--tasks",
-        "6",
-        "--workload",
-        "spin",
-        "--iters",
-        "1000000",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
 
 /// Every worker pid a record names: in its timeline and its failures.
 fn worker_pids(r: &Value) -> HashSet<u32> {
@@ -125,23 +105,9 @@ fn assert_accounted(r: &Value) {
 
 /// A long CPU run in the background, for tests that act on it while it runs.
 fn start_long_run(runtime: &str) -> Child {
+    // Seconds per task even in a release build: the test acts long before one ends.
     Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"))
-        .args([
-            "cpu",
-            "--runtime",
-            runtime,
-            "--workers",
-            "2",
-            "--tasks",
-            "6",
-            "--workload",
-            "spin",
-            // Seconds per task even in a release build: the test acts long before one ends.
-            "--iters",
-            "20000000000",
-            "--format",
-            "json",
-        ])
+        .args(cpu_args(runtime, "20000000000", &[]))
         .env_remove("ASYNC_STD_THREAD_COUNT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -152,7 +118,7 @@ fn start_long_run(runtime: &str) -> Child {
 #[test]
 fn both_runtimes_run_every_task_in_worker_processes() {
     for rt in ["process-pool", "process-per-task"] {
-        let r = run_json(&cpu_args(rt, &[]));
+        let r = run_json(&cpu_args(rt, "1000000", &[]));
         assert_eq!(r["runtime"], rt);
         assert_eq!(r["tasks"]["ok"], TASKS, "{rt}: {}", r["tasks"]);
         let main = worker(r["main_worker"].as_str().unwrap());
@@ -203,7 +169,7 @@ fn a_worker_that_breaks_fails_only_its_task() {
         ("process-per-task", "garbage@2", "broke the protocol"),
     ];
     for (rt, fault, reason) in cases {
-        let args = cpu_args(rt, &["--inject-fault", fault, "--repeat", "2"]);
+        let args = cpu_args(rt, "1000000", &["--inject-fault", fault, "--repeat", "2"]);
         let out = asyncstudy().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{rt} {fault}: tasks failed");
         let r = json_of(&out);

@@ -111,20 +111,17 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    /// Every runtime, in the order listings show them.
-    pub const ALL: [Runtime; 11] = [
-        Runtime::Serial,
-        Runtime::Threads,
-        Runtime::ThreadPerTask,
-        Runtime::TokioMt,
-        Runtime::TokioCt,
-        Runtime::TokioBlocking,
-        Runtime::AsyncStd,
-        Runtime::Smol,
-        Runtime::Rayon,
-        Runtime::ProcessPool,
-        Runtime::ProcessPerTask,
-    ];
+    /// Every runtime, in the order listings show them: the in-process ones, then processes.
+    pub const ALL: [Runtime; 11] = {
+        let mut all = [Runtime::ProcessPool; 11];
+        let mut i = 0;
+        while i < Runtime::IN_PROCESS.len() {
+            all[i] = Runtime::IN_PROCESS[i];
+            i += 1;
+        }
+        all[10] = Runtime::ProcessPerTask;
+        all
+    };
 
     /// The runtimes that run tasks in the measuring process itself.
     pub const IN_PROCESS: [Runtime; 9] = [

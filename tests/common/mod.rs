@@ -37,3 +37,25 @@ pub fn worker(s: &str) -> (u32, u32) {
         .unwrap_or_else(|| panic!("worker {s:?} is not pid:tid"));
     (pid.parse().unwrap(), tid.parse().unwrap())
 }
+
+/// A `cpu` run of 6 `spin` tasks on 2 workers with `iters` steps each, JSON on stdout, then
+/// `extra` arguments.
+pub fn cpu_args<'a>(runtime: &'a str, iters: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "cpu",
+        "--runtime",
+        runtime,
+        "--workers",
+        "2",
+        "--tasks",
+        "6",
+        "--workload",
+        "spin",
+        "--iters",
+        iters,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
