@@ -56,7 +56,7 @@ fn executor(rt: Runtime) -> Box<dyn Executor> {
             max_alive: WORKERS,
             program,
         }),
-        _ => rt.executor(WORKERS),
+        _ => rt.executor(WORKERS, None),
     }
 }
 

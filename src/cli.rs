@@ -13,16 +13,43 @@ use clap::{Args, Parser, Subcommand};
 use crate::Error;
 use crate::executor::Runtime;
 use crate::measure::machine::logical_cores;
-use crate::plan::{Baseline, Format, Output, Plan, RunPlan};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::plan::{
+    Baseline, DownloadPlan, Format, Output, Plan, RunPlan, Source, WorkPlan, check_out_dir,
+    read_urls,
+};
 use crate::protocol::Fault;
-use crate::workload::{CpuKind, CpuWork};
+use crate::server::{LatencyDist, ServeOptions};
+use crate::workload::{CpuKind, CpuWork, Sleep};
 
 const EXAMPLES: &str = "\
 Examples:
+  asyncstudy io --runtime tokio-mt
+  asyncstudy io --runtime threads --workers 16 --tasks 16
   asyncstudy cpu --runtime rayon --workers 4 --workload comp
   asyncstudy cpu --runtime tokio-ct --format markdown
   asyncstudy cpu --runtime process-pool --workers 2 --tasks 8
   asyncstudy runtimes";
+
+const IO_EXAMPLES: &str = "\
+Examples:
+  asyncstudy io --runtime tokio-mt
+  asyncstudy io --runtime threads --workers 8 --writes 50
+  asyncstudy io --runtime smol --tasks 1000 --latency 100ms --page-size 16KiB
+  asyncstudy io --runtime tokio-mt --error-rate 0.1 --reset-rate 0.05 --timeout 2s
+  asyncstudy io --runtime threads --urls urls.txt          # real pages: needs the internet
+  asyncstudy io --runtime tokio-ct --workload sleep --tasks 100 --sleep 1s
+  asyncstudy io --runtime tokio-mt --workload sleep --blocking --tasks 8";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  asyncstudy serve --latency 50ms --page-size 64KiB
+  asyncstudy serve --bind 127.0.0.1:8080 --latency-dist lognormal --error-rate 0.05
+  sleep infinity | asyncstudy serve &      # keep stdin open to run it in the background";
 
 const CPU_EXAMPLES: &str = "\
 Examples:
@@ -47,6 +74,12 @@ enum Command {
     /// Run a CPU-bound workload on one runtime and report latency, CPU, memory and threads.
     #[command(after_help = CPU_EXAMPLES)]
     Cpu(CpuArgs),
+    /// Run an IO-bound workload (download and rewrite pages, or sleep) on one runtime.
+    #[command(after_help = IO_EXAMPLES)]
+    Io(IoArgs),
+    /// Run the embedded HTTP server until its stdin closes (io starts one by itself).
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
     /// List every runtime: what runs the tasks and what --workers sets.
     Runtimes(FormatArgs),
     /// Serve tasks over stdin and stdout for a parent asyncstudy (process runtimes start it).
@@ -56,17 +89,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct CpuArgs {
-    /// The runtime that runs the tasks (see `asyncstudy runtimes`).
-    #[arg(long, short, value_parser = PossibleValuesParser::new(Runtime::ALL.map(Runtime::name)))]
-    runtime: String,
-
-    /// Threads or processes doing the work (in-flight tasks for tokio-ct) [default: logical cores].
-    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
-    workers: Option<usize>,
-
-    /// Tasks per run [default: 4 x logical cores, the same for every runtime].
-    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
-    tasks: Option<usize>,
+    #[command(flatten)]
+    run: RunArgs,
 
     /// The loop each task runs: spin (seed 000), comp (seed 002), cos (seed 001), noop.
     #[arg(long, default_value = "comp", value_parser = PossibleValuesParser::new(CpuKind::ALL.map(CpuKind::name)))]
@@ -75,6 +99,121 @@ struct CpuArgs {
     /// Loop steps per task [default: spin 20,000,000 and comp 5,000,000 as in the seeds; cos 2,000,000, a fifth of seed 001's 10^7].
     #[arg(long, value_name = "N", value_parser = at_least_one_u64)]
     iters: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct IoArgs {
+    #[command(flatten)]
+    run: RunArgs,
+
+    /// download: GET a page and rewrite it to a file (seed 001); sleep: wait (seed 002).
+    #[arg(long, default_value = "download", value_parser = ["download", "sleep"])]
+    workload: String,
+
+    /// Most tasks in flight for async runtimes [default: every task]. Runtimes whose tasks hold
+    /// a thread or a process run as many as they have --workers.
+    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
+    concurrency: Option<usize>,
+
+    /// A file of http(s) URLs, one per line (# comments); tasks cycle through them. Without it
+    /// the embedded server is started for the run and task i fetches /page/i.
+    #[arg(long, value_name = "FILE", help_heading = "Download")]
+    urls: Option<PathBuf>,
+
+    /// Times each page is written to its file, as the seed's 50 rewrites.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = at_least_one_u32, help_heading = "Download")]
+    writes: u32,
+
+    /// Where pages are written [default: a temporary directory, removed afterwards].
+    #[arg(long, value_name = "DIR", help_heading = "Download")]
+    out_dir: Option<PathBuf>,
+
+    /// Keep the temporary directory and print where it is.
+    #[arg(long, help_heading = "Download")]
+    keep: bool,
+
+    /// Limit on connecting, asking and reading one page.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = duration, help_heading = "Download")]
+    timeout: Duration,
+
+    /// A larger page fails its task (too_large).
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = size, help_heading = "Download")]
+    max_page_size: u64,
+
+    /// How long each sleep task waits.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration, help_heading = "Sleep")]
+    sleep: Duration,
+
+    /// Async runtimes sleep with std::thread::sleep, blocking their executor thread, instead
+    /// of awaiting their timer (tokio-blocking moves it to spawn_blocking).
+    #[arg(long, help_heading = "Sleep")]
+    blocking: bool,
+
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// The embedded server's behaviour, shared by `serve` and `io`.
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// Bytes per page.
+    #[arg(long, value_name = "SIZE", default_value = "16KiB", value_parser = size, help_heading = "Embedded server")]
+    page_size: u64,
+
+    /// Mean delay before the server answers.
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = duration, help_heading = "Embedded server")]
+    latency: Duration,
+
+    /// How delays vary around --latency: fixed, uniform (0..2x), exp, lognormal (sigma 1).
+    #[arg(long, value_name = "DIST", default_value = "fixed", value_parser = PossibleValuesParser::new(LatencyDist::ALL.map(LatencyDist::name)), help_heading = "Embedded server")]
+    latency_dist: String,
+
+    /// Share of requests answered 503.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate, help_heading = "Embedded server")]
+    error_rate: f64,
+
+    /// Share of requests whose connection is closed without an answer.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate, help_heading = "Embedded server")]
+    reset_rate: f64,
+
+    /// Share of requests never answered (the client's --timeout ends them).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate, help_heading = "Embedded server")]
+    stall_rate: f64,
+
+    /// Seed of the server's delays and faults, so runs repeat.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Embedded server"
+    )]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on; a non-loopback address only if given here.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    bind: std::net::SocketAddr,
+
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// What every measured run takes, CPU or IO.
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The runtime that runs the tasks (see `asyncstudy runtimes`).
+    #[arg(long, short, value_parser = PossibleValuesParser::new(Runtime::ALL.map(Runtime::name)))]
+    runtime: String,
+
+    /// Threads or processes doing the work (in-flight tasks for tokio-ct on cpu) [default: logical cores].
+    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
+    workers: Option<usize>,
+
+    /// Tasks per run [default: cpu 4 x logical cores; io download 16, the seed's pages; sleep 4].
+    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
+    tasks: Option<usize>,
 
     /// Unmeasured runs before the measured ones.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -87,6 +226,11 @@ struct CpuArgs {
     /// A serial run's JSON record of the same workload and tasks, to show speed-up and efficiency.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+
+    /// Exit with code 1 if any task failed (by default failed tasks are recorded and the exit
+    /// code is 0, as for a run that measured what happened).
+    #[arg(long)]
+    strict: bool,
 
     /// Break a worker process at the start of a task, to test recovery: kill, exit, close or
     /// garbage, e.g. `kill@3`. Repeatable. Process runtimes only.
@@ -126,7 +270,9 @@ where
         Err(e) => return Err(Error::BadInput(one_line(&e))),
     };
     let plan = match cli.command {
-        Command::Cpu(args) => Plan::Cpu(cpu_plan(args)?),
+        Command::Cpu(args) => Plan::Run(Box::new(cpu_plan(args)?)),
+        Command::Io(args) => Plan::Run(Box::new(io_plan(args)?)),
+        Command::Serve(args) => Plan::Serve(args.server.options(args.bind)?),
         Command::Runtimes(out) => Plan::Runtimes(out.output()?),
         Command::Worker => Plan::Worker,
     };
@@ -134,15 +280,95 @@ where
 }
 
 fn cpu_plan(args: CpuArgs) -> Result<RunPlan, Error> {
-    // Both values come from a PossibleValuesParser built from the same lists.
-    let runtime = Runtime::from_name(&args.runtime).expect("clap checked the runtime name");
+    // The value comes from a PossibleValuesParser built from the same list.
     let kind = CpuKind::from_name(&args.workload).expect("clap checked the workload name");
-    let work = CpuWork {
+    let work = WorkPlan::Cpu(CpuWork {
         kind,
         iters: args.iters.unwrap_or(kind.default_iters()),
+    });
+    let tasks = args.run.tasks.unwrap_or(4 * logical_cores());
+    run_plan(args.run, work, tasks, None, BTreeMap::new())
+}
+
+fn io_plan(args: IoArgs) -> Result<RunPlan, Error> {
+    let mut params: BTreeMap<String, Value> = BTreeMap::new();
+    if let Some(c) = args.concurrency {
+        params.insert("concurrency".into(), c.into());
+    }
+    let (work, tasks) = if args.workload == "sleep" {
+        params.insert(
+            "sleep".into(),
+            humantime::format_duration(args.sleep).to_string().into(),
+        );
+        params.insert("blocking".into(), args.blocking.into());
+        let work = WorkPlan::Sleep(Sleep {
+            duration: args.sleep,
+            blocking: args.blocking,
+        });
+        (work, args.run.tasks.unwrap_or(4))
+    } else {
+        let source = match &args.urls {
+            Some(path) => {
+                params.insert("urls".into(), path.display().to_string().into());
+                Source::Urls(read_urls(path)?)
+            }
+            None => {
+                let opts = args.server.options(ServeOptions::new().bind)?;
+                params.insert("server".into(), "embedded".into());
+                params.insert("page_size".into(), opts.page_size.into());
+                params.insert(
+                    "latency".into(),
+                    format!(
+                        "{} {}",
+                        humantime::format_duration(opts.latency),
+                        opts.latency_dist.name()
+                    )
+                    .into(),
+                );
+                for (k, v) in [
+                    ("error_rate", opts.error_rate),
+                    ("reset_rate", opts.reset_rate),
+                    ("stall_rate", opts.stall_rate),
+                ] {
+                    if v > 0.0 {
+                        params.insert(k.into(), v.into());
+                    }
+                }
+                Source::Embedded(opts)
+            }
+        };
+        if let Some(dir) = &args.out_dir {
+            check_out_dir(dir)?;
+        }
+        params.insert("writes".into(), args.writes.into());
+        params.insert(
+            "timeout".into(),
+            humantime::format_duration(args.timeout).to_string().into(),
+        );
+        let work = WorkPlan::Download(DownloadPlan {
+            source,
+            writes: args.writes,
+            out_dir: args.out_dir,
+            keep: args.keep,
+            max_page_size: args.max_page_size,
+            timeout: args.timeout,
+        });
+        (work, args.run.tasks.unwrap_or(16))
     };
-    let cores = logical_cores();
-    let tasks = args.tasks.unwrap_or(4 * cores);
+    // Async runtimes run every task at once unless --concurrency says otherwise.
+    let in_flight = Some(args.concurrency.unwrap_or(tasks));
+    run_plan(args.run, work, tasks, in_flight, params)
+}
+
+fn run_plan(
+    args: RunArgs,
+    work: WorkPlan,
+    tasks: usize,
+    in_flight: Option<usize>,
+    params: BTreeMap<String, Value>,
+) -> Result<RunPlan, Error> {
+    // The value comes from a PossibleValuesParser built from the same list.
+    let runtime = Runtime::from_name(&args.runtime).expect("clap checked the runtime name");
     let output = args.out.output()?;
     let baseline = args
         .baseline
@@ -150,16 +376,41 @@ fn cpu_plan(args: CpuArgs) -> Result<RunPlan, Error> {
         .transpose()?;
     RunPlan {
         runtime,
-        workers: args.workers.unwrap_or(cores),
+        workers: args.workers.unwrap_or(logical_cores()),
         tasks,
         work,
+        in_flight,
+        params,
         warmup: args.warmup,
         repeat: args.repeat,
         baseline,
         output,
         faults: args.inject_fault,
+        strict: args.strict,
     }
     .check()
+}
+
+impl ServerArgs {
+    fn options(&self, bind: std::net::SocketAddr) -> Result<ServeOptions, Error> {
+        let total = self.error_rate + self.reset_rate + self.stall_rate;
+        if total > 1.0 {
+            return Err(Error::BadInput(format!(
+                "--error-rate + --reset-rate + --stall-rate is {total}, more than 1"
+            )));
+        }
+        Ok(ServeOptions {
+            bind,
+            page_size: self.page_size as usize,
+            latency: self.latency,
+            latency_dist: LatencyDist::from_name(&self.latency_dist)
+                .expect("clap checked the distribution"),
+            error_rate: self.error_rate,
+            reset_rate: self.reset_rate,
+            stall_rate: self.stall_rate,
+            seed: self.seed,
+        })
+    }
 }
 
 impl FormatArgs {
@@ -182,6 +433,49 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 
 fn at_least_one_u64(s: &str) -> Result<u64, String> {
     at_least_one(s).map(|n| n as u64)
+}
+
+fn at_least_one_u32(s: &str) -> Result<u32, String> {
+    at_least_one(s).and_then(|n| u32::try_from(n).map_err(|_| "too large".into()))
+}
+
+/// A duration such as `100ms`, `2s` or `1m 30s`.
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{e} (expected a duration such as 100ms, 2s, 1m)"))
+}
+
+/// A byte size such as `16KiB`, `10MiB`, `64KB` or `1000`.
+fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "expected a size such as 16KiB, 10MiB or 1000".to_string())?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1_000,
+        "KiB" | "K" | "k" => 1 << 10,
+        "MB" => 1_000_000,
+        "MiB" | "M" => 1 << 20,
+        "GB" => 1_000_000_000,
+        "GiB" | "G" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)"
+            ));
+        }
+    };
+    n.checked_mul(mult).ok_or_else(|| "too large".to_string())
+}
+
+/// A share between 0 and 1.
+fn rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
 }
 
 /// A clap error as one line: clap's first line, completed with the argument it names, the
@@ -271,17 +565,17 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_machine_and_the_seed() {
-        let Ok(Some(Plan::Cpu(plan))) = parse(["asyncstudy", "cpu", "--runtime", "smol"]) else {
+        let Ok(Some(Plan::Run(plan))) = parse(["asyncstudy", "cpu", "--runtime", "smol"]) else {
             panic!("a valid command line")
         };
         assert_eq!(plan.workers, logical_cores());
         assert_eq!(plan.tasks, 4 * logical_cores());
         assert_eq!(
             plan.work,
-            CpuWork {
+            WorkPlan::Cpu(CpuWork {
                 kind: CpuKind::Comp,
                 iters: 5_000_000
-            }
+            })
         );
         assert_eq!((plan.warmup, plan.repeat), (0, 1));
         assert_eq!(

@@ -27,6 +27,7 @@ pub mod measure;
 pub mod plan;
 pub mod protocol;
 pub mod report;
+pub mod server;
 pub mod workload;
 
 use plan::Plan;
@@ -47,7 +48,8 @@ pub enum Error {
 pub enum Status {
     /// Everything succeeded.
     Ok,
-    /// The run completed and was reported, but some tasks failed. Exit code 1.
+    /// The run completed and was reported, but some tasks failed and `--strict` was given.
+    /// Exit code 1.
     TasksFailed,
     /// A signal stopped the run; what finished was reported. Exit code 128 + the signal.
     Interrupted(i32),
@@ -56,8 +58,11 @@ pub enum Status {
 /// Carries out a checked plan and writes its results.
 pub fn run(plan: Plan) -> Result<Status, Error> {
     match plan {
-        Plan::Cpu(run) => {
-            let record = measure::measure(&run)?;
+        Plan::Run(mut run) => {
+            let prepared = prepare(&mut run)?;
+            let record = measure::measure(&run, prepared.work.clone())?;
+            // Stop the server and remove the pages before writing: nothing outlives the run.
+            prepared.finish();
             report::emit(
                 &run.output,
                 &report::render_run(&record, run.output.format)?,
@@ -67,19 +72,132 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             }
             Ok(if let Some(sig) = interrupt::requested() {
                 Status::Interrupted(sig)
-            } else if record.tasks.failed > 0 {
+            } else if run.strict && record.tasks.failed > 0 {
                 Status::TasksFailed
             } else {
                 Status::Ok
             })
         }
-        Plan::Worker => {
-            executor::process::serve()?;
+        Plan::Serve(opts) => {
+            raise_fd_limit();
+            server::serve(&opts)?;
             Ok(Status::Ok)
         }
         Plan::Runtimes(output) => {
             report::emit(&output, &report::render_runtimes(output.format)?)?;
             Ok(Status::Ok)
+        }
+        Plan::Worker => {
+            executor::process::serve()?;
+            Ok(Status::Ok)
+        }
+    }
+}
+
+/// A run's work with what it needs at run time: the embedded server and the out-dir.
+struct Prepared {
+    work: workload::Work,
+    server: Option<server::EmbeddedServer>,
+    temp_dir: Option<tempfile::TempDir>,
+    keep: bool,
+}
+
+impl Prepared {
+    /// Work that needs nothing started.
+    fn plain(work: workload::Work) -> Prepared {
+        Prepared {
+            work,
+            server: None,
+            temp_dir: None,
+            keep: false,
+        }
+    }
+
+    /// Stops the server and removes a temporary out-dir unless `--keep` asked for it.
+    fn finish(self) {
+        drop(self.server);
+        if let Some(dir) = self.temp_dir {
+            if self.keep {
+                eprintln!("asyncstudy: kept the pages in {}", dir.keep().display());
+            }
+        }
+    }
+}
+
+/// Starts what the plan's work needs and records where it is in the plan's parameters.
+fn prepare(run: &mut plan::RunPlan) -> anyhow::Result<Prepared> {
+    use anyhow::Context;
+    use plan::{Source, WorkPlan};
+    use workload::{Download, Work};
+    let d = match &run.work {
+        WorkPlan::Cpu(w) => return Ok(Prepared::plain(Work::Cpu(*w))),
+        WorkPlan::Sleep(s) => {
+            // Thousands of sleeping tasks may each hold a thread or a process.
+            raise_fd_limit();
+            return Ok(Prepared::plain(Work::Sleep(*s)));
+        }
+        WorkPlan::Download(d) => d,
+    };
+    raise_fd_limit();
+    let (mut server, mut temp_dir) = (None, None);
+    let urls = match &d.source {
+        Source::Urls(urls) => urls.clone(),
+        Source::Embedded(opts) => {
+            let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
+            let started = server::EmbeddedServer::start(&exe, opts)?;
+            let urls = (0..run.tasks)
+                .map(|i| format!("{}/page/{i}", started.url))
+                .collect();
+            run.params
+                .insert("server_url".into(), started.url.clone().into());
+            run.params.insert("server_pid".into(), started.pid().into());
+            server = Some(started);
+            urls
+        }
+    };
+    let dir = match &d.out_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("asyncstudy-io-")
+                .tempdir()
+                .context("could not create a temporary directory for the pages")?;
+            let path = temp.path().to_path_buf();
+            temp_dir = Some(temp);
+            path
+        }
+    };
+    if d.keep || d.out_dir.is_some() {
+        run.params
+            .insert("out_dir".into(), dir.display().to_string().into());
+    }
+    Ok(Prepared {
+        work: Work::Download(Download::new(
+            urls,
+            d.writes,
+            dir,
+            d.max_page_size,
+            d.timeout,
+        )),
+        server,
+        temp_dir,
+        keep: d.keep,
+    })
+}
+
+/// Raises the soft limit on open files to the hard limit: a thousand downloads in flight hold
+/// a socket and a file each, past the common soft limit of 1024.
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit to read into and then pass back; a failure leaves the
+    // limit as it was, which only matters for runs with very many tasks in flight.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
 }

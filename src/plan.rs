@@ -11,13 +11,19 @@ use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::executor::Runtime;
 use crate::measure::record::{RUN_SCHEMA, RunRecord};
 use crate::protocol::Fault;
-use crate::workload::CpuWork;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::server::ServeOptions;
+use crate::workload::{CpuWork, Sleep};
 
 /// What the tool was asked to do.
 #[derive(Debug)]
 pub enum Plan {
-    /// Run a CPU workload on one runtime and report it.
-    Cpu(RunPlan),
+    /// Run a workload (`cpu` or `io`) on one runtime and report it.
+    Run(Box<RunPlan>),
+    /// Run the embedded HTTP server until stdin closes.
+    Serve(ServeOptions),
     /// List the runtimes.
     Runtimes(Output),
     /// Serve tasks as a worker process over stdin and stdout (the hidden `worker` subcommand).
@@ -34,7 +40,11 @@ pub struct RunPlan {
     /// Tasks per repeat.
     pub tasks: usize,
     /// What each task does.
-    pub work: CpuWork,
+    pub work: WorkPlan,
+    /// Most tasks in flight for async runtimes (`--concurrency`); `None` for no limit.
+    pub in_flight: Option<usize>,
+    /// The workload's parameters as the record shows them.
+    pub params: BTreeMap<String, serde_json::Value>,
     /// Unmeasured runs first.
     pub warmup: usize,
     /// Measured runs.
@@ -45,6 +55,102 @@ pub struct RunPlan {
     pub output: Output,
     /// Worker faults to stage (`--inject-fault`, for tests of recovery); empty in real runs.
     pub faults: Vec<Fault>,
+    /// Whether a failed task makes the exit code 1.
+    pub strict: bool,
+}
+
+/// What the tasks of a run do, before run-time resources (server, out-dir) exist.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkPlan {
+    /// A CPU loop.
+    Cpu(CpuWork),
+    /// Download and rewrite pages.
+    Download(DownloadPlan),
+    /// Wait.
+    Sleep(Sleep),
+}
+
+impl WorkPlan {
+    /// The workload's name in records.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WorkPlan::Cpu(w) => w.kind.name(),
+            WorkPlan::Download(_) => "download",
+            WorkPlan::Sleep(_) => "sleep",
+        }
+    }
+
+    /// Loop steps per task, for CPU work.
+    pub fn iters(&self) -> Option<u64> {
+        match self {
+            WorkPlan::Cpu(w) => Some(w.iters),
+            _ => None,
+        }
+    }
+}
+
+/// A checked download workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadPlan {
+    /// Where pages come from.
+    pub source: Source,
+    /// Writes per page.
+    pub writes: u32,
+    /// `--out-dir`, created and checked writable; `None` for a temporary directory.
+    pub out_dir: Option<PathBuf>,
+    /// Keep the files afterwards (`--keep`); a given `--out-dir` is always kept.
+    pub keep: bool,
+    /// Largest body accepted.
+    pub max_page_size: u64,
+    /// Per-request limit.
+    pub timeout: Duration,
+}
+
+/// Where a download's pages come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The embedded server, started for the run with these options.
+    Embedded(ServeOptions),
+    /// The URLs of a `--urls` file, in order.
+    Urls(Vec<String>),
+}
+
+/// Reads a urls file: one http(s) URL per line, blank lines and `#` comments skipped.
+pub fn read_urls(path: &Path) -> Result<Vec<String>, Error> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("--urls {shown}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Error::BadInput(format!("--urls {shown}: not UTF-8 text ({e})")))?;
+    parse_urls(&shown.to_string(), &text)
+}
+
+/// Parses the text of a urls file named `name` (for messages).
+pub fn parse_urls(name: &str, text: &str) -> Result<Vec<String>, Error> {
+    let mut urls = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || Error::BadInput(format!("{name}:{}: not a URL: {line:?}", i + 1));
+        let url = url::Url::parse(line).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad());
+        }
+        urls.push(line.to_string());
+    }
+    if urls.is_empty() {
+        return Err(Error::BadInput(format!("--urls {name}: no URLs in it")));
+    }
+    Ok(urls)
+}
+
+/// Creates `dir` if needed and checks a file can be written in it.
+pub fn check_out_dir(dir: &Path) -> Result<(), Error> {
+    let bad = |why: String| Error::BadInput(format!("--out-dir {}: {why}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(|e| bad(format!("cannot be created: {e}")))?;
+    tempfile::tempfile_in(dir).map_err(|e| bad(format!("cannot be written: {e}")))?;
+    Ok(())
 }
 
 /// The serial run a speed-up is computed against.
@@ -170,7 +276,7 @@ impl RunPlan {
 
 impl Baseline {
     /// Reads a serial run record and checks it measured the same work as `work` x `tasks`.
-    pub fn load(path: &Path, work: &CpuWork, tasks: usize) -> Result<Baseline, Error> {
+    pub fn load(path: &Path, work: &WorkPlan, tasks: usize) -> Result<Baseline, Error> {
         let bad = |why: String| Error::BadInput(format!("--baseline {}: {why}", path.display()));
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let record: RunRecord =
@@ -187,8 +293,8 @@ impl Baseline {
                 record.runtime
             )));
         }
-        let same = record.workload.name == work.kind.name()
-            && record.workload.iters == Some(work.iters)
+        let same = record.workload.name == work.name()
+            && record.workload.iters == work.iters()
             && record.workload.tasks_per_run == tasks;
         if !same {
             return Err(bad(format!(
@@ -196,8 +302,8 @@ impl Baseline {
                 record.workload.name,
                 record.workload.tasks_per_run,
                 record.workload.iters,
-                work.kind.name(),
-                work.iters
+                work.name(),
+                work.iters().map_or("no".to_string(), |i| i.to_string())
             )));
         }
         if record.tasks.failed > 0 {

@@ -55,6 +55,9 @@ pub struct Done {
     pub start_ns: u64,
     /// When it ended.
     pub end_ns: u64,
+    /// Bytes it downloaded.
+    #[serde(default)]
+    pub bytes: u64,
     /// Why it failed, if it did.
     pub error: Option<TaskError>,
 }
@@ -234,6 +237,7 @@ mod tests {
             worker: Worker { pid: 10, tid: 10 },
             start_ns: 1,
             end_ns: 2,
+            bytes: 3,
             error: Some(TaskError::Panic("boom".into())),
         });
     }

@@ -171,7 +171,11 @@ fn a_worker_that_breaks_fails_only_its_task() {
     for (rt, fault, reason) in cases {
         let args = cpu_args(rt, "1000000", &["--inject-fault", fault, "--repeat", "2"]);
         let out = asyncstudy().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(1), "{rt} {fault}: tasks failed");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{rt} {fault}: a failed task is a measured outcome"
+        );
         let r = json_of(&out);
         assert_accounted(&r);
         // Task 2 breaks in each of the two repeats; the other tasks all finish.
@@ -385,4 +389,11 @@ fn faults_are_only_for_process_runtimes() {
         .stderr(
             "error: --inject-fault kill@1: only process-pool and process-per-task run tasks in worker processes\n",
         );
+}
+
+#[test]
+fn strict_makes_a_failed_task_exit_1() {
+    let args = cpu_args("process-pool", "1000", &["--inject-fault", "exit@1"]);
+    asyncstudy().args(&args).assert().code(0);
+    asyncstudy().args(&args).arg("--strict").assert().code(1);
 }

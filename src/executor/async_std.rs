@@ -4,18 +4,45 @@
 //! Its executor (async-global-executor) reads its thread count once, at first use, so the
 //! count is configured here before async-std touches it and can't change afterwards.
 
-use std::sync::OnceLock;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use async_global_executor::GlobalExecutorConfig;
+use async_lock::Semaphore;
 
-use super::{Executor, Job, run_task};
+use super::{Executor, Job, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
+use crate::workload::download::FuturesRuntime;
+use crate::workload::{Outcome, Work};
 
 /// async-std's global executor with `workers` threads.
 pub struct AsyncStd {
     /// Executor threads (min = max = N).
     pub workers: usize,
+    /// Most tasks in flight; `None` for all of them.
+    pub in_flight: Option<usize>,
+}
+
+/// async-std's own sockets, timer and files for the hyper client.
+pub struct AsyncStdRt;
+
+impl FuturesRuntime for AsyncStdRt {
+    type Tcp = async_std::net::TcpStream;
+
+    async fn connect(host: String, port: u16) -> io::Result<async_std::net::TcpStream> {
+        async_std::net::TcpStream::connect((host.as_str(), port)).await
+    }
+
+    async fn sleep(d: Duration) {
+        async_std::task::sleep(d).await;
+    }
+
+    async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+        async_std::fs::write(path, bytes).await
+    }
 }
 
 /// The thread count the global executor was started with in this process.
@@ -43,12 +70,36 @@ impl Executor for AsyncStd {
             started == n,
             "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
         );
+        let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
         Ok(async_std::task::block_on(async {
             let handles: Vec<_> = (0..tasks)
                 .map(|i| {
-                    let job = job.clone();
+                    let (job, gate) = (job.clone(), gate.clone());
                     let submit = now_ns();
-                    async_std::task::spawn(async move { run_task(&job, i, submit) })
+                    async_std::task::spawn(async move {
+                        let _permit = match gate {
+                            Some(g) => Some(g.acquire_arc().await),
+                            None => None,
+                        };
+                        match job.io() {
+                            Some(Work::Download(d)) => {
+                                run_task_async(i, submit, d.run_futures::<AsyncStdRt>(i)).await
+                            }
+                            Some(Work::Sleep(s)) => {
+                                run_task_async(i, submit, async {
+                                    if s.blocking {
+                                        // On purpose: this holds the executor thread.
+                                        std::thread::sleep(s.duration);
+                                    } else {
+                                        async_std::task::sleep(s.duration).await;
+                                    }
+                                    Ok(Outcome::NONE)
+                                })
+                                .await
+                            }
+                            _ => run_task(&job, i, submit),
+                        }
+                    })
                 })
                 .collect();
             let mut records = Vec::with_capacity(tasks);

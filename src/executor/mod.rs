@@ -37,8 +37,9 @@ pub struct Job {
 impl Job {
     /// A job of `work`, runnable in this process and in worker processes.
     pub fn new(work: Work) -> Job {
+        let runs = work.clone();
         Job {
-            call: Arc::new(move |task| work.run(task)),
+            call: Arc::new(move |task| runs.run(task)),
             setup: Some(Arc::new(Setup {
                 work,
                 faults: Vec::new(),
@@ -70,6 +71,12 @@ impl Job {
     /// What a worker process is told before its first task; `None` for in-process-only jobs.
     pub fn setup(&self) -> Option<&Setup> {
         self.setup.as_deref()
+    }
+
+    /// The IO work of this job, which async runtimes run as futures; `None` for CPU work and
+    /// in-process-only jobs, which every runtime calls inline.
+    pub fn io(&self) -> Option<&Work> {
+        self.setup.as_deref().map(|s| &s.work).filter(|w| w.is_io())
     }
 }
 
@@ -210,6 +217,21 @@ impl Runtime {
         }
     }
 
+    /// Most tasks in flight for `--workers n` and `--concurrency`: async runtimes take the
+    /// concurrency (`None`: every task); runtimes whose tasks hold a thread or process run as
+    /// many as they have workers.
+    pub fn in_flight(self, n: usize, concurrency: Option<usize>) -> Option<usize> {
+        match self {
+            Runtime::TokioMt
+            | Runtime::TokioCt
+            | Runtime::TokioBlocking
+            | Runtime::AsyncStd
+            | Runtime::Smol => concurrency,
+            Runtime::Serial => Some(1),
+            _ => Some(n),
+        }
+    }
+
     /// Threads that do the work for `--workers n`: 1 for the runtimes that have only one.
     pub fn effective_workers(self, n: usize) -> usize {
         match self {
@@ -218,18 +240,34 @@ impl Runtime {
         }
     }
 
-    /// The executor for this runtime with `workers` workers (at least 1).
-    pub fn executor(self, workers: usize) -> Box<dyn Executor> {
+    /// The executor for this runtime with `workers` workers (at least 1) and, for async
+    /// runtimes, at most `in_flight` tasks in flight (`None`: tokio-ct allows `workers`, the
+    /// others every task).
+    pub fn executor(self, workers: usize, in_flight: Option<usize>) -> Box<dyn Executor> {
         let n = workers.max(1);
         match self {
             Runtime::Serial => Box::new(serial::Serial),
             Runtime::Threads => Box::new(threads::ThreadPool { workers: n }),
             Runtime::ThreadPerTask => Box::new(threads::ThreadPerTask { max_alive: n }),
-            Runtime::TokioMt => Box::new(tokio::TokioMultiThread { workers: n }),
-            Runtime::TokioCt => Box::new(tokio::TokioCurrentThread { max_in_flight: n }),
-            Runtime::TokioBlocking => Box::new(tokio::TokioBlocking { workers: n }),
-            Runtime::AsyncStd => Box::new(async_std::AsyncStd { workers: n }),
-            Runtime::Smol => Box::new(smol::Smol { workers: n }),
+            Runtime::TokioMt => Box::new(tokio::TokioMultiThread {
+                workers: n,
+                in_flight,
+            }),
+            Runtime::TokioCt => Box::new(tokio::TokioCurrentThread {
+                in_flight: Some(in_flight.unwrap_or(n)),
+            }),
+            Runtime::TokioBlocking => Box::new(tokio::TokioBlocking {
+                workers: n,
+                in_flight,
+            }),
+            Runtime::AsyncStd => Box::new(async_std::AsyncStd {
+                workers: n,
+                in_flight,
+            }),
+            Runtime::Smol => Box::new(smol::Smol {
+                workers: n,
+                in_flight,
+            }),
             Runtime::Rayon => Box::new(rayon::Rayon { workers: n }),
             Runtime::ProcessPool => Box::new(process::ProcessPool {
                 workers: n,
@@ -255,10 +293,10 @@ pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
     let start_ns = now_ns();
     let outcome = catch_unwind(AssertUnwindSafe(|| job.call(task)));
     let end_ns = now_ns();
-    let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e),
-        Err(panic) => Some(TaskError::Panic(panic_message(panic.as_ref()))),
+    let (bytes, error) = match outcome {
+        Ok(Ok(done)) => (done.bytes, None),
+        Ok(Err(e)) => (0, Some(e)),
+        Err(panic) => (0, Some(TaskError::Panic(panic_message(panic.as_ref())))),
     };
     TaskRecord {
         task,
@@ -266,6 +304,35 @@ pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
         submit_ns,
         start_ns,
         end_ns,
+        bytes,
+        error,
+    }
+}
+
+/// Runs an async task and records it like [`run_task`]: the worker is the thread that started
+/// it (a multi-thread runtime may move it between threads at every await).
+pub async fn run_task_async(
+    task: usize,
+    submit_ns: u64,
+    work: impl std::future::Future<Output = TaskResult>,
+) -> TaskRecord {
+    use futures_lite::FutureExt;
+    let worker = Worker::current();
+    let start_ns = now_ns();
+    let outcome = AssertUnwindSafe(work).catch_unwind().await;
+    let end_ns = now_ns();
+    let (bytes, error) = match outcome {
+        Ok(Ok(done)) => (done.bytes, None),
+        Ok(Err(e)) => (0, Some(e)),
+        Err(panic) => (0, Some(TaskError::Panic(panic_message(panic.as_ref())))),
+    };
+    TaskRecord {
+        task,
+        worker,
+        submit_ns,
+        start_ns,
+        end_ns,
+        bytes,
         error,
     }
 }
@@ -279,6 +346,7 @@ pub fn unstarted_task(task: usize, submit_ns: u64, why: String) -> TaskRecord {
         submit_ns,
         start_ns: now,
         end_ns: now,
+        bytes: 0,
         error: Some(TaskError::Spawn(why)),
     }
 }
@@ -302,6 +370,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+    use crate::workload::Outcome;
 
     fn job(f: impl Fn(usize) -> TaskResult + Send + Sync + 'static) -> Job {
         Job::from_fn(f)
@@ -314,7 +383,10 @@ mod tests {
     #[test]
     fn every_runtime_runs_every_task_once_in_order() {
         for rt in Runtime::IN_PROCESS {
-            let records = rt.executor(N).run(&job(|_| Ok(())), 7).unwrap();
+            let records = rt
+                .executor(N, None)
+                .run(&job(|_| Ok(Outcome::NONE)), 7)
+                .unwrap();
             let tasks: Vec<usize> = records.iter().map(|r| r.task).collect();
             assert_eq!(tasks, (0..7).collect::<Vec<_>>(), "{}", rt.name());
             for r in &records {
@@ -335,11 +407,11 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         for rt in Runtime::IN_PROCESS {
             let failing = job(|i| match i % 3 {
-                0 => Ok(()),
+                0 => Ok(Outcome::NONE),
                 1 => Err(TaskError::Check(format!("task {i}"))),
                 _ => panic!("task {i} blew up"),
             });
-            let records = rt.executor(N).run(&failing, 9).unwrap();
+            let records = rt.executor(N, None).run(&failing, 9).unwrap();
             assert_eq!(records.len(), 9, "{}", rt.name());
             let kinds: Vec<Option<&str>> = records
                 .iter()
@@ -363,7 +435,10 @@ mod tests {
     fn pools_never_use_more_than_n_threads_nor_the_caller() {
         let caller = Worker::current();
         for rt in Runtime::IN_PROCESS {
-            let records = rt.executor(N).run(&job(|_| Ok(())), 40).unwrap();
+            let records = rt
+                .executor(N, None)
+                .run(&job(|_| Ok(Outcome::NONE)), 40)
+                .unwrap();
             let workers: HashSet<Worker> = records.iter().map(|r| r.worker).collect();
             match rt {
                 Runtime::Serial | Runtime::TokioCt => {
@@ -385,7 +460,10 @@ mod tests {
     #[test]
     fn process_runtimes_refuse_a_job_they_cannot_send() {
         for rt in [Runtime::ProcessPool, Runtime::ProcessPerTask] {
-            let err = rt.executor(N).run(&job(|_| Ok(())), 1).unwrap_err();
+            let err = rt
+                .executor(N, None)
+                .run(&job(|_| Ok(Outcome::NONE)), 1)
+                .unwrap_err();
             assert_eq!(
                 err.to_string(),
                 "this job cannot be described to a worker process"
@@ -396,7 +474,7 @@ mod tests {
             iters: 0,
         }));
         assert!(described.setup().is_some());
-        assert_eq!(described.call(3), Ok(()));
+        assert_eq!(described.call(3), Ok(Outcome::NONE));
     }
 
     #[test]

@@ -140,6 +140,7 @@ fn drive(
             submit_ns: submit,
             start_ns: submit,
             end_ns: submit,
+            bytes: 0,
             error: Some(TaskError::Interrupted),
         }));
         Ok(in_task_order(records))
@@ -221,6 +222,7 @@ impl Slot<'_> {
                 submit_ns,
                 start_ns,
                 end_ns: now_ns().max(start_ns),
+                bytes: 0,
                 error: Some(error),
             };
             if self.children.stopping() {
@@ -247,6 +249,7 @@ impl Slot<'_> {
                         submit_ns,
                         start_ns: done.start_ns,
                         end_ns: done.end_ns,
+                        bytes: done.bytes,
                         error: done.error,
                     });
                     if self.one_task_each {
@@ -470,6 +473,7 @@ pub fn serve() -> anyhow::Result<()> {
             worker: record.worker,
             start_ns: record.start_ns,
             end_ns: record.end_ns,
+            bytes: record.bytes,
             error: record.error,
         };
         match write_frame(&mut out, &done) {

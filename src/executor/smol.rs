@@ -3,19 +3,47 @@
 //! smol's own `spawn` runs on a global executor with a single thread by default; the fair
 //! comparison gives the executor N threads, as smol's documentation shows for multi-threaded use.
 
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use anyhow::Context;
 use async_executor::Executor as AsyncExecutor;
+use async_lock::Semaphore;
 
-use super::{Executor, Job, run_task};
+use super::{Executor, Job, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
+use crate::workload::download::FuturesRuntime;
+use crate::workload::{Outcome, Work};
 
 /// An `async_executor::Executor` run by `workers` threads.
 pub struct Smol {
     /// Threads running the executor.
     pub workers: usize,
+    /// Most tasks in flight; `None` for all of them.
+    pub in_flight: Option<usize>,
+}
+
+/// smol's own sockets (async-net), timer (async-io) and files (async-fs) for the hyper client.
+pub struct SmolRt;
+
+impl FuturesRuntime for SmolRt {
+    type Tcp = smol::net::TcpStream;
+
+    async fn connect(host: String, port: u16) -> io::Result<smol::net::TcpStream> {
+        smol::net::TcpStream::connect((host.as_str(), port)).await
+    }
+
+    async fn sleep(d: Duration) {
+        smol::Timer::after(d).await;
+    }
+
+    async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+        smol::fs::write(path, bytes).await
+    }
 }
 
 impl Executor for Smol {
@@ -38,10 +66,35 @@ impl Executor for Smol {
                     }
                 }
             }
+            let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
             let handles: Vec<_> = (0..tasks)
                 .map(|i| {
                     let submit = now_ns();
-                    ex.spawn(async move { run_task(job, i, submit) })
+                    let gate = gate.clone();
+                    ex.spawn(async move {
+                        let _permit = match gate {
+                            Some(g) => Some(g.acquire_arc().await),
+                            None => None,
+                        };
+                        match job.io() {
+                            Some(Work::Download(d)) => {
+                                run_task_async(i, submit, d.run_futures::<SmolRt>(i)).await
+                            }
+                            Some(Work::Sleep(s)) => {
+                                run_task_async(i, submit, async {
+                                    if s.blocking {
+                                        // On purpose: this holds the executor thread.
+                                        std::thread::sleep(s.duration);
+                                    } else {
+                                        smol::Timer::after(s.duration).await;
+                                    }
+                                    Ok(Outcome::NONE)
+                                })
+                                .await
+                            }
+                            _ => run_task(job, i, submit),
+                        }
+                    })
                 })
                 .collect();
             // The calling thread only awaits the handles; it never runs executor tasks.

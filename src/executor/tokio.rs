@@ -1,69 +1,65 @@
 //! tokio: `tokio-mt` (multi-thread runtime), `tokio-ct` (current-thread runtime) and
-//! `tokio-blocking` (each task's work in `spawn_blocking`).
+//! `tokio-blocking` (each task's blocking part in `spawn_blocking`).
+//!
+//! CPU tasks run inline in async tasks (or, for tokio-blocking, in `spawn_blocking`). IO tasks
+//! are futures with tokio's own pieces: reqwest for HTTP, `tokio::fs` for files,
+//! `tokio::time` for sleeps.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::Semaphore;
-use tokio::task::JoinHandle;
 
-use super::{Executor, Job, run_task};
+use super::{Executor, Job, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
+use crate::workload::download::reqwest_client;
+use crate::workload::{Outcome, Work};
 
 /// tokio's multi-thread runtime with `workers` worker threads; tasks run inline in async tasks.
 pub struct TokioMultiThread {
     /// `worker_threads(N)`.
     pub workers: usize,
+    /// Most tasks in flight; `None` for all of them.
+    pub in_flight: Option<usize>,
 }
 
-/// tokio's current-thread runtime on the calling thread, at most `max_in_flight` tasks started.
+/// tokio's current-thread runtime on the calling thread.
 pub struct TokioCurrentThread {
-    /// Tasks allowed past the gate at once (CPU tasks never yield, so this rarely matters).
-    pub max_in_flight: usize,
+    /// Most tasks in flight (for CPU tasks, which never yield, this rarely matters).
+    pub in_flight: Option<usize>,
 }
 
-/// A current-thread runtime whose tasks do their work in `spawn_blocking`, on at most `workers`
-/// blocking threads. The async side runs on the calling thread and only awaits.
+/// A current-thread runtime whose tasks do their blocking part in `spawn_blocking`, on at most
+/// `workers` blocking threads: a CPU task's work, a download's file writes, a blocking sleep.
+/// The async side runs on the calling thread.
 pub struct TokioBlocking {
     /// `max_blocking_threads(N)`.
     pub workers: usize,
+    /// Most tasks in flight; `None` for all of them.
+    pub in_flight: Option<usize>,
 }
 
 impl Executor for TokioMultiThread {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
         let rt = Builder::new_multi_thread()
             .worker_threads(self.workers)
-            .thread_name("asyncstudy-tokio")
+            .thread_name("tokio-mt")
+            .enable_all()
             .build()
             .context("could not build the tokio multi-thread runtime")?;
-        run_spawned(&rt, tasks, |i| {
-            let job = job.clone();
-            let submit = now_ns();
-            rt.spawn(async move { run_task(&job, i, submit) })
-        })
+        run_spawned(&rt, job, tasks, self.in_flight, false)
     }
 }
 
 impl Executor for TokioCurrentThread {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
         let rt = Builder::new_current_thread()
+            .enable_all()
             .build()
             .context("could not build the tokio current-thread runtime")?;
-        let gate = Arc::new(Semaphore::new(self.max_in_flight));
-        run_spawned(&rt, tasks, |i| {
-            let (job, gate) = (job.clone(), Arc::clone(&gate));
-            let submit = now_ns();
-            rt.spawn(async move {
-                // The semaphore is never closed, so acquiring can only wait, not fail.
-                let _permit = gate
-                    .acquire_owned()
-                    .await
-                    .expect("the gate is never closed");
-                run_task(&job, i, submit)
-            })
-        })
+        run_spawned(&rt, job, tasks, self.in_flight, false)
     }
 }
 
@@ -71,27 +67,73 @@ impl Executor for TokioBlocking {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
         let rt = Builder::new_current_thread()
             .max_blocking_threads(self.workers)
-            .thread_name("asyncstudy-tokio-blocking")
+            .thread_name("tokio-blocking")
+            .enable_all()
             .build()
             .context("could not build the tokio runtime")?;
-        run_spawned(&rt, tasks, |i| {
-            let job = job.clone();
-            let submit = now_ns();
-            rt.spawn_blocking(move || run_task(&job, i, submit))
-        })
+        run_spawned(&rt, job, tasks, self.in_flight, true)
     }
 }
 
-/// Spawns every task with `spawn`, then awaits them in order on the runtime.
+/// Spawns every task on `rt` behind an optional in-flight gate and collects the records in
+/// task order. `blocking` moves each task's blocking part to `spawn_blocking`.
 fn run_spawned(
     rt: &Runtime,
+    job: &Job,
     tasks: usize,
-    mut spawn: impl FnMut(usize) -> JoinHandle<TaskRecord>,
+    in_flight: Option<usize>,
+    blocking: bool,
 ) -> anyhow::Result<Vec<TaskRecord>> {
+    let client = match job.io() {
+        Some(Work::Download(d)) => Some(reqwest_client(d.timeout)?),
+        _ => None,
+    };
+    let gate = in_flight.map(|n| Arc::new(Semaphore::new(n)));
     // Spawning happens inside block_on so a current-thread runtime has its context; the
     // handles are awaited in task order, which also returns the records in task order.
     rt.block_on(async {
-        let handles: Vec<_> = (0..tasks).map(&mut spawn).collect();
+        let handles: Vec<_> = (0..tasks)
+            .map(|i| {
+                let (job, gate, client) = (job.clone(), gate.clone(), client.clone());
+                let submit = now_ns();
+                if blocking && job.io().is_none() {
+                    // A CPU task is all blocking part: straight to the blocking pool.
+                    return tokio::task::spawn_blocking(move || run_task(&job, i, submit));
+                }
+                tokio::spawn(async move {
+                    // The semaphore is never closed, so acquiring can only wait, not fail.
+                    let _permit = match gate {
+                        Some(g) => Some(g.acquire_owned().await.expect("the gate is never closed")),
+                        None => None,
+                    };
+                    match job.io() {
+                        Some(Work::Download(d)) => {
+                            let client = client.as_ref().expect("a download run has a client");
+                            run_task_async(i, submit, d.run_tokio(client, i, blocking)).await
+                        }
+                        Some(Work::Sleep(s)) if s.blocking && blocking => {
+                            tokio::task::spawn_blocking(move || run_task(&job, i, submit))
+                                .await
+                                .expect("run_task catches panics")
+                        }
+                        Some(Work::Sleep(s)) => {
+                            let s = *s;
+                            run_task_async(i, submit, async move {
+                                if s.blocking {
+                                    // On purpose: this holds the executor thread.
+                                    std::thread::sleep(s.duration);
+                                } else {
+                                    tokio::time::sleep(s.duration).await;
+                                }
+                                Ok(Outcome::NONE)
+                            })
+                            .await
+                        }
+                        _ => run_task(&job, i, submit),
+                    }
+                })
+            })
+            .collect();
         let mut records = Vec::with_capacity(tasks);
         for handle in handles {
             records.push(handle.await.context("a tokio task was cancelled")?);

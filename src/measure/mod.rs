@@ -16,7 +16,7 @@ use crate::clock::{ms_since, now_ns};
 use crate::executor::{Executor, Job, Runtime};
 use crate::interrupt;
 use crate::plan::RunPlan;
-use crate::workload::{CpuWork, TaskError, Work};
+use crate::workload::{TaskError, Work};
 use histogram::TaskHistograms;
 use machine::Machine;
 use record::{
@@ -55,8 +55,12 @@ pub struct RunMeta {
     pub workers: usize,
     /// Tasks per repeat.
     pub tasks: usize,
-    /// The workload.
-    pub work: CpuWork,
+    /// The workload, as the record names it.
+    pub workload: WorkloadInfo,
+    /// Whether tasks wait on IO: their ideal parallelism is tasks in flight, not cores.
+    pub io: bool,
+    /// Most tasks in flight, when the run limits them below workers.
+    pub in_flight: Option<usize>,
     /// Warm-up runs done before measuring.
     pub warmup: usize,
     /// Median wall time of a serial run of the same work, if known.
@@ -73,14 +77,16 @@ pub struct RunMeta {
     pub repeats_planned: usize,
 }
 
-/// Runs `plan`: warm-up runs, then measured repeats, and summarizes them.
+/// Runs `plan` with `work` (the plan's work with its run-time resources, such as the embedded
+/// server's URLs, filled in): warm-up runs, then measured repeats, and summarizes them.
 ///
 /// A run whose runtime watches for Ctrl-C (see [`interrupt`]) stops after the repeat it
 /// interrupted; the record then holds the repeats so far and says which signal stopped it.
-pub fn measure(plan: &RunPlan) -> anyhow::Result<RunRecord> {
-    let executor = plan.runtime.executor(plan.workers);
-    let work = plan.work;
-    let job = Job::new(Work::Cpu(work)).with_faults(plan.faults.clone());
+pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
+    let executor = plan.runtime.executor(plan.workers, plan.in_flight);
+    let workload = workload_info(&work, plan);
+    let io = work.is_io();
+    let job = Job::new(work).with_faults(plan.faults.clone());
     for _ in 0..plan.warmup {
         executor.run(&job, plan.tasks)?;
         if interrupt::requested().is_some() {
@@ -91,7 +97,9 @@ pub fn measure(plan: &RunPlan) -> anyhow::Result<RunRecord> {
         runtime: plan.runtime,
         workers: plan.workers,
         tasks: plan.tasks,
-        work,
+        workload,
+        io,
+        in_flight: plan.in_flight,
         warmup: plan.warmup,
         baseline_wall_s: plan.baseline.as_ref().map(|b| b.wall_s),
         caller: Worker::current(),
@@ -216,10 +224,19 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         .unwrap_or(0);
 
     let effective_workers = meta.runtime.effective_workers(meta.workers);
-    let ideal_parallelism = effective_workers
-        .min(meta.machine.logical_cores)
-        .min(meta.tasks)
-        .max(1);
+    let ideal_parallelism = if meta.io {
+        // Waiting tasks need no core: the bound is how many wait at once.
+        meta.runtime
+            .in_flight(meta.workers, meta.in_flight)
+            .unwrap_or(meta.tasks)
+            .min(meta.tasks)
+            .max(1)
+    } else {
+        effective_workers
+            .min(meta.machine.logical_cores)
+            .min(meta.tasks)
+            .max(1)
+    };
     let baseline = match meta.runtime {
         // A serial run is its own baseline.
         Runtime::Serial => Some(wall_s),
@@ -263,7 +280,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         .map(str::to_string)
         .into_iter()
         .collect();
-    if effective_workers > meta.machine.logical_cores {
+    if effective_workers > meta.machine.logical_cores && !meta.io {
         notes.push(format!(
             "{effective_workers} workers on {} logical cores: at most {} tasks run at the same instant",
             meta.machine.logical_cores, meta.machine.logical_cores
@@ -312,12 +329,14 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         machine: meta.machine.clone(),
         started_at: meta.started_at.clone(),
-        workload: WorkloadInfo {
-            kind: "cpu".into(),
-            name: meta.work.kind.name().into(),
-            iters: Some(meta.work.iters),
-            tasks_per_run: meta.tasks,
-        },
+        workload: meta.workload.clone(),
+        bytes_per_run: meta.io.then(|| {
+            runs.iter()
+                .flat_map(|r| &r.tasks)
+                .map(|t| t.bytes)
+                .sum::<u64>()
+                / n as u64
+        }),
         runtime: meta.runtime.name().into(),
         workers: meta.workers,
         effective_workers,
@@ -336,9 +355,16 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         context_switches,
         threads: Peak {
             peak: max(|r| r.peaks.threads),
+            names: runs
+                .iter()
+                .flat_map(|r| r.peaks.thread_names.iter().cloned())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         },
         processes: Peak {
             peak: max(|r| r.peaks.processes),
+            names: Vec::new(),
         },
         distinct_workers,
         main_worker: meta.caller.to_string(),
@@ -358,6 +384,22 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     }
 }
 
+/// How the record names `work`, with the plan's parameters.
+fn workload_info(work: &Work, plan: &RunPlan) -> WorkloadInfo {
+    let (kind, name, iters) = match work {
+        Work::Cpu(w) => ("cpu", w.kind.name(), Some(w.iters)),
+        Work::Download(_) => ("io", "download", None),
+        Work::Sleep(_) => ("sleep", "sleep", None),
+    };
+    WorkloadInfo {
+        kind: kind.into(),
+        name: name.into(),
+        iters,
+        tasks_per_run: plan.tasks,
+        params: plan.params.clone(),
+    }
+}
+
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
 pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
@@ -373,7 +415,6 @@ pub fn median(values: &[f64]) -> f64 {
 pub mod tests {
     use super::*;
     use crate::measure::rusage::Usage;
-    use crate::workload::CpuKind;
 
     /// A fixed machine, so records built in tests do not depend on where they run.
     pub fn test_machine() -> Machine {
@@ -404,6 +445,7 @@ pub mod tests {
                     submit_ns: t0 + ms,
                     start_ns: start,
                     end_ns: start + service_ms * ms,
+                    bytes: 0,
                     error: (fail && i == 1).then(|| TaskError::Check("long_comp gave NaN".into())),
                 }
             })
@@ -427,6 +469,7 @@ pub mod tests {
             peaks: Peaks {
                 threads: 3,
                 processes: 1,
+                thread_names: Default::default(),
             },
         }
     }
@@ -437,10 +480,15 @@ pub mod tests {
             runtime,
             workers: 2,
             tasks: 8,
-            work: CpuWork {
-                kind: CpuKind::Comp,
-                iters: 5_000_000,
+            workload: WorkloadInfo {
+                kind: "cpu".into(),
+                name: "comp".into(),
+                iters: Some(5_000_000),
+                tasks_per_run: 8,
+                params: Default::default(),
             },
+            io: false,
+            in_flight: None,
             warmup: 1,
             baseline_wall_s: Some(0.2),
             caller: Worker { pid: 100, tid: 100 },

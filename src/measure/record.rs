@@ -68,6 +68,8 @@ pub struct TaskRecord {
     pub start_ns: u64,
     /// When it finished.
     pub end_ns: u64,
+    /// Bytes it downloaded.
+    pub bytes: u64,
     /// Why it failed, if it did.
     pub error: Option<TaskError>,
 }
@@ -97,6 +99,9 @@ pub struct RunRecord {
     pub wall_s: f64,
     /// Tasks per run divided by `wall_s`.
     pub throughput_per_s: f64,
+    /// Bytes downloaded per run (mean over repeats), for IO work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_per_run: Option<u64>,
     /// End minus submit, over all measured repeats.
     pub latency_ms: Summary,
     /// Start minus submit.
@@ -158,6 +163,9 @@ pub struct WorkloadInfo {
     pub iters: Option<u64>,
     /// Tasks per measured repeat.
     pub tasks_per_run: usize,
+    /// The workload's other parameters (writes, latency, concurrency, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 /// Task outcomes.
@@ -224,10 +232,13 @@ pub struct ContextSwitches {
 }
 
 /// A peak count.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Peak {
     /// The largest count observed.
     pub peak: u64,
+    /// For threads: the names seen (trailing numbers dropped), which tell the runtimes apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 /// How many times the run was repeated, and each measured repeat's wall time.

@@ -4,6 +4,7 @@
 //! children. Thread and process counts have no kernel-kept peak, so a sampler thread reads
 //! `/proc` while the run goes on and keeps the largest value it saw.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -87,12 +88,15 @@ impl UsagePair {
 }
 
 /// Peak thread and process counts seen by a [`Sampler`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Peaks {
     /// Most threads alive at once in this process, the sampler's own thread not counted.
     pub threads: u64,
     /// Most processes alive at once: this one plus its live children.
     pub processes: u64,
+    /// Names of the threads seen, trailing digits dropped (`asyncstudy-pool-`), so a record
+    /// shows which runtimes' threads existed: a smol run must show no tokio thread.
+    pub thread_names: BTreeSet<String>,
 }
 
 /// Samples thread and child-process counts from `/proc` until stopped.
@@ -115,15 +119,24 @@ impl Sampler {
             .name("asyncstudy-sampler".into())
             .spawn(move || {
                 let mut peaks = Peaks::default();
-                loop {
+                let mut named_at = 0;
+                for look in 0u64.. {
                     let now = sample();
                     peaks.threads = peaks.threads.max(now.threads);
                     peaks.processes = peaks.processes.max(now.processes);
-                    if flag.load(Ordering::Relaxed) {
-                        return peaks;
+                    // Names cost a file read per thread: read them when the thread count
+                    // changed, every tenth look, and at the end.
+                    let stopping = flag.load(Ordering::Relaxed);
+                    if now.threads != named_at || look % NAMES_EVERY == 0 || stopping {
+                        thread_names(&mut peaks.thread_names);
+                        named_at = now.threads;
+                    }
+                    if stopping {
+                        break;
                     }
                     std::thread::sleep(SAMPLE_EVERY);
                 }
+                peaks
             })
             .ok();
         Sampler { stop, handle }
@@ -141,6 +154,31 @@ impl Sampler {
         Peaks {
             threads: seen.threads.max(last.threads),
             processes: seen.processes.max(last.processes),
+            thread_names: seen.thread_names,
+        }
+    }
+}
+
+/// Looks at thread names every this many samples.
+const NAMES_EVERY: u64 = 10;
+
+/// Most threads whose names one look reads: a pool of thousands has few distinct names.
+const NAMES_READ: usize = 256;
+
+/// Adds the names of (up to [`NAMES_READ`]) live threads to `names`, trailing digits dropped.
+fn thread_names(names: &mut BTreeSet<String>) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return;
+    };
+    for t in tasks.flatten().take(NAMES_READ) {
+        if let Ok(comm) = std::fs::read_to_string(t.path().join("comm")) {
+            let name = comm
+                .trim_end()
+                .trim_end_matches(|c: char| c.is_ascii_digit());
+            // The kernel keeps 15 bytes of a name: the sampler is "asyncstudy-samp".
+            if !name.starts_with("asyncstudy-samp") {
+                names.insert(name.to_string());
+            }
         }
     }
 }
@@ -150,6 +188,7 @@ fn sample() -> Peaks {
     Peaks {
         threads: thread_count().saturating_sub(1),
         processes: 1 + child_count(),
+        thread_names: BTreeSet::new(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use serde::{Deserialize, Serialize};
 
-use super::{TaskError, TaskResult};
+use super::{Outcome, TaskError, TaskResult};
 
 /// Which CPU loop a task runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ impl CpuWork {
             CpuKind::Spin => {
                 let n = spin(self.iters);
                 if n == self.iters {
-                    Ok(())
+                    Ok(Outcome::NONE)
                 } else {
                     Err(TaskError::Check(format!(
                         "spin counted {n}, expected {}",
@@ -99,7 +99,7 @@ impl CpuWork {
                 let x = long_comp(task as u64, self.iters);
                 // Every step is a square or a square root, so the result is finite and >= 0.
                 if x.is_finite() && x >= 0.0 {
-                    Ok(())
+                    Ok(Outcome::NONE)
                 } else {
                     Err(TaskError::Check(format!("long_comp gave {x}")))
                 }
@@ -108,7 +108,7 @@ impl CpuWork {
                 let sum = compute_intensive(self.iters);
                 // The seed's foo starts at 0 and each step adds foo * cos(..): Python's loop ends at 0.
                 if sum == 0.0 {
-                    Ok(())
+                    Ok(Outcome::NONE)
                 } else {
                     Err(TaskError::Check(format!(
                         "compute_intensive gave {sum}, expected 0"
@@ -117,7 +117,7 @@ impl CpuWork {
             }
             CpuKind::Noop => {
                 black_box(task);
-                Ok(())
+                Ok(Outcome::NONE)
             }
         }
     }
@@ -217,7 +217,7 @@ mod tests {
     fn every_workload_passes_its_own_check() {
         for kind in CpuKind::ALL {
             let work = CpuWork { kind, iters: 1000 };
-            assert_eq!(work.run(2), Ok(()), "{}", kind.name());
+            assert_eq!(work.run(2), Ok(Outcome::NONE), "{}", kind.name());
         }
     }
 

@@ -5,10 +5,14 @@
 //! loops that any runtime can call.
 
 pub mod cpu;
+pub mod download;
+pub mod sleep;
 
 use serde::{Deserialize, Serialize};
 
 pub use cpu::{CpuKind, CpuWork};
+pub use download::Download;
+pub use sleep::Sleep;
 
 /// Why a task failed: a recorded outcome, never a panic of the tool.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -28,6 +32,52 @@ pub enum TaskError {
     /// The run was interrupted (SIGINT or SIGTERM) before the task finished.
     #[error("interrupted before it finished")]
     Interrupted,
+    /// A download or its writes failed.
+    #[error("{message}")]
+    Io {
+        /// What kind of failure, the key it is counted under.
+        kind: IoKind,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// How an IO task failed, as counted in `tasks.errors`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoKind {
+    /// No complete answer within `--timeout`.
+    Timeout,
+    /// The connection could not be made.
+    Connect,
+    /// The server answered 4xx.
+    Http4xx,
+    /// The server answered 5xx.
+    Http5xx,
+    /// The connection closed or broke before the answer was complete.
+    Reset,
+    /// The body was over `--max-page-size`.
+    TooLarge,
+    /// Writing the file failed.
+    Write,
+    /// Anything else about the request.
+    Request,
+}
+
+impl IoKind {
+    /// The key in `tasks.errors`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IoKind::Timeout => "timeout",
+            IoKind::Connect => "connect",
+            IoKind::Http4xx => "http_4xx",
+            IoKind::Http5xx => "http_5xx",
+            IoKind::Reset => "reset",
+            IoKind::TooLarge => "too_large",
+            IoKind::Write => "write",
+            IoKind::Request => "request",
+        }
+    }
 }
 
 impl TaskError {
@@ -39,26 +89,50 @@ impl TaskError {
             TaskError::Spawn(_) => "spawn",
             TaskError::Worker(_) => "worker",
             TaskError::Interrupted => "interrupted",
+            TaskError::Io { kind, .. } => kind.name(),
         }
     }
 }
 
+/// What a task that succeeded reports besides its timing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Bytes the task downloaded (0 for CPU work).
+    pub bytes: u64,
+}
+
+impl Outcome {
+    /// Nothing to report: CPU work and sleeps.
+    pub const NONE: Outcome = Outcome { bytes: 0 };
+}
+
 /// What one task returns.
-pub type TaskResult = Result<(), TaskError>;
+pub type TaskResult = Result<Outcome, TaskError>;
 
 /// What every task of a run does, in a form that can be sent to a worker process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Work {
     /// A CPU loop.
     Cpu(CpuWork),
+    /// Download a page and rewrite it to a file.
+    Download(Download),
+    /// Wait.
+    Sleep(Sleep),
 }
 
 impl Work {
-    /// Runs task `task` on the calling thread.
+    /// Runs task `task` on the calling thread, blocking it for any IO.
     pub fn run(&self, task: usize) -> TaskResult {
         match self {
             Work::Cpu(w) => w.run(task),
+            Work::Download(d) => d.run_blocking(task),
+            Work::Sleep(s) => s.run_blocking(),
         }
+    }
+
+    /// Whether tasks wait on IO, so async runtimes run them as futures rather than inline.
+    pub fn is_io(&self) -> bool {
+        !matches!(self, Work::Cpu(_))
     }
 }
