@@ -118,10 +118,16 @@ fn every_runtime_downloads_every_page_with_the_right_bytes() {
             // Every task waited for the server's 5 ms at least.
             assert!(end - start >= 5.0, "{rt}: {t}");
         }
-        // Each family uses its own client: no tokio thread outside the tokio runtimes.
+        // Each family uses its own client: no tokio thread outside the tokio runtimes. The
+        // sampler does see them where they are (tokio-mt's workers live the whole run; the
+        // other two have only short-lived blocking threads, which a 5 ms sampler may miss).
         let names = r["threads"]["names"].to_string();
         let tokio = names.contains("\"tokio");
-        assert_eq!(tokio, rt.starts_with("tokio"), "{rt}: threads {names}");
+        if rt == "tokio-mt" {
+            assert!(tokio, "{rt}: threads {names}");
+        } else if !rt.starts_with("tokio") {
+            assert!(!tokio, "{rt}: a tokio thread in {names}");
+        }
         let pid = r["workload"]["params"]["server_pid"].as_u64().unwrap();
         assert!(!exists(pid), "{rt}: the server {pid} outlived the run");
     }

@@ -56,6 +56,7 @@ impl Executor for TokioMultiThread {
 impl Executor for TokioCurrentThread {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
         let rt = Builder::new_current_thread()
+            .thread_name("tokio-ct")
             .enable_all()
             .build()
             .context("could not build the tokio current-thread runtime")?;
