@@ -121,15 +121,20 @@ impl Sampler {
                 let mut peaks = Peaks::default();
                 let mut named_at = 0;
                 for look in 0u64.. {
-                    let now = sample();
-                    peaks.threads = peaks.threads.max(now.threads);
-                    peaks.processes = peaks.processes.max(now.processes);
-                    // Names cost a file read per thread: read them when the thread count
-                    // changed, every tenth look, and at the end.
+                    let threads = thread_count().saturating_sub(1);
+                    peaks.threads = peaks.threads.max(threads);
+                    // Children and names cost a procfs read per thread: with hundreds of
+                    // threads, reading them every 5 ms took most of a core in system time. So
+                    // the more threads, the less often; names also when the count changed.
                     let stopping = flag.load(Ordering::Relaxed);
-                    if now.threads != named_at || look % NAMES_EVERY == 0 || stopping {
+                    let every = (threads / PER_THREAD_LOOK).max(1);
+                    if look % every == 0 || stopping {
+                        peaks.processes = peaks.processes.max(1 + child_count());
+                    }
+                    let changed = threads != named_at && threads <= PER_THREAD_LOOK;
+                    if changed || look % (NAMES_EVERY * every) == 0 || stopping {
                         thread_names(&mut peaks.thread_names);
-                        named_at = now.threads;
+                        named_at = threads;
                     }
                     if stopping {
                         break;
@@ -158,6 +163,9 @@ impl Sampler {
         }
     }
 }
+
+/// Threads whose procfs files one look may read before looks at them get rarer.
+const PER_THREAD_LOOK: u64 = 32;
 
 /// Looks at thread names every this many samples.
 const NAMES_EVERY: u64 = 10;
