@@ -319,6 +319,15 @@ impl Baseline {
 mod tests {
     use super::*;
 
+    // The shipped list is parsed, never fetched: tests stay offline.
+    #[test]
+    fn shipped_urls_file_is_the_seed_list() {
+        let urls = parse_urls("urls.txt", include_str!("../urls.txt")).unwrap();
+        assert_eq!(urls.len(), 16);
+        assert_eq!(urls[0], "http://www.poatek.com");
+        assert!(urls.iter().all(|u| u.starts_with("http")));
+    }
+
     #[test]
     fn format_follows_flag_then_extension() {
         let out = Output::new(None, Some("x.json".into())).unwrap();
