@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::compare::ComparePlan;
 use crate::plan::{
-    Baseline, DownloadPlan, Format, Output, Plan, RunPlan, Source, WorkPlan, check_out_dir,
-    read_urls,
+    Baseline, DownloadPlan, Format, Loaded, Output, Plan, ReportPlan, RunPlan, Source, StudyPlan,
+    WorkPlan, check_dir_target, check_out_dir, read_urls,
 };
 use crate::protocol::Fault;
 use crate::server::{LatencyDist, ServeOptions};
@@ -82,9 +83,169 @@ enum Command {
     Serve(ServeArgs),
     /// List every runtime: what runs the tasks and what --workers sets.
     Runtimes(FormatArgs),
+    /// Compare runtimes across worker and task counts, each run in a fresh process, with a verdict.
+    #[command(subcommand)]
+    Compare(CompareKind),
+    /// Re-render a saved run or comparison (table, Markdown, CSV, JSON, SVG plots, HDR logs).
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+    /// Run the seeds' experiments and write docs/STUDY.md with tables, plots and verdicts.
+    #[command(after_help = STUDY_EXAMPLES)]
+    Study(StudyArgs),
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
     /// Serve tasks over stdin and stdout for a parent asyncstudy (process runtimes start it).
     #[command(hide = true)]
     Worker,
+}
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  asyncstudy compare cpu --runtimes serial,threads,rayon,tokio-mt --workers 1,2,4
+  asyncstudy compare io --runtimes all --workers 1,2,4,8 --output results.json
+  asyncstudy compare io --runtimes serial,threads,tokio-mt --workers 2,4,8,16 --writes 50
+  asyncstudy compare sleep --runtimes threads,tokio-mt,smol --tasks 100,1000 --sleep 100ms
+  asyncstudy compare cpu --runtimes threads,process-pool --repeat 5 --format markdown
+
+Every cell (runtime x workers x tasks) and repeat runs in a fresh asyncstudy process;
+repeats are interleaved across cells. serial runs once per task count and is every
+worker count's baseline. A cell is noisy (~) when its runs' wall times spread by more
+than 20% of their median; a winner whose range overlaps the runner-up's is a tie.";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  asyncstudy report results.json
+  asyncstudy report results.json --format markdown --plots docs/img
+  asyncstudy report run.json --hdr hdr/     # HdrHistogram interval logs";
+
+const STUDY_EXAMPLES: &str = "\
+Examples:
+  asyncstudy study               # writes docs/STUDY.md and docs/img/*.svg
+  asyncstudy study --out /tmp/study";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  asyncstudy completions bash > ~/.local/share/bash-completion/completions/asyncstudy
+  asyncstudy completions zsh > ~/.zfunc/_asyncstudy
+  asyncstudy completions fish > ~/.config/fish/completions/asyncstudy.fish";
+
+/// `compare`'s workloads.
+#[derive(Debug, Subcommand)]
+enum CompareKind {
+    /// Compare runtimes on a CPU-bound workload.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Cpu(CompareCpu),
+    /// Compare runtimes on downloads (the embedded server, started once for every cell).
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Io(CompareIo),
+    /// Compare runtimes on sleep tasks (io --workload sleep).
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Sleep(CompareIo),
+}
+
+#[derive(Debug, Args)]
+struct CompareCpu {
+    #[command(flatten)]
+    sweep: SweepArgs,
+    #[command(flatten)]
+    work: CpuWorkArgs,
+}
+
+#[derive(Debug, Args)]
+struct CompareIo {
+    #[command(flatten)]
+    sweep: SweepArgs,
+    #[command(flatten)]
+    work: IoWorkArgs,
+}
+
+/// What a comparison sweeps.
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// Runtimes to compare: all, or a comma-separated list (see `asyncstudy runtimes`).
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    runtimes: String,
+
+    /// Worker counts to sweep, comma-separated [default: logical cores].
+    #[arg(long, short, value_name = "LIST", value_parser = list)]
+    workers: Option<List>,
+
+    /// Task counts to sweep, comma-separated [default: cpu 4 x logical cores; io 16; sleep 4].
+    #[arg(long, short, value_name = "LIST", value_parser = list)]
+    tasks: Option<List>,
+
+    /// Measured runs per cell, each in a fresh process.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = at_least_one)]
+    repeat: usize,
+
+    /// Unmeasured runs inside each child before it measures.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    warmup: usize,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Exit with code 1 if any task or any run failed.
+    #[arg(long)]
+    strict: bool,
+
+    /// Also write SVG plots into DIR after the sweep.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+
+    #[command(flatten)]
+    out: FormatArgs,
+}
+
+/// A comma-separated list of counts.
+#[derive(Debug, Clone)]
+struct List(Vec<usize>);
+
+fn list(s: &str) -> Result<List, String> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let n = at_least_one(part.trim()).map_err(|e| format!("{e} ({part:?})"))?;
+        if out.contains(&n) {
+            return Err(format!("{n} is listed twice"));
+        }
+        out.push(n);
+    }
+    Ok(List(out))
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// A JSON record written by cpu, io or compare (--format json or --output FILE.json).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// Write SVG plots (wall time across workers, timelines, latency spectra) into DIR.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+
+    /// Write the histograms as HdrHistogram interval logs (.hlog) into DIR.
+    #[arg(long, value_name = "DIR")]
+    hdr: Option<PathBuf>,
+
+    #[command(flatten)]
+    out: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+struct StudyArgs {
+    /// Where STUDY.md and its img/ directory go.
+    #[arg(long, value_name = "DIR", default_value = "docs")]
+    out: PathBuf,
+
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +253,13 @@ struct CpuArgs {
     #[command(flatten)]
     run: RunArgs,
 
+    #[command(flatten)]
+    work: CpuWorkArgs,
+}
+
+/// What each CPU task does, shared by `cpu` and `compare cpu`.
+#[derive(Debug, Args)]
+struct CpuWorkArgs {
     /// The loop each task runs: spin (seed 000), comp (seed 002), cos (seed 001), noop.
     #[arg(long, default_value = "comp", value_parser = PossibleValuesParser::new(CpuKind::ALL.map(CpuKind::name)))]
     workload: String,
@@ -106,6 +274,13 @@ struct IoArgs {
     #[command(flatten)]
     run: RunArgs,
 
+    #[command(flatten)]
+    work: IoWorkArgs,
+}
+
+/// What each IO task does, shared by `io`, `compare io` and `compare sleep`.
+#[derive(Debug, Args)]
+struct IoWorkArgs {
     /// download: GET a page and rewrite it to a file (seed 001); sleep: wait (seed 002).
     #[arg(long, default_value = "download", value_parser = ["download", "sleep"])]
     workload: String,
@@ -151,6 +326,10 @@ struct IoArgs {
 
     #[command(flatten)]
     server: ServerArgs,
+
+    /// An embedded server already running (compare starts one for all its cells).
+    #[arg(long, value_name = "URL", hide = true)]
+    server_url: Option<String>,
 }
 
 /// The embedded server's behaviour, shared by `serve` and `io`.
@@ -275,22 +454,134 @@ where
         Command::Serve(args) => Plan::Serve(args.server.options(args.bind)?),
         Command::Runtimes(out) => Plan::Runtimes(out.output()?),
         Command::Worker => Plan::Worker,
+        Command::Compare(kind) => Plan::Compare(Box::new(compare_plan(kind)?)),
+        Command::Report(args) => {
+            for (flag, dir) in [("--plots", &args.plots), ("--hdr", &args.hdr)] {
+                if let Some(dir) = dir {
+                    check_dir_target(flag, dir)?;
+                }
+            }
+            let output = args.out.output()?;
+            Plan::Report(Box::new(ReportPlan {
+                record: Loaded::read(&args.file)?,
+                output,
+                plots: args.plots,
+                hdr: args.hdr,
+            }))
+        }
+        Command::Study(args) => {
+            check_dir_target("--out", &args.out)?;
+            Plan::Study(StudyPlan {
+                out: args.out,
+                quiet: args.quiet,
+            })
+        }
+        Command::Completions { shell } => Plan::Print(completions(&shell)),
     };
     Ok(Some(plan))
 }
 
+/// The completion script for `shell`, generated from the same clap definition that parses.
+fn completions(shell: &str) -> String {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        _ => Shell::Bash,
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "asyncstudy", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
+    let (name, sweep, child_args, server, default_tasks) = match kind {
+        CompareKind::Cpu(a) => (
+            "cpu",
+            a.sweep,
+            a.work.child_args(),
+            None,
+            4 * logical_cores(),
+        ),
+        CompareKind::Io(a) => {
+            if a.work.workload == "sleep" {
+                return compare_plan(CompareKind::Sleep(a));
+            }
+            if let Some(dir) = &a.work.out_dir {
+                check_out_dir(dir)?;
+            }
+            if let Some(path) = &a.work.urls {
+                read_urls(path)?;
+            }
+            let server = match &a.work.urls {
+                Some(_) => None,
+                None => Some(a.work.server.options(ServeOptions::new().bind)?),
+            };
+            ("io", a.sweep, a.work.child_args(None), server, 16)
+        }
+        CompareKind::Sleep(mut a) => {
+            a.work.workload = "sleep".into();
+            ("sleep", a.sweep, a.work.child_args(None), None, 4)
+        }
+    };
+    let runtimes = runtime_list(&sweep.runtimes)?;
+    if let Some(dir) = &sweep.plots {
+        check_dir_target("--plots", dir)?;
+    }
+    let plan = ComparePlan {
+        kind: name.into(),
+        runtimes,
+        workers: sweep.workers.map(|l| l.0).unwrap_or(vec![logical_cores()]),
+        tasks: sweep.tasks.map(|l| l.0).unwrap_or(vec![default_tasks]),
+        repeat: sweep.repeat,
+        warmup: sweep.warmup,
+        child_args,
+        server,
+        output: sweep.out.output()?,
+        quiet: sweep.quiet,
+        strict: sweep.strict,
+        plots: sweep.plots,
+    };
+    // Every child's command line is parsed here first, so a bad combination is reported
+    // before the first cell runs, not by every child in turn.
+    for cell in plan.cells() {
+        let args = plan.cell_args(cell, plan.server.as_ref().map(|_| "http://127.0.0.1:1"));
+        parse(std::iter::once("asyncstudy".to_string()).chain(args))?;
+    }
+    Ok(plan)
+}
+
+/// `all` or a comma-separated list of runtime names.
+fn runtime_list(s: &str) -> Result<Vec<Runtime>, Error> {
+    if s.trim() == "all" {
+        return Ok(Runtime::ALL.to_vec());
+    }
+    let mut out = Vec::new();
+    for name in s.split(',').map(str::trim) {
+        let rt = Runtime::from_name(name).ok_or_else(|| {
+            Error::BadInput(format!(
+                "--runtimes: unknown runtime {name:?} (expected all, or a list of: {})",
+                Runtime::ALL.map(Runtime::name).join(", ")
+            ))
+        })?;
+        if out.contains(&rt) {
+            return Err(Error::BadInput(format!(
+                "--runtimes: {name} is listed twice"
+            )));
+        }
+        out.push(rt);
+    }
+    Ok(out)
+}
+
 fn cpu_plan(args: CpuArgs) -> Result<RunPlan, Error> {
-    // The value comes from a PossibleValuesParser built from the same list.
-    let kind = CpuKind::from_name(&args.workload).expect("clap checked the workload name");
-    let work = WorkPlan::Cpu(CpuWork {
-        kind,
-        iters: args.iters.unwrap_or(kind.default_iters()),
-    });
+    let work = WorkPlan::Cpu(args.work.work());
     let tasks = args.run.tasks.unwrap_or(4 * logical_cores());
     run_plan(args.run, work, tasks, None, BTreeMap::new())
 }
 
-fn io_plan(args: IoArgs) -> Result<RunPlan, Error> {
+fn io_plan(IoArgs { run, work: args }: IoArgs) -> Result<RunPlan, Error> {
     let mut params: BTreeMap<String, Value> = BTreeMap::new();
     if let Some(c) = args.concurrency {
         params.insert("concurrency".into(), c.into());
@@ -305,14 +596,14 @@ fn io_plan(args: IoArgs) -> Result<RunPlan, Error> {
             duration: args.sleep,
             blocking: args.blocking,
         });
-        (work, args.run.tasks.unwrap_or(4))
+        (work, run.tasks.unwrap_or(4))
     } else {
-        let source = match &args.urls {
-            Some(path) => {
+        let source = match (&args.urls, &args.server_url) {
+            (Some(path), _) => {
                 params.insert("urls".into(), path.display().to_string().into());
                 Source::Urls(read_urls(path)?)
             }
-            None => {
+            (None, server_url) => {
                 let opts = args.server.options(ServeOptions::new().bind)?;
                 params.insert("server".into(), "embedded".into());
                 params.insert("page_size".into(), opts.page_size.into());
@@ -334,7 +625,13 @@ fn io_plan(args: IoArgs) -> Result<RunPlan, Error> {
                         params.insert(k.into(), v.into());
                     }
                 }
-                Source::Embedded(opts)
+                match server_url {
+                    Some(url) => {
+                        params.insert("server".into(), "embedded, shared by a comparison".into());
+                        Source::Running(url.clone())
+                    }
+                    None => Source::Embedded(opts),
+                }
             }
         };
         if let Some(dir) = &args.out_dir {
@@ -353,11 +650,11 @@ fn io_plan(args: IoArgs) -> Result<RunPlan, Error> {
             max_page_size: args.max_page_size,
             timeout: args.timeout,
         });
-        (work, args.run.tasks.unwrap_or(16))
+        (work, run.tasks.unwrap_or(16))
     };
     // Async runtimes run every task at once unless --concurrency says otherwise.
     let in_flight = Some(args.concurrency.unwrap_or(tasks));
-    run_plan(args.run, work, tasks, in_flight, params)
+    run_plan(run, work, tasks, in_flight, params)
 }
 
 fn run_plan(
@@ -389,6 +686,89 @@ fn run_plan(
         strict: args.strict,
     }
     .check()
+}
+
+impl CpuWorkArgs {
+    fn work(&self) -> CpuWork {
+        // The value comes from a PossibleValuesParser built from the same list.
+        let kind = CpuKind::from_name(&self.workload).expect("clap checked the workload name");
+        CpuWork {
+            kind,
+            iters: self.iters.unwrap_or(kind.default_iters()),
+        }
+    }
+
+    /// The `cpu` arguments that give a child run this work.
+    fn child_args(&self) -> Vec<String> {
+        let w = self.work();
+        vec![
+            "cpu".into(),
+            "--workload".into(),
+            self.workload.clone(),
+            "--iters".into(),
+            w.iters.to_string(),
+        ]
+    }
+}
+
+impl IoWorkArgs {
+    /// The `io` arguments that give a child run this work, against `server_url` when the
+    /// comparison runs the embedded server.
+    fn child_args(&self, server_url: Option<&str>) -> Vec<String> {
+        let ms = |d: Duration| format!("{}us", d.as_micros());
+        let mut a: Vec<String> = vec!["io".into(), "--workload".into(), self.workload.clone()];
+        if let Some(c) = self.concurrency {
+            a.extend(["--concurrency".into(), c.to_string()]);
+        }
+        if self.workload == "sleep" {
+            a.extend(["--sleep".into(), ms(self.sleep)]);
+            if self.blocking {
+                a.push("--blocking".into());
+            }
+            return a;
+        }
+        a.extend([
+            "--writes".into(),
+            self.writes.to_string(),
+            "--timeout".into(),
+            ms(self.timeout),
+            "--max-page-size".into(),
+            self.max_page_size.to_string(),
+        ]);
+        if let Some(dir) = &self.out_dir {
+            a.extend(["--out-dir".into(), dir.display().to_string()]);
+        }
+        if self.keep {
+            a.push("--keep".into());
+        }
+        match (&self.urls, server_url) {
+            (Some(path), _) => a.extend(["--urls".into(), path.display().to_string()]),
+            (None, url) => {
+                // The server's options ride along so each record states what it was served.
+                let s = &self.server;
+                a.extend([
+                    "--page-size".into(),
+                    s.page_size.to_string(),
+                    "--latency".into(),
+                    ms(s.latency),
+                    "--latency-dist".into(),
+                    s.latency_dist.clone(),
+                    "--error-rate".into(),
+                    s.error_rate.to_string(),
+                    "--reset-rate".into(),
+                    s.reset_rate.to_string(),
+                    "--stall-rate".into(),
+                    s.stall_rate.to_string(),
+                    "--seed".into(),
+                    s.seed.to_string(),
+                ]);
+                if let Some(url) = url {
+                    a.extend(["--server-url".into(), url.to_string()]);
+                }
+            }
+        }
+        a
+    }
 }
 
 impl ServerArgs {

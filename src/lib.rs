@@ -21,6 +21,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod compare;
 pub mod executor;
 pub mod interrupt;
 pub mod measure;
@@ -28,6 +29,8 @@ pub mod plan;
 pub mod protocol;
 pub mod report;
 pub mod server;
+pub mod study;
+pub mod verdict;
 pub mod workload;
 
 use plan::Plan;
@@ -91,7 +94,67 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             executor::process::serve()?;
             Ok(Status::Ok)
         }
+        Plan::Compare(plan) => run_compare(&plan),
+        Plan::Report(plan) => {
+            report::report(&plan)?;
+            Ok(Status::Ok)
+        }
+        Plan::Study(plan) => study::run(&plan),
+        Plan::Print(text) => {
+            report::emit(&plan::Output::stdout(), &text)?;
+            Ok(Status::Ok)
+        }
     }
+}
+
+/// Runs a comparison, keeping its output file current after every child run.
+fn run_compare(plan: &compare::ComparePlan) -> Result<Status, Error> {
+    let out = &plan.output;
+    let outcome = compare::run(plan, |record| match &out.path {
+        Some(path) => {
+            report::write_atomically(path, report::render_compare(record, out.format)?.as_bytes())
+        }
+        None => Ok(()),
+    })?;
+    let record = &outcome.record;
+    match &out.path {
+        None => report::emit(out, &report::render_compare(record, out.format)?)?,
+        Some(path) => {
+            // The file holds the chosen format; the terminal still gets the table.
+            report::emit(
+                &plan::Output::stdout(),
+                &report::render_compare(record, plan::Format::Table)?,
+            )?;
+            eprintln!("asyncstudy: wrote {}", path.display());
+        }
+    }
+    if let Some(dir) = &plan.plots {
+        let written = report::compare_plots(record, dir)?;
+        eprintln!(
+            "asyncstudy: wrote {} plots in {}",
+            written.len(),
+            dir.display()
+        );
+    }
+    if let Some(sig) = outcome.interrupted {
+        return Ok(Status::Interrupted(sig));
+    }
+    if record.runs.is_empty() {
+        let why = record
+            .failures
+            .first()
+            .map(|f| f.reason.clone())
+            .unwrap_or_else(|| "no run finished".into());
+        return Err(Error::Failed(anyhow::anyhow!(
+            "every run failed; the first: {why}"
+        )));
+    }
+    let failed = !record.failures.is_empty() || record.summary.iter().any(|c| c.tasks_failed > 0);
+    Ok(if plan.strict && failed {
+        Status::TasksFailed
+    } else {
+        Status::Ok
+    })
 }
 
 /// A run's work with what it needs at run time: the embedded server and the out-dir.
@@ -142,6 +205,10 @@ fn prepare(run: &mut plan::RunPlan) -> anyhow::Result<Prepared> {
     let (mut server, mut temp_dir) = (None, None);
     let urls = match &d.source {
         Source::Urls(urls) => urls.clone(),
+        Source::Running(base) => {
+            run.params.insert("server_url".into(), base.clone().into());
+            (0..run.tasks).map(|i| format!("{base}/page/{i}")).collect()
+        }
         Source::Embedded(opts) => {
             let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
             let started = server::EmbeddedServer::start(&exe, opts)?;

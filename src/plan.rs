@@ -28,6 +28,104 @@ pub enum Plan {
     Runtimes(Output),
     /// Serve tasks as a worker process over stdin and stdout (the hidden `worker` subcommand).
     Worker,
+    /// Sweep runtimes, workers and tasks in child processes (`compare`).
+    Compare(Box<crate::compare::ComparePlan>),
+    /// Re-render a saved run or comparison (`report`).
+    Report(Box<ReportPlan>),
+    /// Run the seeds' experiments and write the study docs (`study`).
+    Study(StudyPlan),
+    /// Print this text to stdout (shell completions).
+    Print(String),
+}
+
+/// `report`: a loaded record and where its renderings go.
+#[derive(Debug)]
+pub struct ReportPlan {
+    /// The record as loaded.
+    pub record: Loaded,
+    /// The rendering of the record.
+    pub output: Output,
+    /// Where SVG plots go.
+    pub plots: Option<PathBuf>,
+    /// Where HdrHistogram interval logs go.
+    pub hdr: Option<PathBuf>,
+}
+
+/// `study`: where the docs go, and whether to show progress.
+#[derive(Debug, Clone)]
+pub struct StudyPlan {
+    /// The docs directory (STUDY.md and img/).
+    pub out: PathBuf,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+/// A saved record, whichever kind it is.
+#[derive(Debug)]
+pub enum Loaded {
+    /// One run (`asyncstudy.run/1`).
+    Run(Box<RunRecord>),
+    /// A comparison (`asyncstudy.compare/1`).
+    Compare(Box<crate::compare::CompareRecord>),
+}
+
+impl Loaded {
+    /// Reads a record from `path`; anything that is not one of ours is bad input.
+    pub fn read(path: &Path) -> Result<Loaded, Error> {
+        let shown = path.display();
+        let text = std::fs::read(path)
+            .map_err(|e| Error::BadInput(format!("{shown}: cannot read: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&text)
+            .map_err(|e| Error::BadInput(format!("{shown}: not valid JSON: {e}")))?;
+        let schema = value
+            .get("schema")
+            .and_then(|s| s.as_str())
+            .unwrap_or("")
+            .to_string();
+        let shape = |e: serde_json::Error| {
+            Error::BadInput(format!("{shown}: not a complete {schema} record: {e}"))
+        };
+        match schema.as_str() {
+            RUN_SCHEMA => Ok(Loaded::Run(Box::new(
+                serde_json::from_value(value).map_err(shape)?,
+            ))),
+            crate::compare::COMPARE_SCHEMA => Ok(Loaded::Compare(Box::new(
+                serde_json::from_value(value).map_err(shape)?,
+            ))),
+            "" => Err(Error::BadInput(format!(
+                "{shown}: not an asyncstudy record (no \"schema\" field)"
+            ))),
+            other => Err(Error::BadInput(format!(
+                "{shown}: not an asyncstudy record (schema {other:?}; expected {RUN_SCHEMA} or {})",
+                crate::compare::COMPARE_SCHEMA
+            ))),
+        }
+    }
+}
+
+/// Checks that `dir` is a directory or can be made one, before any work.
+pub fn check_dir_target(flag: &str, dir: &Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::BadInput(format!(
+            "{flag} {}: exists and is not a directory",
+            dir.display()
+        )));
+    }
+    let mut up = dir;
+    while !up.exists() {
+        match up.parent() {
+            Some(p) if !p.as_os_str().is_empty() => up = p,
+            _ => return Ok(()),
+        }
+    }
+    if !up.is_dir() {
+        return Err(Error::BadInput(format!(
+            "{flag} {}: {} is not a directory",
+            dir.display(),
+            up.display()
+        )));
+    }
+    Ok(())
 }
 
 /// A single measured run.
@@ -113,6 +211,9 @@ pub enum Source {
     Embedded(ServeOptions),
     /// The URLs of a `--urls` file, in order.
     Urls(Vec<String>),
+    /// An embedded server that is already running at this base URL (shared by a comparison's
+    /// cells); task i fetches `/page/i` from it.
+    Running(String),
 }
 
 /// Reads a urls file: one http(s) URL per line, blank lines and `#` comments skipped.
@@ -213,6 +314,20 @@ pub struct Output {
 }
 
 impl Output {
+    /// A table on stdout.
+    pub fn stdout() -> Output {
+        Output {
+            format: Format::Table,
+            path: None,
+        }
+    }
+
+    /// Whether a progress bar may show: not when a machine format goes to stdout, where a
+    /// script is reading.
+    pub fn shows_progress(&self) -> bool {
+        self.path.is_some() || self.format == Format::Table
+    }
+
     /// Checks `--output` and picks the format: the one given, else the file's extension, else
     /// a table.
     pub fn new(format: Option<Format>, path: Option<PathBuf>) -> Result<Output, Error> {

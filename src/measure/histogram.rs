@@ -5,7 +5,11 @@
 
 use std::ops::AddAssign;
 
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 /// Largest value a histogram holds exactly: one hour in nanoseconds. Longer values saturate.
@@ -60,6 +64,53 @@ impl DurationHistogram {
     }
 }
 
+impl DurationHistogram {
+    /// The histogram in HdrHistogram's compressed V2 encoding, base64: what interval logs carry.
+    pub fn encode(&self) -> anyhow::Result<String> {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.0, &mut bytes)
+            .map_err(|e| anyhow::anyhow!("could not encode a histogram: {e:?}"))?;
+        Ok(BASE64.encode(bytes))
+    }
+
+    /// Reads back what [`DurationHistogram::encode`] wrote, into this crate's bounds.
+    pub fn decode(text: &str) -> anyhow::Result<DurationHistogram> {
+        let bytes = BASE64
+            .decode(text.trim())
+            .context("a histogram is not valid base64")?;
+        let read: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| anyhow::anyhow!("a histogram does not decode: {e:?}"))?;
+        let mut h = DurationHistogram::default();
+        h.0.add(&read)
+            .map_err(|e| anyhow::anyhow!("a histogram is out of range: {e:?}"))?;
+        Ok(h)
+    }
+
+    /// Latency in ms at quantiles 0, 0.9, 0.99, ... spaced evenly in log10(1/(1-q)), up to the
+    /// largest quantile the count resolves: the points of a percentile spectrum.
+    pub fn spectrum(&self) -> Vec<(f64, f64)> {
+        if self.0.is_empty() {
+            return Vec::new();
+        }
+        // Past 1 - 1/count every quantile is the maximum; stop there, plus the max itself.
+        let top = 1.0 - 1.0 / self.0.len() as f64;
+        let mut points: Vec<(f64, f64)> = (0..=60)
+            .map(|k| 1.0 - 10f64.powf(-(k as f64) / 10.0))
+            .take_while(|&q| q <= top)
+            .map(|q| (q, self.0.value_at_quantile(q) as f64 / 1e6))
+            .collect();
+        points.push((top.max(0.0), self.0.max() as f64 / 1e6));
+        points
+    }
+
+    /// The underlying histogram, for interval-log writers.
+    pub fn raw(&self) -> &Histogram<u64> {
+        &self.0
+    }
+}
+
 impl AddAssign<&DurationHistogram> for DurationHistogram {
     fn add_assign(&mut self, other: &DurationHistogram) {
         // Both sides were built with the same bounds, so adding cannot go out of range.
@@ -107,6 +158,39 @@ impl TaskHistograms {
     }
 }
 
+/// The three histograms encoded for the JSON record (nanoseconds, see
+/// [`DurationHistogram::encode`]), so a saved run can be re-analysed or exported as an
+/// HdrHistogram interval log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncodedHistograms {
+    /// Submit to end.
+    pub latency: String,
+    /// Submit to start.
+    pub queue: String,
+    /// Start to end.
+    pub service: String,
+}
+
+impl TaskHistograms {
+    /// Encodes all three for the record.
+    pub fn encode(&self) -> anyhow::Result<EncodedHistograms> {
+        Ok(EncodedHistograms {
+            latency: self.latency.encode()?,
+            queue: self.queue.encode()?,
+            service: self.service.encode()?,
+        })
+    }
+
+    /// Decodes what [`TaskHistograms::encode`] wrote.
+    pub fn decode(e: &EncodedHistograms) -> anyhow::Result<TaskHistograms> {
+        Ok(TaskHistograms {
+            latency: DurationHistogram::decode(&e.latency)?,
+            queue: DurationHistogram::decode(&e.queue)?,
+            service: DurationHistogram::decode(&e.service)?,
+        })
+    }
+}
+
 impl AddAssign<&TaskHistograms> for TaskHistograms {
     fn add_assign(&mut self, other: &TaskHistograms) {
         self.latency += &other.latency;
@@ -125,6 +209,30 @@ mod tests {
             h.record(v * 1_000_000);
         }
         h
+    }
+
+    #[test]
+    fn encoding_round_trips_and_rejects_garbage() {
+        let h = hist([1, 2, 3, 50, 700]);
+        let back = DurationHistogram::decode(&h.encode().unwrap()).unwrap();
+        assert_eq!(back.summary(), h.summary());
+        assert!(DurationHistogram::decode("not base64!").is_err());
+        assert!(DurationHistogram::decode("AAAA").is_err());
+    }
+
+    #[test]
+    fn spectrum_rises_to_the_max() {
+        let points = hist(1..=1000).spectrum();
+        assert!(
+            points
+                .windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
+        );
+        assert!((points[0].1 - 1.0).abs() < 0.01);
+        // A thousand values resolve quantiles up to 0.999, then the max.
+        assert!((points.last().unwrap().1 - 1000.0).abs() < 1.0);
+        assert!(points.iter().any(|p| (p.0 - 0.99).abs() < 1e-9));
+        assert!(DurationHistogram::default().spectrum().is_empty());
     }
 
     #[test]

@@ -379,6 +379,9 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         },
         timeline,
         timeline_truncated,
+        // Encoding cannot fail for histograms this crate built; a record without them still
+        // has every summary, so a failure only drops the re-analysis data.
+        histograms: hist.encode().ok(),
         notes,
         interrupted,
     }

@@ -140,6 +140,10 @@ pub struct RunRecord {
     pub timeline: Vec<TimelineEntry>,
     /// Whether `timeline` was cut at [`TIMELINE_CAP`] entries.
     pub timeline_truncated: bool,
+    /// The latency, queue and service histograms over all measured repeats, encoded as
+    /// HdrHistogram interval logs carry them (`report --hdr` writes those logs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histograms: Option<super::histogram::EncodedHistograms>,
     /// Things a reader must know about this run (e.g. a discontinued runtime).
     #[serde(default)]
     pub notes: Vec<String>,

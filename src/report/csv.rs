@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::measure::record::RunRecord;
+use crate::verdict::CellSummary;
 
 /// A run as one flat CSV row.
 #[derive(Serialize)]
@@ -39,6 +40,68 @@ struct Row<'a> {
     distinct_workers: usize,
     logical_cores: usize,
     cpu_model: &'a str,
+}
+
+/// One comparison cell as a flat CSV row.
+#[derive(Serialize)]
+pub(super) struct CompareRow<'a> {
+    workload: &'a str,
+    runtime: &'a str,
+    workers: usize,
+    tasks: usize,
+    runs: usize,
+    wall_median_s: f64,
+    wall_min_s: f64,
+    wall_max_s: f64,
+    noisy: bool,
+    speedup: Option<f64>,
+    speedup_vs: Option<&'a str>,
+    efficiency: Option<f64>,
+    ideal_parallelism: usize,
+    latency_p50_ms: f64,
+    latency_p99_ms: f64,
+    queue_p99_ms: f64,
+    service_p99_ms: f64,
+    cores_used: f64,
+    cpu_s: f64,
+    memory_bytes: f64,
+    threads_peak: u64,
+    processes_peak: u64,
+    distinct_workers: usize,
+    tasks_ok: u64,
+    tasks_failed: u64,
+}
+
+impl<'a> From<&'a CellSummary> for CompareRow<'a> {
+    fn from(c: &'a CellSummary) -> Self {
+        CompareRow {
+            workload: &c.workload,
+            runtime: &c.runtime,
+            workers: c.workers,
+            tasks: c.tasks,
+            runs: c.runs,
+            wall_median_s: c.wall_s.median,
+            wall_min_s: c.wall_s.min,
+            wall_max_s: c.wall_s.max,
+            noisy: c.noisy,
+            speedup: c.speedup,
+            speedup_vs: c.speedup_vs.as_deref(),
+            efficiency: c.efficiency,
+            ideal_parallelism: c.ideal_parallelism,
+            latency_p50_ms: c.p50_ms,
+            latency_p99_ms: c.p99_ms.median,
+            queue_p99_ms: c.queue_p99_ms,
+            service_p99_ms: c.service_p99_ms,
+            cores_used: c.cores_used,
+            cpu_s: c.cpu_s,
+            memory_bytes: c.memory_bytes.median,
+            threads_peak: c.threads_peak,
+            processes_peak: c.processes_peak,
+            distinct_workers: c.distinct_workers,
+            tasks_ok: c.tasks_ok,
+            tasks_failed: c.tasks_failed,
+        }
+    }
 }
 
 /// The CSV of one run.

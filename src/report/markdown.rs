@@ -3,7 +3,11 @@
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::{LATENCY_HEADER, RuntimeRow, latency_rows, summary_rows, title};
+use super::{
+    COMPARE_HEADER, LATENCY_HEADER, RuntimeRow, compare_notes, compare_rows, compare_title,
+    latency_rows, summary_rows, title,
+};
+use crate::compare::CompareRecord;
 use crate::measure::record::RunRecord;
 
 /// A run as a heading, a summary table, a latency table and notes as a quote.
@@ -29,6 +33,41 @@ pub fn run(r: &RunRecord) -> String {
         for note in &r.notes {
             out.push_str(&format!("> {}\n", escape(note)));
         }
+    }
+    out
+}
+
+/// A comparison: a table of cells, the verdict as a list, the notes as a quote.
+pub fn compare(c: &CompareRecord) -> String {
+    let mut b = Builder::default();
+    b.push_record(COMPARE_HEADER);
+    for row in compare_rows(&c.summary) {
+        b.push_record(row.map(|cell| escape(&cell)));
+    }
+    let mut out = String::new();
+    for (i, line) in compare_title(c).lines().enumerate() {
+        out.push_str(&if i == 0 {
+            format!("### {}\n\n", escape(line))
+        } else {
+            format!("{}\n", escape(line))
+        });
+    }
+    out.push_str(&format!("\n{}\n", table(b)));
+    if !c.verdict.is_empty() {
+        out.push_str("\n**Verdict**\n\n");
+        for v in &c.verdict {
+            out.push_str(&format!(
+                "- {} · {} workers · {} tasks · {}\n",
+                escape(&v.workload),
+                v.workers,
+                v.tasks,
+                escape(&v.sentence)
+            ));
+        }
+    }
+    out.push('\n');
+    for note in compare_notes(c) {
+        out.push_str(&format!("> {}\n", escape(&note)));
     }
     out
 }

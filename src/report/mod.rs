@@ -4,8 +4,10 @@
 //! atomically to a file. Nothing outside this module formats output.
 
 mod csv;
+pub mod hdr;
 mod json;
 mod markdown;
+pub mod plot;
 mod table;
 
 use std::io::Write;
@@ -14,9 +16,13 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::compare::CompareRecord;
 use crate::executor::Runtime;
+use crate::measure::histogram::TaskHistograms;
 use crate::measure::record::RunRecord;
 use crate::plan::{Format, Output, dir_of};
+use crate::plan::{Loaded, ReportPlan};
+use crate::verdict::CellSummary;
 
 /// Formats one run record.
 pub fn render_run(record: &RunRecord, format: Format) -> anyhow::Result<String> {
@@ -26,6 +32,225 @@ pub fn render_run(record: &RunRecord, format: Format) -> anyhow::Result<String> 
         Format::Csv => csv::run(record),
         Format::Json => json::to_json(record),
     }
+}
+
+/// Formats a comparison: the per-cell summary and the verdict.
+pub fn render_compare(c: &CompareRecord, format: Format) -> anyhow::Result<String> {
+    match format {
+        Format::Table => Ok(table::compare(c)),
+        Format::Markdown => Ok(markdown::compare(c)),
+        Format::Csv => csv::rows(
+            &c.summary
+                .iter()
+                .map(csv::CompareRow::from)
+                .collect::<Vec<_>>(),
+        ),
+        Format::Json => json::to_json(c),
+    }
+}
+
+/// `report`: renders a saved record, then writes its plots and interval logs if asked.
+pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
+    let text = match &plan.record {
+        Loaded::Run(r) => render_run(r, plan.output.format)?,
+        Loaded::Compare(c) => render_compare(c, plan.output.format)?,
+    };
+    emit(&plan.output, &text)?;
+    if let Some(dir) = &plan.plots {
+        let written = match &plan.record {
+            Loaded::Run(r) => run_plots(r, dir)?,
+            Loaded::Compare(c) => compare_plots(c, dir)?,
+        };
+        eprintln!(
+            "asyncstudy: wrote {} plots in {}",
+            written.len(),
+            dir.display()
+        );
+    }
+    if let Some(dir) = &plan.hdr {
+        let written = match &plan.record {
+            Loaded::Run(r) => vec![hdr::write_cell(&ensure_dir(dir)?, &cell_name(r), &[r])?],
+            Loaded::Compare(c) => compare_logs(c, dir)?,
+        };
+        eprintln!(
+            "asyncstudy: wrote {} interval logs in {}",
+            written.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn ensure_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    Ok(dir.to_path_buf())
+}
+
+/// A file-name stem for a cell: `tokio-mt-w2-t16`.
+fn cell_name(r: &RunRecord) -> String {
+    format!(
+        "{}-{}-{}-w{}-t{}",
+        r.workload.kind, r.workload.name, r.runtime, r.workers, r.workload.tasks_per_run
+    )
+}
+
+/// Runs grouped by cell, in the order cells first appear.
+fn by_cell(c: &CompareRecord) -> Vec<(String, Vec<&RunRecord>)> {
+    let mut cells: Vec<(String, Vec<&RunRecord>)> = Vec::new();
+    for r in &c.runs {
+        let name = cell_name(r);
+        match cells.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, runs)) => runs.push(r),
+            None => cells.push((name, vec![r])),
+        }
+    }
+    cells
+}
+
+fn compare_logs(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let dir = ensure_dir(dir)?;
+    by_cell(c)
+        .iter()
+        .map(|(name, runs)| hdr::write_cell(&dir, name, runs))
+        .collect()
+}
+
+/// A run's plots: its timeline and its latency, queue and service spectra.
+pub fn run_plots(r: &RunRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let dir = ensure_dir(dir)?;
+    let name = cell_name(r);
+    let timeline = dir.join(format!("timeline-{name}.svg"));
+    plot::timeline_chart(&timeline, &format!("timeline: {}", title(r)), &r.timeline)?;
+    let mut written = vec![timeline];
+    if let Some(e) = &r.histograms {
+        let h = TaskHistograms::decode(e)?;
+        let series = [
+            ("latency", &h.latency),
+            ("queue", &h.queue),
+            ("service", &h.service),
+        ]
+        .into_iter()
+        .map(|(n, h)| plot::SpectrumSeries {
+            name: n.into(),
+            points: h.spectrum(),
+        })
+        .collect::<Vec<_>>();
+        let path = dir.join(format!("spectrum-{name}.svg"));
+        plot::spectrum_chart(
+            &path,
+            &format!("latency percentiles: {}", title(r)),
+            &series,
+        )?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A comparison's plots: wall time across worker counts per workload and task count; the
+/// latency spectrum of every runtime per worker count; the timeline of each runtime's median
+/// run at the most workers swept.
+pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let dir = ensure_dir(dir)?;
+    let mut written = Vec::new();
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for cell in &c.summary {
+        if !groups.contains(&(cell.workload.clone(), cell.tasks)) {
+            groups.push((cell.workload.clone(), cell.tasks));
+        }
+    }
+    let slug = |s: &str| s.replace(' ', "-");
+    for (workload, tasks) in &groups {
+        let cells: Vec<&CellSummary> = c
+            .summary
+            .iter()
+            .filter(|s| &s.workload == workload && s.tasks == *tasks)
+            .collect();
+        let mut series: Vec<plot::WallSeries> = Vec::new();
+        for cell in &cells {
+            let point = plot::WallPoint {
+                workers: cell.workers,
+                median_s: cell.wall_s.median,
+                min_s: cell.wall_s.min,
+                max_s: cell.wall_s.max,
+            };
+            match series.iter_mut().find(|s| s.runtime == cell.runtime) {
+                Some(s) => s.points.push(point),
+                None => series.push(plot::WallSeries {
+                    runtime: cell.runtime.clone(),
+                    points: vec![point],
+                }),
+            }
+        }
+        let path = dir.join(format!("wall-{}-t{tasks}.svg", slug(workload)));
+        plot::wall_chart(
+            &path,
+            &format!("{workload}, {tasks} tasks: median wall time (min–max)"),
+            &series,
+        )?;
+        written.push(path);
+
+        let mut workers: Vec<usize> = cells.iter().map(|c| c.workers).collect();
+        workers.sort_unstable();
+        workers.dedup();
+        for w in &workers {
+            let mut curves = Vec::new();
+            for (_, runs) in by_cell(c) {
+                let Some(first) = runs.first() else { continue };
+                let same = &crate::verdict::workload_label(first) == workload
+                    && first.workload.tasks_per_run == *tasks
+                    && (first.workers == *w || first.runtime == "serial");
+                if !same {
+                    continue;
+                }
+                let mut merged = TaskHistograms::default();
+                for r in &runs {
+                    if let Some(e) = &r.histograms {
+                        merged += &TaskHistograms::decode(e)?;
+                    }
+                }
+                curves.push(plot::SpectrumSeries {
+                    name: first.runtime.clone(),
+                    points: merged.latency.spectrum(),
+                });
+            }
+            let path = dir.join(format!("spectrum-{}-t{tasks}-w{w}.svg", slug(workload)));
+            plot::spectrum_chart(
+                &path,
+                &format!("{workload}, {tasks} tasks, {w} workers: latency percentiles"),
+                &curves,
+            )?;
+            written.push(path);
+        }
+        // Timelines at the most workers swept: the median-wall run of each runtime.
+        let top = workers.last().copied().unwrap_or(1);
+        for cell in cells
+            .iter()
+            .filter(|c| c.workers == top || c.runtime == "serial")
+        {
+            let mut runs: Vec<&RunRecord> = c
+                .runs
+                .iter()
+                .filter(|r| {
+                    crate::verdict::workload_label(r) == *workload
+                        && r.workload.tasks_per_run == *tasks
+                        && r.runtime == cell.runtime
+                        && r.workers == cell.workers
+                })
+                .collect();
+            runs.sort_by(|a, b| a.wall_s.total_cmp(&b.wall_s));
+            let Some(median) = runs.get((runs.len().saturating_sub(1)) / 2) else {
+                continue;
+            };
+            let path = dir.join(format!("timeline-{}.svg", cell_name(median)));
+            plot::timeline_chart(
+                &path,
+                &format!("timeline: {}", title(median)),
+                &median.timeline,
+            )?;
+            written.push(path);
+        }
+    }
+    Ok(written)
 }
 
 /// Formats the list of runtimes.
@@ -206,6 +431,92 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The headline of a comparison.
+fn compare_title(c: &CompareRecord) -> String {
+    let state = match (&c.interrupted, c.complete) {
+        (Some(sig), _) => format!(" (stopped by {sig}: partial)"),
+        (None, false) => " (partial)".into(),
+        (None, true) => String::new(),
+    };
+    format!(
+        "compare {}: {} runs of `asyncstudy {}`, {} per cell{state}\nmachine: {}, {} logical cores, {}, kernel {}",
+        c.kind,
+        c.runs.len(),
+        c.command.join(" "),
+        c.repeat,
+        c.machine.cpu_model,
+        c.machine.logical_cores,
+        c.machine.os,
+        c.machine.kernel
+    )
+}
+
+/// Header of the comparison table.
+const COMPARE_HEADER: [&str; 13] = [
+    "workload",
+    "runtime",
+    "workers",
+    "tasks",
+    "wall s (min–max)",
+    "speed-up",
+    "efficiency",
+    "p50 ms",
+    "p99 ms",
+    "cores",
+    "memory",
+    "threads",
+    "procs",
+];
+
+/// One comparison row per cell, shared by the table and Markdown. A noisy cell's wall time is
+/// marked with `~`.
+fn compare_rows(cells: &[CellSummary]) -> Vec<[String; 13]> {
+    cells
+        .iter()
+        .map(|c| {
+            let noisy = if c.noisy { " ~" } else { "" };
+            let vs = |x: Option<f64>| x.map(|v| fixed(v, 2)).unwrap_or_else(|| "–".into());
+            [
+                c.workload.clone(),
+                c.runtime.clone(),
+                c.workers.to_string(),
+                c.tasks.to_string(),
+                format!(
+                    "{} ({}–{}){noisy}",
+                    fixed(c.wall_s.median, 3),
+                    fixed(c.wall_s.min, 3),
+                    fixed(c.wall_s.max, 3)
+                ),
+                c.speedup
+                    .map(|s| format!("{}x", fixed(s, 2)))
+                    .unwrap_or_else(|| "–".into()),
+                vs(c.efficiency),
+                fixed(c.p50_ms, 1),
+                fixed(c.p99_ms.median, 1),
+                fixed(c.cores_used, 2),
+                bytes(c.memory_bytes.median as u64),
+                c.threads_peak.to_string(),
+                c.processes_peak.to_string(),
+            ]
+        })
+        .collect()
+}
+
+/// The footnotes every comparison table carries: what the columns are measured against.
+fn compare_notes(c: &CompareRecord) -> Vec<String> {
+    let mut notes = vec![format!(
+        "wall is the median of each cell's runs; ~ marks a noisy cell (max − min over {:.0}% of the median); speed-up is against serial (or the runtime at its fewest workers); efficiency is speed-up over the ideal min(workers, cores, tasks in flight); memory is peak RSS, plus the largest child's times the children for process runtimes.",
+        crate::verdict::NOISE_SPREAD * 100.0
+    )];
+    for f in &c.failures {
+        notes.push(format!(
+            "{} at {} workers, {} tasks, run {}: {}",
+            f.runtime, f.workers, f.tasks, f.repeat, f.reason
+        ));
+    }
+    notes
+}
+
 /// Header of the latency table.
 const LATENCY_HEADER: [&str; 8] = ["ms", "count", "mean", "p50", "p90", "p99", "p99.9", "max"];
 
@@ -267,13 +578,13 @@ fn group(n: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::measure::summarize;
     use crate::measure::tests::{fake_meta, fake_run};
 
     /// A record built from made-up repeats: every format's snapshot shows the same run.
-    pub(super) fn sample_record() -> RunRecord {
+    pub(crate) fn sample_record() -> RunRecord {
         let runs = [
             fake_run(0, 8, 25, false),
             fake_run(1000, 8, 24, true),

@@ -4,7 +4,11 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
-use super::{LATENCY_HEADER, RuntimeRow, latency_rows, summary_rows, title};
+use super::{
+    COMPARE_HEADER, LATENCY_HEADER, RuntimeRow, compare_notes, compare_rows, compare_title,
+    latency_rows, summary_rows, title,
+};
+use crate::compare::CompareRecord;
 use crate::measure::record::RunRecord;
 
 /// A run as two terminal tables under a headline, notes last.
@@ -29,6 +33,32 @@ pub fn run(r: &RunRecord) -> String {
 
     let mut out = format!("{}\n{summary}\n{latency}\n", title(r));
     for note in &r.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out
+}
+
+/// A comparison: one row per cell, then the verdict, then the notes.
+pub fn compare(c: &CompareRecord) -> String {
+    let mut b = Builder::default();
+    b.push_record(COMPARE_HEADER);
+    for row in compare_rows(&c.summary) {
+        b.push_record(row);
+    }
+    let mut t = b.build();
+    t.with(Style::rounded())
+        .modify(Columns::new(2..), Alignment::right());
+    let mut out = format!("{}\n{t}\n", compare_title(c));
+    if !c.verdict.is_empty() {
+        out.push_str("verdict:\n");
+        for v in &c.verdict {
+            out.push_str(&format!(
+                "  {} · {} workers · {} tasks · {}\n",
+                v.workload, v.workers, v.tasks, v.sentence
+            ));
+        }
+    }
+    for note in compare_notes(c) {
         out.push_str(&format!("note: {note}\n"));
     }
     out

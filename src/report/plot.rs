@@ -1,0 +1,527 @@
+//! SVG plots with plotters' SVG backend: wall time across worker counts (the seeds' bar
+//! charts), a run's timeline (seed 000's scatter) and latency percentile spectra.
+//!
+//! The SVG backend writes text as `<text>` elements and, with no font feature, sizes it by
+//! estimate, so plotting needs no system fonts. Axis labels that must sit on exact positions
+//! (worker counts, worker rows, percentiles) are drawn by hand at their pixel positions,
+//! because plotters chooses its own tick positions on continuous axes.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::executor::Runtime;
+use crate::measure::record::TimelineEntry;
+
+/// One runtime's wall times across worker counts.
+pub struct WallSeries {
+    /// The runtime's name (also picks its colour).
+    pub runtime: String,
+    /// One point per worker count.
+    pub points: Vec<WallPoint>,
+}
+
+/// Median wall time of one cell with its min and max over repeats.
+pub struct WallPoint {
+    /// `--workers`.
+    pub workers: usize,
+    /// Median wall seconds.
+    pub median_s: f64,
+    /// Smallest wall seconds.
+    pub min_s: f64,
+    /// Largest wall seconds.
+    pub max_s: f64,
+}
+
+/// One curve of a percentile spectrum.
+pub struct SpectrumSeries {
+    /// The legend's name (a runtime's name picks its colour).
+    pub name: String,
+    /// (quantile in [0, 1), milliseconds), rising.
+    pub points: Vec<(f64, f64)>,
+}
+
+const WIDTH: u32 = 900;
+const HEIGHT: u32 = 500;
+const FONT: &str = "sans-serif";
+
+/// Okabe–Ito, readable with the common colour-vision deficiencies, then three more.
+const PALETTE: [RGBColor; 11] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(204, 121, 167),
+    RGBColor(0, 0, 0),
+    RGBColor(153, 153, 153),
+    RGBColor(140, 86, 30),
+    RGBColor(100, 40, 140),
+    RGBColor(190, 170, 40),
+];
+
+/// A runtime keeps its colour in every chart; other names take theirs by position.
+fn colour(name: &str, index: usize) -> RGBColor {
+    let i = Runtime::ALL
+        .iter()
+        .position(|r| r.name() == name)
+        .unwrap_or(index);
+    PALETTE[i % PALETTE.len()]
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("could not draw: {e:?}")
+}
+
+/// Renders with `draw` into an SVG string and writes it atomically to `path`.
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    super::write_atomically(path, svg.as_bytes())
+        .map_err(|e| e.context(format!("could not write the plot {}", path.display())))
+}
+
+/// An empty chart that says so.
+fn no_data(root: &DrawingArea<SVGBackend, Shift>, title: &str) -> anyhow::Result<()> {
+    root.titled(&format!("{title} (no data)"), (FONT, 18))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Grouped bars: one group per worker count, one bar per runtime with a min–max whisker.
+pub fn wall_chart(path: &Path, title: &str, series: &[WallSeries]) -> anyhow::Result<()> {
+    let mut workers: Vec<usize> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.workers))
+        .collect();
+    workers.sort_unstable();
+    workers.dedup();
+    let top = series
+        .iter()
+        .flat_map(|s| &s.points)
+        .flat_map(|p| [p.median_s, p.max_s])
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    render(path, (WIDTH, HEIGHT), |root| {
+        if workers.is_empty() || top <= 0.0 {
+            return no_data(root, title);
+        }
+        let groups = workers.len() as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..groups, 0.0..top * 1.1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .x_desc("workers")
+            .y_desc("wall time (s)")
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        let n = series.len().max(1) as f64;
+        let width = 0.8 / n;
+        for (si, s) in series.iter().enumerate() {
+            let c = colour(&s.runtime, si);
+            let bars = s.points.iter().filter(|p| p.median_s.is_finite()).map(|p| {
+                let g = workers.iter().position(|&w| w == p.workers).unwrap_or(0) as f64;
+                let x0 = g + 0.1 + si as f64 * width;
+                Rectangle::new([(x0, 0.0), (x0 + width * 0.9, p.median_s)], c.filled())
+            });
+            chart
+                .draw_series(bars)
+                .map_err(err)?
+                .label(s.runtime.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+            let whiskers = s
+                .points
+                .iter()
+                .filter(|p| p.min_s.is_finite() && p.max_s.is_finite())
+                .map(|p| {
+                    let g = workers.iter().position(|&w| w == p.workers).unwrap_or(0) as f64;
+                    let x = g + 0.1 + si as f64 * width + width * 0.45;
+                    PathElement::new(vec![(x, p.min_s), (x, p.max_s)], BLACK.stroke_width(1))
+                });
+            chart.draw_series(whiskers).map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        for (g, w) in workers.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
+            label(
+                root,
+                &w.to_string(),
+                (px, py + 6),
+                Pos::new(HPos::Center, VPos::Top),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Draws `text` at pixel `at` on the whole drawing area, outside any chart's clipping.
+fn label(
+    root: &DrawingArea<SVGBackend, Shift>,
+    text: &str,
+    at: (i32, i32),
+    pos: Pos,
+) -> anyhow::Result<()> {
+    let style = TextStyle::from((FONT, 13).into_font()).pos(pos);
+    root.draw(&Text::new(text.to_string(), at, style))
+        .map_err(err)
+}
+
+/// One row per worker thread, grouped by process; a line from start to end per task.
+pub fn timeline_chart(path: &Path, title: &str, tasks: &[TimelineEntry]) -> anyhow::Result<()> {
+    let ok: Vec<&TimelineEntry> = tasks
+        .iter()
+        .filter(|t| t.start_ms.is_finite() && t.end_ms.is_finite() && t.submit_ms.is_finite())
+        .collect();
+    let mut rows: Vec<(u64, u64, &str)> = ok
+        .iter()
+        .map(|t| {
+            let (pid, tid) = t.worker.split_once(':').unwrap_or((&t.worker, ""));
+            (
+                pid.parse().unwrap_or(0),
+                tid.parse().unwrap_or(0),
+                t.worker.as_str(),
+            )
+        })
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let height = (120 + 18 * rows.len() as u32).clamp(260, 4000);
+    let origin = ok.iter().map(|t| t.submit_ms).fold(f64::INFINITY, f64::min);
+    let end = ok
+        .iter()
+        .map(|t| t.end_ms)
+        .fold(f64::NEG_INFINITY, f64::max);
+    render(path, (WIDTH, height), |root| {
+        if rows.is_empty() {
+            return no_data(root, title);
+        }
+        let span = (end - origin).max(1e-3);
+        let n = rows.len() as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(150)
+            .build_cartesian_2d(0.0..span * 1.02, -0.5..n - 0.5)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_desc("ms since the first task was submitted")
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        let row_of = |w: &str| rows.iter().position(|r| r.2 == w).unwrap_or(0) as f64;
+        for (ok_state, c, name) in [
+            (true, PALETTE[0], "task"),
+            (false, PALETTE[3], "failed task"),
+        ] {
+            let these: Vec<&&TimelineEntry> = ok.iter().filter(|t| t.ok == ok_state).collect();
+            if these.is_empty() {
+                continue;
+            }
+            let lines = these.iter().map(|t| {
+                let y = row_of(&t.worker);
+                PathElement::new(
+                    vec![(t.start_ms - origin, y), (t.end_ms - origin, y)],
+                    c.stroke_width(4),
+                )
+            });
+            chart
+                .draw_series(lines)
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(4))
+                });
+            let marks = these.iter().flat_map(|t| {
+                let y = row_of(&t.worker);
+                [t.start_ms - origin, t.end_ms - origin]
+                    .map(|x| Circle::new((x, y), 3, BLACK.filled()))
+            });
+            chart.draw_series(marks).map_err(err)?;
+        }
+        // A thin line between processes, so threads of one process stay together.
+        let seps = rows
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0].0 != w[1].0)
+            .map(|(i, _)| {
+                PathElement::new(
+                    vec![(0.0, i as f64 + 0.5), (span * 1.02, i as f64 + 0.5)],
+                    BLACK.mix(0.4).stroke_width(1),
+                )
+            });
+        chart.draw_series(seps).map_err(err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        for (i, (pid, tid, _)) in rows.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(0.0, i as f64));
+            label(
+                root,
+                &format!("pid {pid} · tid {tid}"),
+                (px - 6, py),
+                Pos::new(HPos::Right, VPos::Center),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Highest quantile shown: 99.9999%.
+const TOP_QUANTILE: f64 = 0.999_999;
+
+/// x position of quantile `q`: log10(1 / (1 - q)), so 90% is 1, 99% is 2, 99.9% is 3.
+fn spectrum_x(q: f64) -> f64 {
+    (1.0 / (1.0 - q.clamp(0.0, TOP_QUANTILE))).log10()
+}
+
+/// Latency against percentile on HdrHistogram's log scale of 1/(1 − p).
+pub fn spectrum_chart(path: &Path, title: &str, series: &[SpectrumSeries]) -> anyhow::Result<()> {
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let top_ms = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(finite))
+        .map(|p| p.1)
+        .fold(0.0f64, f64::max);
+    let top_x = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(finite))
+        .map(|p| spectrum_x(p.0))
+        .fold(0.0f64, f64::max)
+        .ceil()
+        .max(1.0);
+    render(path, (WIDTH, HEIGHT), |root| {
+        if top_ms <= 0.0 {
+            return no_data(root, title);
+        }
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..top_x, 0.0..top_ms * 1.1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(0)
+            .x_desc("percentile")
+            .y_desc("latency (ms)")
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        for (i, s) in series.iter().enumerate() {
+            let c = colour(&s.name, i);
+            let line: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .filter(finite)
+                .map(|&(q, ms)| (spectrum_x(q), ms))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(line, c.stroke_width(2)))
+                .map_err(err)?
+                .label(s.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 13))
+            .draw()
+            .map_err(err)?;
+        const TICKS: [&str; 7] = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"];
+        for (k, text) in TICKS.iter().enumerate().take(top_x as usize + 1) {
+            let (px, py) = chart.backend_coord(&(k as f64, 0.0));
+            label(root, text, (px, py + 6), Pos::new(HPos::Center, VPos::Top))?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svg(path: &Path) -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(
+            text.trim_start().starts_with("<svg"),
+            "{}",
+            &text[..80.min(text.len())]
+        );
+        assert!(text.trim_end().ends_with("</svg>"));
+        assert_eq!(
+            text.matches("<text").count(),
+            text.matches("</text>").count()
+        );
+        // plotters puts a text's content on a line of its own.
+        text.replace('\n', "")
+    }
+
+    fn entry(task: usize, worker: &str, start: f64, end: f64, ok: bool) -> TimelineEntry {
+        TimelineEntry {
+            task,
+            worker: worker.into(),
+            submit_ms: 0.0,
+            start_ms: start,
+            end_ms: end,
+            ok,
+        }
+    }
+
+    #[test]
+    fn each_chart_carries_its_title_names_and_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let wall = dir.path().join("wall.svg");
+        let series: Vec<WallSeries> = ["threads", "tokio-mt", "process-pool"]
+            .iter()
+            .enumerate()
+            .map(|(i, rt)| WallSeries {
+                runtime: rt.to_string(),
+                points: [1, 2, 4, 8]
+                    .iter()
+                    .map(|&w| WallPoint {
+                        workers: w,
+                        median_s: 1.0 / w as f64 + i as f64 * 0.05,
+                        min_s: 0.9 / w as f64,
+                        max_s: 1.1 / w as f64 + 0.1,
+                    })
+                    .collect(),
+            })
+            .collect();
+        wall_chart(&wall, "cpu comp, 8 tasks", &series).unwrap();
+        let text = svg(&wall);
+        for want in [
+            "cpu comp, 8 tasks",
+            "threads",
+            "tokio-mt",
+            "process-pool",
+            ">8<",
+            "workers",
+            "wall time (s)",
+        ] {
+            assert!(text.contains(want), "{want} missing");
+        }
+        // 3 runtimes x 4 worker counts bars, plus legend swatches.
+        assert!(text.matches("<rect").count() >= 12);
+
+        let timeline = dir.path().join("timeline.svg");
+        let tasks: Vec<TimelineEntry> = (0..20)
+            .map(|i| {
+                let worker = ["10:10", "10:11", "20:20", "20:21"][i % 4];
+                let start = (i / 4) as f64 * 10.0;
+                entry(i, worker, start, start + 9.0, i != 7)
+            })
+            .collect();
+        timeline_chart(&timeline, "timeline of a run", &tasks).unwrap();
+        let text = svg(&timeline);
+        for want in [
+            "timeline of a run",
+            "pid 10 · tid 11",
+            "pid 20 · tid 21",
+            "failed task",
+        ] {
+            assert!(text.contains(want), "{want} missing");
+        }
+
+        let spectrum = dir.path().join("spectrum.svg");
+        let curves: Vec<SpectrumSeries> = ["smol", "threads"]
+            .iter()
+            .map(|n| SpectrumSeries {
+                name: n.to_string(),
+                points: (0..30)
+                    .map(|k| {
+                        let q = 1.0 - 10f64.powf(-(k as f64) / 10.0);
+                        (q, 1.0 + k as f64)
+                    })
+                    .collect(),
+            })
+            .collect();
+        spectrum_chart(&spectrum, "latency percentiles", &curves).unwrap();
+        let text = svg(&spectrum);
+        for want in [
+            "latency percentiles",
+            "smol",
+            "threads",
+            ">99%<",
+            ">99.9%<",
+            "latency (ms)",
+        ] {
+            assert!(text.contains(want), "{want} missing");
+        }
+    }
+
+    #[test]
+    fn empty_and_nan_inputs_still_make_a_valid_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.svg");
+        wall_chart(&p, "nothing", &[]).unwrap();
+        assert!(svg(&p).contains("nothing (no data)"));
+        timeline_chart(&p, "no tasks", &[]).unwrap();
+        assert!(svg(&p).contains("no tasks (no data)"));
+        spectrum_chart(&p, "none", &[]).unwrap();
+        assert!(svg(&p).contains("none (no data)"));
+        let nan = [WallSeries {
+            runtime: "smol".into(),
+            points: vec![WallPoint {
+                workers: 1,
+                median_s: f64::NAN,
+                min_s: f64::NAN,
+                max_s: 1.0,
+            }],
+        }];
+        wall_chart(&p, "nan", &nan).unwrap();
+        svg(&p);
+        timeline_chart(&p, "nan", &[entry(0, "1:1", f64::NAN, 1.0, true)]).unwrap();
+        svg(&p);
+        spectrum_chart(
+            &p,
+            "nan",
+            &[SpectrumSeries {
+                name: "x".into(),
+                points: vec![(0.5, f64::NAN), (0.9, 2.0)],
+            }],
+        )
+        .unwrap();
+        svg(&p);
+    }
+}
