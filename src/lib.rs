@@ -16,8 +16,12 @@
 //! - [`executor::process`] runs tasks in worker processes: the same binary started with a
 //!   hidden `worker` subcommand, spoken to in the frames of [`protocol`]. [`interrupt`] turns
 //!   Ctrl-C and SIGTERM into a flag for those runs, so every child is reaped before exit.
-//! - [`report`] formats records (table, Markdown, CSV, JSON), one file per format, and is the
-//!   one place that writes output, atomically when it goes to a file.
+//! - [`report`] formats records (table, Markdown, CSV, JSON, SVG plots, HdrHistogram logs),
+//!   one file per format, and is the one place that writes output, atomically to files.
+//! - [`compare`] sweeps runtimes, worker and task counts with one child `asyncstudy` per run;
+//!   [`verdict`] summarizes its cells and names winners from the measured figures only;
+//!   [`study`] runs the seeds' experiments as comparisons and writes them up.
+//! - [`server`] is the embedded HTTP server the IO study downloads from.
 
 pub mod cli;
 pub mod clock;

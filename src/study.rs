@@ -173,8 +173,11 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
         for v in &record.verdict {
             let _ = writeln!(
                 verdicts,
-                "- **{}** · {} workers · {} tasks · {}",
-                e.heading, v.workers, v.tasks, v.sentence
+                "- **{}** · {} · {} tasks · {}",
+                e.heading,
+                crate::verdict::workers(v.workers),
+                v.tasks,
+                v.sentence
             );
         }
         if let Some(sig) = outcome.interrupted {

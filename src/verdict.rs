@@ -115,9 +115,22 @@ pub struct CellSummary {
     pub tasks_failed: u64,
 }
 
-/// The workload label cells are grouped by.
+/// The workload label cells are grouped by: `cpu comp`, `io download`, `sleep`.
 pub fn workload_label(r: &RunRecord) -> String {
-    format!("{} {}", r.workload.kind, r.workload.name)
+    if r.workload.kind == r.workload.name {
+        r.workload.name.clone()
+    } else {
+        format!("{} {}", r.workload.kind, r.workload.name)
+    }
+}
+
+/// `1 worker`, `4 workers`.
+pub fn workers(n: usize) -> String {
+    if n == 1 {
+        "1 worker".into()
+    } else {
+        format!("{n} workers")
+    }
 }
 
 /// The memory figure a run is judged by (see [`CellSummary::memory_bytes`]).
@@ -327,8 +340,14 @@ fn judge_one(
     let mut ranked: Vec<&CellSummary> = members.to_vec();
     ranked.sort_by(|a, b| metric.value(a).median.total_cmp(&metric.value(b).median));
     let winner = ranked[0];
-    let (ties, rest): (Vec<&CellSummary>, Vec<&CellSummary>) =
-        ranked[1..].iter().partition(|c| tied(winner, c, metric));
+    // Ties run from the winner down the ranking and stop at the first cell that is clearly
+    // behind, so the runner-up is never better than a cell called tied.
+    let cut = ranked[1..]
+        .iter()
+        .position(|c| !tied(winner, c, metric))
+        .map_or(ranked.len(), |i| i + 1);
+    let ties: Vec<&CellSummary> = ranked[1..cut].to_vec();
+    let rest: Vec<&CellSummary> = ranked[cut..].to_vec();
     let runner = rest.first().copied();
     let w = metric.value(winner).median;
     let ratio = runner
@@ -516,6 +535,21 @@ mod tests {
         );
         let m = v.iter().find(|v| v.metric == Metric::Memory).unwrap();
         assert_eq!(m.winner, "tokio-ct");
+    }
+
+    #[test]
+    fn the_runner_up_is_never_better_than_a_tied_cell() {
+        // c's median is below b's, but only b's range reaches the winner's: b is not called
+        // tied while c, ahead of it, is the runner-up.
+        let cells = [
+            cell("a", &[0.10, 0.10, 0.12], 2.0, 1.0),
+            cell("b", &[0.11, 0.13, 0.14], 2.0, 1.0),
+            cell("c", &[0.125, 0.125, 0.15], 2.0, 1.0),
+        ];
+        let w = wall(&judge(&cells)).clone();
+        assert_eq!(w.winner, "a");
+        assert!(w.tied.is_empty(), "{w:?}");
+        assert_eq!(w.runner_up.as_deref(), Some("c"));
     }
 
     #[test]

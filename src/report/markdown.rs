@@ -57,9 +57,9 @@ pub fn compare(c: &CompareRecord) -> String {
         out.push_str("\n**Verdict**\n\n");
         for v in &c.verdict {
             out.push_str(&format!(
-                "- {} · {} workers · {} tasks · {}\n",
+                "- {} · {} · {} tasks · {}\n",
                 escape(&v.workload),
-                v.workers,
+                crate::verdict::workers(v.workers),
                 v.tasks,
                 escape(&v.sentence)
             ));

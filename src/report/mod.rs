@@ -189,7 +189,12 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
         )?;
         written.push(path);
 
-        let mut workers: Vec<usize> = cells.iter().map(|c| c.workers).collect();
+        // serial's single worker count is not a group of its own unless another runtime ran it.
+        let mut workers: Vec<usize> = cells
+            .iter()
+            .filter(|c| c.runtime != "serial" || cells.len() == 1)
+            .map(|c| c.workers)
+            .collect();
         workers.sort_unstable();
         workers.dedup();
         for w in &workers {

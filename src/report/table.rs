@@ -53,8 +53,11 @@ pub fn compare(c: &CompareRecord) -> String {
         out.push_str("verdict:\n");
         for v in &c.verdict {
             out.push_str(&format!(
-                "  {} · {} workers · {} tasks · {}\n",
-                v.workload, v.workers, v.tasks, v.sentence
+                "  {} · {} · {} tasks · {}\n",
+                v.workload,
+                crate::verdict::workers(v.workers),
+                v.tasks,
+                v.sentence
             ));
         }
     }
