@@ -82,9 +82,10 @@ enum Command {
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// List every runtime: what runs the tasks and what --workers sets.
+    #[command(after_help = RUNTIMES_EXAMPLES)]
     Runtimes(FormatArgs),
     /// Compare runtimes across worker and task counts, each run in a fresh process, with a verdict.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = COMPARE_EXAMPLES)]
     Compare(CompareKind),
     /// Re-render a saved run or comparison (table, Markdown, CSV, JSON, SVG plots, HDR logs).
     #[command(after_help = REPORT_EXAMPLES)]
@@ -116,6 +117,12 @@ Every cell (runtime x workers x tasks) and repeat runs in a fresh asyncstudy pro
 repeats are interleaved across cells. serial runs once per task count and is every
 worker count's baseline. A cell is noisy (~) when its runs' wall times spread by more
 than 20% of their median; a winner whose range overlaps the runner-up's is a tie.";
+
+const RUNTIMES_EXAMPLES: &str = "\
+Examples:
+  asyncstudy runtimes
+  asyncstudy runtimes --format markdown
+  asyncstudy runtimes --format json --output runtimes.json";
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
@@ -715,7 +722,13 @@ impl IoWorkArgs {
     /// The `io` arguments that give a child run this work, against `server_url` when the
     /// comparison runs the embedded server.
     fn child_args(&self, server_url: Option<&str>) -> Vec<String> {
-        let ms = |d: Duration| format!("{}us", d.as_micros());
+        // The shortest exact unit, so the command line a comparison records reads like one a
+        // user would type.
+        let ms = |d: Duration| match d.as_micros() {
+            us if us % 1_000_000 == 0 => format!("{}s", us / 1_000_000),
+            us if us % 1_000 == 0 => format!("{}ms", us / 1_000),
+            us => format!("{us}us"),
+        };
         let mut a: Vec<String> = vec!["io".into(), "--workload".into(), self.workload.clone()];
         if let Some(c) = self.concurrency {
             a.extend(["--concurrency".into(), c.to_string()]);

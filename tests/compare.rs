@@ -400,3 +400,28 @@ fn completions_cover_every_subcommand() {
         }
     }
 }
+
+#[test]
+fn every_subcommand_help_shows_examples() {
+    for sub in [
+        &["cpu"][..],
+        &["io"],
+        &["serve"],
+        &["runtimes"],
+        &["compare"],
+        &["compare", "cpu"],
+        &["compare", "io"],
+        &["compare", "sleep"],
+        &["report"],
+        &["study"],
+        &["completions"],
+    ] {
+        let o = asyncstudy().args(sub).arg("--help").output().unwrap();
+        assert!(o.status.success(), "{sub:?}");
+        let text = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            text.contains("\nExamples:\n  asyncstudy "),
+            "{sub:?} help has no examples"
+        );
+    }
+}
