@@ -418,31 +418,52 @@ fn sentence(
 fn why(metric: Metric, w: &CellSummary, r: &CellSummary) -> String {
     match metric {
         Metric::Wall => {
-            if w.cores_used >= 1.25 * r.cores_used {
+            // Waiting explains the gap when the runner-up's tasks spent at least half its wall
+            // time queued for a worker; busy cores explain it only for work that used CPU.
+            let waited = r.queue_p99_ms >= 2.0 * w.queue_p99_ms
+                && r.queue_p99_ms >= 500.0 * r.wall_s.median
+                && r.queue_p99_ms > 1.0;
+            let busier = w.cores_used >= 1.25 * r.cores_used && w.cores_used >= 0.5;
+            let mut parts = Vec::new();
+            if waited {
+                parts.push(if r.distinct_workers == 1 {
+                    format!(
+                        "{} ran every task on one thread, so tasks waited up to {:.1} ms for it (queue p99) against {:.1} ms",
+                        r.runtime, r.queue_p99_ms, w.queue_p99_ms
+                    )
+                } else {
+                    format!(
+                        "with {}, {} made tasks wait up to {:.1} ms (queue p99) against {:.1} ms",
+                        workers(r.workers),
+                        r.runtime,
+                        r.queue_p99_ms,
+                        w.queue_p99_ms
+                    )
+                });
+            }
+            if busier {
                 let mut s = format!(
                     "{} kept {:.2} cores busy against {:.2}",
                     w.runtime, w.cores_used, r.cores_used
                 );
-                if r.distinct_workers == 1 {
+                if r.distinct_workers == 1 && !waited {
                     s.push_str(&format!(" ({} ran every task on one thread)", r.runtime));
                 }
-                s
-            } else if w.cpu_s <= 0.8 * r.cpu_s {
-                format!(
+                parts.push(s);
+            }
+            if parts.is_empty() && w.cpu_s <= 0.8 * r.cpu_s {
+                parts.push(format!(
                     "{} spent {:.3} s of CPU against {:.3} s",
                     w.runtime, w.cpu_s, r.cpu_s
-                )
-            } else if r.queue_p99_ms >= 2.0 * w.queue_p99_ms && r.queue_p99_ms > 1.0 {
-                format!(
-                    "under {} tasks waited up to {:.1} ms for a worker against {:.1} ms",
-                    r.runtime, r.queue_p99_ms, w.queue_p99_ms
-                )
-            } else {
-                format!(
-                    "cores busy ({:.2} against {:.2}) and CPU time ({:.3} s against {:.3} s) were close",
-                    w.cores_used, r.cores_used, w.cpu_s, r.cpu_s
-                )
+                ));
             }
+            if parts.is_empty() {
+                parts.push(format!(
+                    "cores busy ({:.2} against {:.2}), CPU time ({:.3} s against {:.3} s) and queue wait were close",
+                    w.cores_used, r.cores_used, w.cpu_s, r.cpu_s
+                ));
+            }
+            parts.join("; ")
         }
         Metric::P99 => {
             if r.queue_p99_ms >= r.service_p99_ms {
@@ -550,6 +571,24 @@ mod tests {
         assert_eq!(w.winner, "a");
         assert!(w.tied.is_empty(), "{w:?}");
         assert_eq!(w.runner_up.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn waiting_explains_an_io_gap_and_idle_cores_do_not() {
+        // Sleep-like work: almost no CPU; the runner-up's tasks queued for two workers.
+        let mut fast = cell("smol", &[0.10, 0.10, 0.10], 0.06, 9.0);
+        fast.queue_p99_ms = 0.2;
+        let mut slow = cell("threads", &[0.80, 0.80, 0.80], 0.04, 9.0);
+        slow.queue_p99_ms = 702.5;
+        slow.distinct_workers = 2;
+        let s = wall(&judge(&[fast, slow])).sentence.clone();
+        assert!(
+            s.ends_with(
+                "with 2 workers, threads made tasks wait up to 702.5 ms (queue p99) against 0.2 ms."
+            ),
+            "{s}"
+        );
+        assert!(!s.contains("cores busy"), "{s}");
     }
 
     #[test]
