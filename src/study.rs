@@ -18,7 +18,8 @@ struct Experiment {
     name: &'static str,
     heading: &'static str,
     about: &'static str,
-    args: &'static [&'static str],
+    /// The `asyncstudy` command line, split on whitespace.
+    args: &'static str,
 }
 
 /// The default experiments, sized to finish in under two minutes on a 2-core machine.
@@ -27,91 +28,31 @@ const EXPERIMENTS: [Experiment; 5] = [
         name: "cpu-runtimes",
         heading: "CPU loops on every runtime (seeds 000 and 002)",
         about: "Eight `comp` tasks (seed 002's `long_comp`, a million steps each) on 2 workers. Without a GIL, threads, rayon, the multi-thread async runtimes and worker processes all use both cores; tokio-ct runs every task on one thread.",
-        args: &[
-            "compare",
-            "cpu",
-            "--workload",
-            "comp",
-            "--iters",
-            "1000000",
-            "--tasks",
-            "8",
-            "--workers",
-            "2",
-            "--runtimes",
-            "serial,threads,thread-per-task,rayon,tokio-mt,tokio-ct,tokio-blocking,smol,async-std,process-pool,process-per-task",
-        ],
+        args: "compare cpu --workload comp --iters 1000000 --tasks 8 --workers 2 --runtimes serial,threads,thread-per-task,rayon,tokio-mt,tokio-ct,tokio-blocking,smol,async-std,process-pool,process-per-task",
     },
     Experiment {
         name: "cpu-workers",
         heading: "CPU worker sweep (seed 003)",
         about: "The same loop with 1, 2 and 4 workers: past the core count, more workers add nothing.",
-        args: &[
-            "compare",
-            "cpu",
-            "--workload",
-            "comp",
-            "--iters",
-            "1000000",
-            "--tasks",
-            "8",
-            "--workers",
-            "1,2,4",
-            "--runtimes",
-            "serial,threads,tokio-mt,process-pool",
-        ],
+        args: "compare cpu --workload comp --iters 1000000 --tasks 8 --workers 1,2,4 --runtimes serial,threads,tokio-mt,process-pool",
     },
     Experiment {
         name: "download",
         heading: "Downloading and rewriting pages (seed 001)",
         about: "16 pages from the embedded server (16 KiB, 50 ms latency), each written 50 times, with 1 to 16 workers. Async runtimes run every download at once whatever `--workers` says; thread pools and processes run as many as they have workers.",
-        args: &[
-            "compare",
-            "io",
-            "--tasks",
-            "16",
-            "--writes",
-            "50",
-            "--workers",
-            "1,2,4,8,16",
-            "--runtimes",
-            "serial,threads,process-pool,tokio-mt,tokio-ct,smol,async-std",
-        ],
+        args: "compare io --tasks 16 --writes 50 --workers 1,2,4,8,16 --runtimes serial,threads,process-pool,tokio-mt,tokio-ct,smol,async-std",
     },
     Experiment {
         name: "sleep",
         heading: "Waiting: sleep tasks (seed 002 `long_io`)",
         about: "16 tasks that each wait 100 ms on the runtime's timer (threads block in `std::thread::sleep`), with 2 and 16 workers.",
-        args: &[
-            "compare",
-            "sleep",
-            "--tasks",
-            "16",
-            "--sleep",
-            "100ms",
-            "--workers",
-            "2,16",
-            "--runtimes",
-            "serial,threads,thread-per-task,tokio-mt,tokio-ct,smol,async-std",
-        ],
+        args: "compare sleep --tasks 16 --sleep 100ms --workers 2,16 --runtimes serial,threads,thread-per-task,tokio-mt,tokio-ct,smol,async-std",
     },
     Experiment {
         name: "sleep-blocking",
         heading: "Blocking an executor",
         about: "The same sleeps with `--blocking`: `std::thread::sleep` inside async tasks holds the executor's thread, so a runtime runs only as many tasks at once as it has threads; tokio-blocking moves the sleep to `spawn_blocking`.",
-        args: &[
-            "compare",
-            "sleep",
-            "--blocking",
-            "--tasks",
-            "16",
-            "--sleep",
-            "100ms",
-            "--workers",
-            "2",
-            "--runtimes",
-            "tokio-mt,tokio-ct,tokio-blocking,smol,async-std",
-        ],
+        args: "compare sleep --blocking --tasks 16 --sleep 100ms --workers 2 --runtimes tokio-mt,tokio-ct,tokio-blocking,smol,async-std",
     },
 ];
 
@@ -129,8 +70,8 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
     let mut machine = None;
     for (i, e) in EXPERIMENTS.iter().enumerate() {
         let json = data.join(format!("{}.json", e.name));
-        let mut args: Vec<String> = e.args.iter().map(|s| s.to_string()).collect();
-        let shown = format!("asyncstudy {}", args.join(" "));
+        let mut args: Vec<String> = e.args.split_whitespace().map(String::from).collect();
+        let shown = format!("asyncstudy {}", e.args);
         args.extend(["--output".into(), json.display().to_string()]);
         if plan.quiet {
             args.push("--quiet".into());
@@ -212,4 +153,21 @@ fn relative(path: &Path, base: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A typo in an experiment would otherwise surface only when someone runs the whole study.
+    #[test]
+    fn every_experiment_is_a_valid_compare_command() {
+        for e in EXPERIMENTS {
+            let args = std::iter::once("asyncstudy").chain(e.args.split_whitespace());
+            match crate::cli::parse(args) {
+                Ok(Some(Plan::Compare(c))) => assert!(!c.cells().is_empty(), "{}", e.name),
+                other => panic!("{}: {other:?}", e.name),
+            }
+        }
+    }
 }
