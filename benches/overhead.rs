@@ -51,10 +51,12 @@ fn executor(rt: Runtime) -> Box<dyn Executor> {
         Runtime::ProcessPool => Box::new(ProcessPool {
             workers: WORKERS,
             program,
+            children_peak_rss: Default::default(),
         }),
         Runtime::ProcessPerTask => Box::new(ProcessPerTask {
             max_alive: WORKERS,
             program,
+            children_peak_rss: Default::default(),
         }),
         _ => rt.executor(WORKERS, None),
     }

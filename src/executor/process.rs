@@ -23,6 +23,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct ProcessPool {
     pub workers: usize,
     /// The asyncstudy binary to start workers from; `None` means the running one.
     pub program: Option<PathBuf>,
+    /// The largest peak RSS a worker reported in the last run.
+    pub children_peak_rss: AtomicU64,
 }
 
 /// A new worker process for every task, at most `max_alive` at once.
@@ -53,17 +56,31 @@ pub struct ProcessPerTask {
     pub max_alive: usize,
     /// The asyncstudy binary to start workers from; `None` means the running one.
     pub program: Option<PathBuf>,
+    /// The largest peak RSS a worker reported in the last run.
+    pub children_peak_rss: AtomicU64,
 }
 
 impl Executor for ProcessPool {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        drive(job, tasks, self.workers, self.program.as_deref(), false)
+        let (records, peak) = drive(job, tasks, self.workers, self.program.as_deref(), false)?;
+        self.children_peak_rss.store(peak, Ordering::Relaxed);
+        Ok(records)
+    }
+
+    fn take_children_peak_rss(&self) -> Option<u64> {
+        Some(self.children_peak_rss.swap(0, Ordering::Relaxed))
     }
 }
 
 impl Executor for ProcessPerTask {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        drive(job, tasks, self.max_alive, self.program.as_deref(), true)
+        let (records, peak) = drive(job, tasks, self.max_alive, self.program.as_deref(), true)?;
+        self.children_peak_rss.store(peak, Ordering::Relaxed);
+        Ok(records)
+    }
+
+    fn take_children_peak_rss(&self) -> Option<u64> {
+        Some(self.children_peak_rss.swap(0, Ordering::Relaxed))
     }
 }
 
@@ -78,7 +95,7 @@ fn drive(
     slots: usize,
     program: Option<&Path>,
     one_task_each: bool,
-) -> anyhow::Result<Vec<TaskRecord>> {
+) -> anyhow::Result<(Vec<TaskRecord>, u64)> {
     let setup = job
         .setup()
         .context("this job cannot be described to a worker process")?;
@@ -143,7 +160,10 @@ fn drive(
             bytes: 0,
             error: Some(TaskError::Interrupted),
         }));
-        Ok(in_task_order(records))
+        Ok((
+            in_task_order(records),
+            children.peak_rss.load(Ordering::Relaxed),
+        ))
     })
 }
 
@@ -154,6 +174,8 @@ fn drive(
 #[derive(Default)]
 struct Children {
     state: Mutex<ChildSet>,
+    /// The largest peak RSS a worker reported.
+    peak_rss: AtomicU64,
 }
 
 #[derive(Default)]
@@ -243,6 +265,9 @@ impl Slot<'_> {
             let mut proc = proc;
             match proc.run(task) {
                 Ok(done) => {
+                    self.children
+                        .peak_rss
+                        .fetch_max(done.peak_rss, Ordering::Relaxed);
                     records.push(TaskRecord {
                         task,
                         worker: done.worker,
@@ -475,6 +500,7 @@ pub fn serve() -> anyhow::Result<()> {
             end_ns: record.end_ns,
             bytes: record.bytes,
             error: record.error,
+            peak_rss: crate::measure::rusage::peak_rss_bytes().unwrap_or(0),
         };
         match write_frame(&mut out, &done) {
             Ok(()) => {}
@@ -526,10 +552,12 @@ mod tests {
             Box::new(ProcessPool {
                 workers: 2,
                 program: Some(missing.clone()),
+                children_peak_rss: Default::default(),
             }),
             Box::new(ProcessPerTask {
                 max_alive: 2,
                 program: Some(missing),
+                children_peak_rss: Default::default(),
             }),
         ];
         for executor in executors {
