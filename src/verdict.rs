@@ -96,6 +96,12 @@ pub struct CellSummary {
     pub queue_p99_ms: f64,
     /// Service-time p99, ms (median over runs).
     pub service_p99_ms: f64,
+    /// tokio's first-poll delay p99, ms (median over runs), for tokio cells.
+    #[serde(default)]
+    pub first_poll_p99_ms: Option<f64>,
+    /// tokio workers' busy ratio (median over runs), for tokio cells.
+    #[serde(default)]
+    pub busy_ratio: Option<f64>,
     /// Cores kept busy (median over runs).
     pub cores_used: f64,
     /// User + system CPU seconds per run (median), children included.
@@ -202,6 +208,18 @@ pub fn summarize(runs: &[RunRecord]) -> Vec<CellSummary> {
     cells
 }
 
+/// The median of a tokio figure over the runs that have it.
+fn tokio_median(
+    runs: &[&RunRecord],
+    f: fn(&crate::measure::record::TokioMetrics) -> Option<f64>,
+) -> Option<f64> {
+    let values: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.tokio.as_ref().and_then(f))
+        .collect();
+    (!values.is_empty()).then(|| Spread::of(values).median)
+}
+
 fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummary {
     let med = |f: fn(&RunRecord) -> f64| Spread::of(runs.iter().map(|r| f(r))).median;
     let wall_s = Spread::of(runs.iter().map(|r| r.wall_s));
@@ -221,6 +239,8 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         p99_ms: Spread::of(runs.iter().map(|r| r.latency_ms.p99)),
         queue_p99_ms: med(|r| r.queue_ms.p99),
         service_p99_ms: med(|r| r.service_ms.p99),
+        first_poll_p99_ms: tokio_median(runs, |t| Some(t.first_poll_delay_ms.p99)),
+        busy_ratio: tokio_median(runs, |t| t.busy_ratio),
         cores_used: med(|r| r.cpu.cores_used),
         cpu_s: med(|r| r.cpu.user_s + r.cpu.sys_s),
         memory_bytes: Spread::of(runs.iter().map(|r| memory_of(r))),
@@ -519,6 +539,8 @@ mod tests {
             p99_ms: Spread::of([20.0]),
             queue_p99_ms: 5.0,
             service_p99_ms: 15.0,
+            first_poll_p99_ms: None,
+            busy_ratio: None,
             cores_used: cores,
             cpu_s: 0.5,
             memory_bytes: Spread::of([rss_mib * (1u64 << 20) as f64]),

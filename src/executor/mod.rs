@@ -87,7 +87,21 @@ pub trait Executor {
     /// A failing task is a record with an error, not an `Err`; `Err` means the runtime itself
     /// could not be built or broke down.
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>>;
+
+    /// What the runtime itself saw during the last `run`, for runtimes that expose it (tokio,
+    /// through tokio-metrics); taken, so each run reports its own.
+    fn take_internals(&self) -> Option<TokioInternals> {
+        None
+    }
+
+    /// The largest peak RSS its worker processes reported during the last `run`, for runtimes
+    /// that have them.
+    fn take_children_peak_rss(&self) -> Option<u64> {
+        None
+    }
 }
+
+pub use self::tokio::{TaskPolls, TokioInternals};
 
 /// The value of `--runtime`: every concurrency model the tool measures in-process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -252,13 +266,16 @@ impl Runtime {
             Runtime::TokioMt => Box::new(tokio::TokioMultiThread {
                 workers: n,
                 in_flight,
+                internals: Default::default(),
             }),
             Runtime::TokioCt => Box::new(tokio::TokioCurrentThread {
                 in_flight: Some(in_flight.unwrap_or(n)),
+                internals: Default::default(),
             }),
             Runtime::TokioBlocking => Box::new(tokio::TokioBlocking {
                 workers: n,
                 in_flight,
+                internals: Default::default(),
             }),
             Runtime::AsyncStd => Box::new(async_std::AsyncStd {
                 workers: n,
@@ -272,10 +289,12 @@ impl Runtime {
             Runtime::ProcessPool => Box::new(process::ProcessPool {
                 workers: n,
                 program: None,
+                children_peak_rss: Default::default(),
             }),
             Runtime::ProcessPerTask => Box::new(process::ProcessPerTask {
                 max_alive: n,
                 program: None,
+                children_peak_rss: Default::default(),
             }),
         }
     }

@@ -4,12 +4,19 @@
 //! CPU tasks run inline in async tasks (or, for tokio-blocking, in `spawn_blocking`). IO tasks
 //! are futures with tokio's own pieces: reqwest for HTTP, `tokio::fs` for files,
 //! `tokio::time` for sleeps.
+//!
+//! Every spawned task is instrumented with its own tokio-metrics `TaskMonitor` (first-poll
+//! delay, time scheduled but not running, time polled), and the runtime's workers' busy time
+//! comes from tokio's stable runtime metrics, so a record can show scheduling delay beside the
+//! harness's queue wait.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::Semaphore;
+use tokio_metrics::{RuntimeMonitor, TaskMonitor};
 
 use super::{Executor, Job, run_task, run_task_async};
 use crate::clock::now_ns;
@@ -23,12 +30,16 @@ pub struct TokioMultiThread {
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
+    /// What the last run's runtime saw.
+    pub internals: Mutex<Option<TokioInternals>>,
 }
 
 /// tokio's current-thread runtime on the calling thread.
 pub struct TokioCurrentThread {
     /// Most tasks in flight (for CPU tasks, which never yield, this rarely matters).
     pub in_flight: Option<usize>,
+    /// What the last run's runtime saw.
+    pub internals: Mutex<Option<TokioInternals>>,
 }
 
 /// A current-thread runtime whose tasks do their blocking part in `spawn_blocking`, on at most
@@ -39,6 +50,46 @@ pub struct TokioBlocking {
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
+    /// What the last run's runtime saw.
+    pub internals: Mutex<Option<TokioInternals>>,
+}
+
+/// One spawned task as its `TaskMonitor` saw it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TaskPolls {
+    /// From spawn to the first poll: how long the scheduler took to start it.
+    pub first_poll_delay: Duration,
+    /// Time it was ready to run but waiting for a worker, first poll included.
+    pub scheduled: Duration,
+    /// Time spent inside its polls.
+    pub polled: Duration,
+    /// How many times it was polled.
+    pub polls: u64,
+}
+
+/// What a tokio runtime saw during one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TokioInternals {
+    /// Per task, in task order; `None` for tasks run straight in `spawn_blocking`, which are
+    /// not futures and have no polls.
+    pub tasks: Vec<Option<TaskPolls>>,
+    /// The runtime's worker threads.
+    pub workers: usize,
+    /// Their busy time, summed.
+    pub busy: Duration,
+    /// The time over which `busy` was measured.
+    pub elapsed: Duration,
+}
+
+/// Stores `internals` for `take_internals`; a poisoned lock only loses the metrics.
+fn keep(slot: &Mutex<Option<TokioInternals>>, internals: TokioInternals) {
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(internals);
+    }
+}
+
+fn take(slot: &Mutex<Option<TokioInternals>>) -> Option<TokioInternals> {
+    slot.lock().ok().and_then(|mut s| s.take())
 }
 
 impl Executor for TokioMultiThread {
@@ -49,7 +100,13 @@ impl Executor for TokioMultiThread {
             .enable_all()
             .build()
             .context("could not build the tokio multi-thread runtime")?;
-        run_spawned(&rt, job, tasks, self.in_flight, false)
+        let (records, internals) = run_spawned(&rt, job, tasks, self.in_flight, false)?;
+        keep(&self.internals, internals);
+        Ok(records)
+    }
+
+    fn take_internals(&self) -> Option<TokioInternals> {
+        take(&self.internals)
     }
 }
 
@@ -60,7 +117,13 @@ impl Executor for TokioCurrentThread {
             .enable_all()
             .build()
             .context("could not build the tokio current-thread runtime")?;
-        run_spawned(&rt, job, tasks, self.in_flight, false)
+        let (records, internals) = run_spawned(&rt, job, tasks, self.in_flight, false)?;
+        keep(&self.internals, internals);
+        Ok(records)
+    }
+
+    fn take_internals(&self) -> Option<TokioInternals> {
+        take(&self.internals)
     }
 }
 
@@ -72,7 +135,13 @@ impl Executor for TokioBlocking {
             .enable_all()
             .build()
             .context("could not build the tokio runtime")?;
-        run_spawned(&rt, job, tasks, self.in_flight, true)
+        let (records, internals) = run_spawned(&rt, job, tasks, self.in_flight, true)?;
+        keep(&self.internals, internals);
+        Ok(records)
+    }
+
+    fn take_internals(&self) -> Option<TokioInternals> {
+        take(&self.internals)
     }
 }
 
@@ -84,24 +153,30 @@ fn run_spawned(
     tasks: usize,
     in_flight: Option<usize>,
     blocking: bool,
-) -> anyhow::Result<Vec<TaskRecord>> {
+) -> anyhow::Result<(Vec<TaskRecord>, TokioInternals)> {
     let client = match job.io() {
         Some(Work::Download(d)) => Some(reqwest_client(d.timeout)?),
         _ => None,
     };
     let gate = in_flight.map(|n| Arc::new(Semaphore::new(n)));
+    let runtime_monitor = RuntimeMonitor::new(rt.handle());
+    let mut intervals = runtime_monitor.intervals();
+    // One monitor per task, so each task's delays are its own and can go in a histogram.
+    let monitors: Vec<Option<TaskMonitor>> = (0..tasks)
+        .map(|_| (!(blocking && job.io().is_none())).then(TaskMonitor::new))
+        .collect();
     // Spawning happens inside block_on so a current-thread runtime has its context; the
     // handles are awaited in task order, which also returns the records in task order.
-    rt.block_on(async {
+    let records = rt.block_on(async {
         let handles: Vec<_> = (0..tasks)
             .map(|i| {
                 let (job, gate, client) = (job.clone(), gate.clone(), client.clone());
                 let submit = now_ns();
-                if blocking && job.io().is_none() {
+                let Some(monitor) = &monitors[i] else {
                     // A CPU task is all blocking part: straight to the blocking pool.
                     return tokio::task::spawn_blocking(move || run_task(&job, i, submit));
-                }
-                tokio::spawn(async move {
+                };
+                tokio::spawn(monitor.instrument(async move {
                     // The semaphore is never closed, so acquiring can only wait, not fail.
                     let _permit = match gate {
                         Some(g) => Some(g.acquire_owned().await.expect("the gate is never closed")),
@@ -132,13 +207,34 @@ fn run_spawned(
                         }
                         _ => run_task(&job, i, submit),
                     }
-                })
+                }))
             })
             .collect();
         let mut records = Vec::with_capacity(tasks);
         for handle in handles {
             records.push(handle.await.context("a tokio task was cancelled")?);
         }
-        Ok(records)
-    })
+        anyhow::Ok(records)
+    })?;
+    let runtime = intervals.next().unwrap_or_default();
+    let internals = TokioInternals {
+        tasks: monitors
+            .iter()
+            .map(|m| {
+                m.as_ref().map(|m| {
+                    let c = m.cumulative();
+                    TaskPolls {
+                        first_poll_delay: c.total_first_poll_delay,
+                        scheduled: c.total_scheduled_duration,
+                        polled: c.total_poll_duration,
+                        polls: c.total_poll_count,
+                    }
+                })
+            })
+            .collect(),
+        workers: runtime.workers_count,
+        busy: runtime.total_busy_duration,
+        elapsed: runtime.elapsed,
+    };
+    Ok((records, internals))
 }

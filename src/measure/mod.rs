@@ -13,15 +13,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
 use crate::clock::{ms_since, now_ns};
-use crate::executor::{Executor, Job, Runtime};
+use crate::executor::{Executor, Job, Runtime, TokioInternals};
 use crate::interrupt;
 use crate::plan::RunPlan;
 use crate::workload::{TaskError, Work};
-use histogram::TaskHistograms;
+use histogram::{DurationHistogram, TaskHistograms};
 use machine::Machine;
 use record::{
     ContextSwitches, CpuUsage, FAILURE_CAP, Failure, Memory, Peak, RUN_SCHEMA, Repeats, RunRecord,
-    TIMELINE_CAP, TaskCounts, TaskRecord, TimelineEntry, Worker, WorkloadInfo,
+    TIMELINE_CAP, TaskCounts, TaskRecord, TimelineEntry, TokioMetrics, Worker, WorkloadInfo,
 };
 use rusage::{Peaks, Sampler, UsagePair};
 
@@ -38,6 +38,8 @@ pub struct MeasuredRun {
     pub usage: UsagePair,
     /// Peak thread and process counts during the repeat.
     pub peaks: Peaks,
+    /// What a tokio runtime saw, for tokio runs.
+    pub internals: Option<TokioInternals>,
 }
 
 impl MeasuredRun {
@@ -133,14 +135,56 @@ pub fn measure_once(
     let t0_ns = now_ns();
     let records = executor.run(job, tasks)?;
     let t1_ns = now_ns();
+    let internals = executor.take_internals();
+    let children_peak = executor.take_children_peak_rss();
     let peaks = sampler.stop();
-    let usage = UsagePair::now().since(&before);
+    let mut usage = UsagePair::now().since(&before);
+    usage.children.max_rss_bytes = children_peak.unwrap_or(0);
     Ok(MeasuredRun {
         t0_ns,
         t1_ns,
         tasks: records,
         usage,
         peaks,
+        internals,
+    })
+}
+
+/// Scheduling figures over every tokio-instrumented task of every repeat, if the runtime was
+/// tokio.
+fn tokio_metrics(runs: &[MeasuredRun]) -> Option<TokioMetrics> {
+    let all: Vec<&TokioInternals> = runs.iter().filter_map(|r| r.internals.as_ref()).collect();
+    if all.is_empty() {
+        return None;
+    }
+    let (mut first, mut scheduled, mut polled) = (
+        DurationHistogram::default(),
+        DurationHistogram::default(),
+        DurationHistogram::default(),
+    );
+    let mut polls = 0u64;
+    for t in all.iter().flat_map(|i| i.tasks.iter().flatten()) {
+        first.record(t.first_poll_delay.as_nanos() as u64);
+        scheduled.record(t.scheduled.as_nanos() as u64);
+        polled.record(t.polled.as_nanos() as u64);
+        polls += t.polls;
+    }
+    let busy: f64 = all.iter().map(|i| i.busy.as_secs_f64()).sum();
+    let capacity: f64 = all
+        .iter()
+        .map(|i| i.elapsed.as_secs_f64() * i.workers as f64)
+        .sum();
+    Some(TokioMetrics {
+        first_poll_delay_ms: first.summary(),
+        scheduled_ms: scheduled.summary(),
+        polled_ms: polled.summary(),
+        mean_polls_per_task: if first.is_empty() {
+            0.0
+        } else {
+            polls as f64 / first.len() as f64
+        },
+        workers: all.iter().map(|i| i.workers).max().unwrap_or(0),
+        busy_ratio: (capacity > 0.0).then(|| busy / capacity),
     })
 }
 
@@ -382,6 +426,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         // Encoding cannot fail for histograms this crate built; a record without them still
         // has every summary, so a failure only drops the re-analysis data.
         histograms: hist.encode().ok(),
+        tokio: tokio_metrics(runs),
         notes,
         interrupted,
     }
@@ -474,6 +519,7 @@ pub mod tests {
                 processes: 1,
                 thread_names: Default::default(),
             },
+            internals: None,
         }
     }
 

@@ -144,12 +144,36 @@ pub struct RunRecord {
     /// HdrHistogram interval logs carry them (`report --hdr` writes those logs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histograms: Option<super::histogram::EncodedHistograms>,
+    /// What tokio itself saw (tokio runtimes only), from tokio-metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokio: Option<TokioMetrics>,
     /// Things a reader must know about this run (e.g. a discontinued runtime).
     #[serde(default)]
     pub notes: Vec<String>,
     /// The signal (`SIGINT`, `SIGTERM`) that stopped the run early, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+}
+
+/// A tokio run's scheduling, per instrumented task (tasks run straight in `spawn_blocking` have
+/// no polls and are not counted) and for the runtime's workers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokioMetrics {
+    /// Spawn to first poll: how long tokio's scheduler took to start each task. Unlike
+    /// `queue_ms` it excludes waiting for an in-flight permit, which happens after the first
+    /// poll.
+    pub first_poll_delay_ms: Summary,
+    /// Per task, total time ready to run but not running (first poll delay included).
+    pub scheduled_ms: Summary,
+    /// Per task, total time inside its polls.
+    pub polled_ms: Summary,
+    /// Polls per task, on average.
+    pub mean_polls_per_task: f64,
+    /// The runtime's worker threads (1 for a current-thread runtime).
+    pub workers: usize,
+    /// The workers' busy time over their capacity (workers x time the runtime was watched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_ratio: Option<f64>,
 }
 
 /// Most timeline entries a record carries; histograms still count every task.

@@ -395,7 +395,7 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
     } else {
         threads.push_str(&ran);
     }
-    vec![
+    let mut rows = vec![
         ("tasks", tasks),
         ("wall", wall),
         (
@@ -426,14 +426,30 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ),
         ("threads", threads),
         ("processes", processes),
-        (
-            "machine",
+    ];
+    if let Some(t) = &r.tokio {
+        let busy = t
+            .busy_ratio
+            .map(|b| format!("{}% busy", fixed(b * 100.0, 0)))
+            .unwrap_or_else(|| "busy time unknown".into());
+        rows.push((
+            "tokio runtime",
             format!(
-                "{}, {} logical cores, {}, kernel {}",
-                r.machine.cpu_model, r.machine.logical_cores, r.machine.os, r.machine.kernel
+                "{} worker thread{}, {busy}; {} polls per task",
+                t.workers,
+                if t.workers == 1 { "" } else { "s" },
+                fixed(t.mean_polls_per_task, 1)
             ),
+        ));
+    }
+    rows.extend(vec![(
+        "machine",
+        format!(
+            "{}, {} logical cores, {}, kernel {}",
+            r.machine.cpu_model, r.machine.logical_cores, r.machine.os, r.machine.kernel
         ),
-    ]
+    )]);
+    rows
 }
 
 /// The headline of a comparison.
@@ -457,7 +473,7 @@ fn compare_title(c: &CompareRecord) -> String {
 }
 
 /// Header of the comparison table.
-const COMPARE_HEADER: [&str; 13] = [
+const COMPARE_HEADER: [&str; 14] = [
     "workload",
     "runtime",
     "workers",
@@ -467,6 +483,7 @@ const COMPARE_HEADER: [&str; 13] = [
     "efficiency",
     "p50 ms",
     "p99 ms",
+    "queue p99 ms (tokio first poll)",
     "cores",
     "memory",
     "threads",
@@ -475,7 +492,7 @@ const COMPARE_HEADER: [&str; 13] = [
 
 /// One comparison row per cell, shared by the table and Markdown. A noisy cell's wall time is
 /// marked with `~`.
-fn compare_rows(cells: &[CellSummary]) -> Vec<[String; 13]> {
+fn compare_rows(cells: &[CellSummary]) -> Vec<[String; 14]> {
     cells
         .iter()
         .map(|c| {
@@ -498,6 +515,10 @@ fn compare_rows(cells: &[CellSummary]) -> Vec<[String; 13]> {
                 vs(c.efficiency),
                 fixed(c.p50_ms, 1),
                 fixed(c.p99_ms.median, 1),
+                match c.first_poll_p99_ms {
+                    Some(f) => format!("{} ({})", fixed(c.queue_p99_ms, 1), fixed(f, 2)),
+                    None => fixed(c.queue_p99_ms, 1),
+                },
                 fixed(c.cores_used, 2),
                 bytes(c.memory_bytes.median as u64),
                 c.threads_peak.to_string(),
@@ -527,25 +548,31 @@ const LATENCY_HEADER: [&str; 8] = ["ms", "count", "mean", "p50", "p90", "p99", "
 
 /// Latency, queue and service rows in milliseconds, shared by the table and Markdown.
 fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
-    [
+    let mut rows = vec![
         ("latency", &r.latency_ms),
         ("queue", &r.queue_ms),
         ("service", &r.service_ms),
-    ]
-    .into_iter()
-    .map(|(name, s)| {
-        [
-            name.to_string(),
-            s.count.to_string(),
-            fixed(s.mean, 3),
-            fixed(s.p50, 3),
-            fixed(s.p90, 3),
-            fixed(s.p99, 3),
-            fixed(s.p999, 3),
-            fixed(s.max, 3),
-        ]
-    })
-    .collect()
+    ];
+    // tokio's view of the same tasks sits next to the harness's queue wait.
+    if let Some(t) = &r.tokio {
+        rows.insert(2, ("tokio first poll", &t.first_poll_delay_ms));
+        rows.insert(3, ("tokio scheduled", &t.scheduled_ms));
+        rows.push(("tokio polled", &t.polled_ms));
+    }
+    rows.into_iter()
+        .map(|(name, s)| {
+            [
+                name.to_string(),
+                s.count.to_string(),
+                fixed(s.mean, 3),
+                fixed(s.p50, 3),
+                fixed(s.p90, 3),
+                fixed(s.p99, 3),
+                fixed(s.p999, 3),
+                fixed(s.max, 3),
+            ]
+        })
+        .collect()
 }
 
 /// `x` with `digits` decimals.
