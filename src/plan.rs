@@ -155,6 +155,8 @@ pub struct RunPlan {
     pub faults: Vec<Fault>,
     /// Whether a failed task makes the exit code 1.
     pub strict: bool,
+    /// Whether tokio runtimes instrument every task with tokio-metrics.
+    pub tokio_metrics: bool,
 }
 
 /// What the tasks of a run do, before run-time resources (server, out-dir) exist.

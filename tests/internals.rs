@@ -61,6 +61,26 @@ fn tokio_runs_carry_scheduling_figures_that_agree_with_the_harness() {
     assert_eq!(r["tokio"]["mean_polls_per_task"], 1.0);
     assert_eq!(r["tokio"]["first_poll_delay_ms"]["count"], 6);
 
+    // Without per-task monitors only the runtime's figures remain.
+    let r = run_json(&[
+        "cpu",
+        "--runtime",
+        "tokio-mt",
+        "--workers",
+        "2",
+        "--tasks",
+        "6",
+        "--workload",
+        "spin",
+        "--iters",
+        "10000",
+        "--no-tokio-metrics",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["tokio"]["first_poll_delay_ms"]["count"], 0);
+    assert!(r["tokio"]["busy_ratio"].as_f64().is_some());
+
     // tokio-blocking runs CPU tasks straight in spawn_blocking: nothing to poll.
     let r = run_json(&[
         "cpu",

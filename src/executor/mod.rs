@@ -258,6 +258,17 @@ impl Runtime {
     /// runtimes, at most `in_flight` tasks in flight (`None`: tokio-ct allows `workers`, the
     /// others every task).
     pub fn executor(self, workers: usize, in_flight: Option<usize>) -> Box<dyn Executor> {
+        self.executor_with(workers, in_flight, true)
+    }
+
+    /// [`Runtime::executor`], choosing whether tokio runtimes give every task its own
+    /// tokio-metrics monitor.
+    pub fn executor_with(
+        self,
+        workers: usize,
+        in_flight: Option<usize>,
+        per_task_metrics: bool,
+    ) -> Box<dyn Executor> {
         let n = workers.max(1);
         match self {
             Runtime::Serial => Box::new(serial::Serial),
@@ -266,15 +277,18 @@ impl Runtime {
             Runtime::TokioMt => Box::new(tokio::TokioMultiThread {
                 workers: n,
                 in_flight,
+                per_task_metrics,
                 internals: Default::default(),
             }),
             Runtime::TokioCt => Box::new(tokio::TokioCurrentThread {
                 in_flight: Some(in_flight.unwrap_or(n)),
+                per_task_metrics,
                 internals: Default::default(),
             }),
             Runtime::TokioBlocking => Box::new(tokio::TokioBlocking {
                 workers: n,
                 in_flight,
+                per_task_metrics,
                 internals: Default::default(),
             }),
             Runtime::AsyncStd => Box::new(async_std::AsyncStd {

@@ -30,6 +30,9 @@ pub struct TokioMultiThread {
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
+    /// Whether each task gets its own tokio-metrics `TaskMonitor` (a few hundred bytes and a
+    /// few atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
+    pub per_task_metrics: bool,
     /// What the last run's runtime saw.
     pub internals: Mutex<Option<TokioInternals>>,
 }
@@ -38,6 +41,9 @@ pub struct TokioMultiThread {
 pub struct TokioCurrentThread {
     /// Most tasks in flight (for CPU tasks, which never yield, this rarely matters).
     pub in_flight: Option<usize>,
+    /// Whether each task gets its own tokio-metrics `TaskMonitor` (a few hundred bytes and a
+    /// few atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
+    pub per_task_metrics: bool,
     /// What the last run's runtime saw.
     pub internals: Mutex<Option<TokioInternals>>,
 }
@@ -50,6 +56,9 @@ pub struct TokioBlocking {
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
+    /// Whether each task gets its own tokio-metrics `TaskMonitor` (a few hundred bytes and a
+    /// few atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
+    pub per_task_metrics: bool,
     /// What the last run's runtime saw.
     pub internals: Mutex<Option<TokioInternals>>,
 }
@@ -100,7 +109,14 @@ impl Executor for TokioMultiThread {
             .enable_all()
             .build()
             .context("could not build the tokio multi-thread runtime")?;
-        let (records, internals) = run_spawned(&rt, job, tasks, self.in_flight, false)?;
+        let (records, internals) = run_spawned(
+            &rt,
+            job,
+            tasks,
+            self.in_flight,
+            false,
+            self.per_task_metrics,
+        )?;
         keep(&self.internals, internals);
         Ok(records)
     }
@@ -117,7 +133,14 @@ impl Executor for TokioCurrentThread {
             .enable_all()
             .build()
             .context("could not build the tokio current-thread runtime")?;
-        let (records, internals) = run_spawned(&rt, job, tasks, self.in_flight, false)?;
+        let (records, internals) = run_spawned(
+            &rt,
+            job,
+            tasks,
+            self.in_flight,
+            false,
+            self.per_task_metrics,
+        )?;
         keep(&self.internals, internals);
         Ok(records)
     }
@@ -135,7 +158,8 @@ impl Executor for TokioBlocking {
             .enable_all()
             .build()
             .context("could not build the tokio runtime")?;
-        let (records, internals) = run_spawned(&rt, job, tasks, self.in_flight, true)?;
+        let (records, internals) =
+            run_spawned(&rt, job, tasks, self.in_flight, true, self.per_task_metrics)?;
         keep(&self.internals, internals);
         Ok(records)
     }
@@ -153,6 +177,7 @@ fn run_spawned(
     tasks: usize,
     in_flight: Option<usize>,
     blocking: bool,
+    per_task_metrics: bool,
 ) -> anyhow::Result<(Vec<TaskRecord>, TokioInternals)> {
     let client = match job.io() {
         Some(Work::Download(d)) => Some(reqwest_client(d.timeout)?),
@@ -162,8 +187,9 @@ fn run_spawned(
     let runtime_monitor = RuntimeMonitor::new(rt.handle());
     let mut intervals = runtime_monitor.intervals();
     // One monitor per task, so each task's delays are its own and can go in a histogram.
+    let straight_to_blocking = blocking && job.io().is_none();
     let monitors: Vec<Option<TaskMonitor>> = (0..tasks)
-        .map(|_| (!(blocking && job.io().is_none())).then(TaskMonitor::new))
+        .map(|_| (per_task_metrics && !straight_to_blocking).then(TaskMonitor::new))
         .collect();
     // Spawning happens inside block_on so a current-thread runtime has its context; the
     // handles are awaited in task order, which also returns the records in task order.
@@ -172,11 +198,11 @@ fn run_spawned(
             .map(|i| {
                 let (job, gate, client) = (job.clone(), gate.clone(), client.clone());
                 let submit = now_ns();
-                let Some(monitor) = &monitors[i] else {
+                if straight_to_blocking {
                     // A CPU task is all blocking part: straight to the blocking pool.
                     return tokio::task::spawn_blocking(move || run_task(&job, i, submit));
-                };
-                tokio::spawn(monitor.instrument(async move {
+                }
+                let task = async move {
                     // The semaphore is never closed, so acquiring can only wait, not fail.
                     let _permit = match gate {
                         Some(g) => Some(g.acquire_owned().await.expect("the gate is never closed")),
@@ -207,7 +233,11 @@ fn run_spawned(
                         }
                         _ => run_task(&job, i, submit),
                     }
-                }))
+                };
+                match &monitors[i] {
+                    Some(monitor) => tokio::spawn(monitor.instrument(task)),
+                    None => tokio::spawn(task),
+                }
             })
             .collect();
         let mut records = Vec::with_capacity(tasks);

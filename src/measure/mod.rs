@@ -85,7 +85,9 @@ pub struct RunMeta {
 /// A run whose runtime watches for Ctrl-C (see [`interrupt`]) stops after the repeat it
 /// interrupted; the record then holds the repeats so far and says which signal stopped it.
 pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
-    let executor = plan.runtime.executor(plan.workers, plan.in_flight);
+    let executor = plan
+        .runtime
+        .executor_with(plan.workers, plan.in_flight, plan.tokio_metrics);
     let workload = workload_info(&work, plan);
     let io = work.is_io();
     let job = Job::new(work).with_faults(plan.faults.clone());

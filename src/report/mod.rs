@@ -435,10 +435,14 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         rows.push((
             "tokio runtime",
             format!(
-                "{} worker thread{}, {busy}; {} polls per task",
+                "{} worker thread{}, {busy}{}",
                 t.workers,
                 if t.workers == 1 { "" } else { "s" },
-                fixed(t.mean_polls_per_task, 1)
+                if t.first_poll_delay_ms.count > 0 {
+                    format!("; {} polls per task", fixed(t.mean_polls_per_task, 1))
+                } else {
+                    "; tasks not instrumented".into()
+                }
             ),
         ));
     }
@@ -554,7 +558,7 @@ fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
         ("service", &r.service_ms),
     ];
     // tokio's view of the same tasks sits next to the harness's queue wait.
-    if let Some(t) = &r.tokio {
+    if let Some(t) = r.tokio.as_ref().filter(|t| t.first_poll_delay_ms.count > 0) {
         rows.insert(2, ("tokio first poll", &t.first_poll_delay_ms));
         rows.insert(3, ("tokio scheduled", &t.scheduled_ms));
         rows.push(("tokio polled", &t.polled_ms));
