@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::run_json;
+use common::{cpu_args, run_json};
 
 #[test]
 fn tokio_runs_carry_scheduling_figures_that_agree_with_the_harness() {
@@ -43,60 +43,17 @@ fn tokio_runs_carry_scheduling_figures_that_agree_with_the_harness() {
     );
 
     // CPU tasks with no permit to wait for finish in their one and only poll.
-    let r = run_json(&[
-        "cpu",
-        "--runtime",
-        "tokio-mt",
-        "--workers",
-        "2",
-        "--tasks",
-        "6",
-        "--workload",
-        "spin",
-        "--iters",
-        "10000",
-        "--format",
-        "json",
-    ]);
+    let r = run_json(&cpu_args("tokio-mt", "10000", &[]));
     assert_eq!(r["tokio"]["mean_polls_per_task"], 1.0);
     assert_eq!(r["tokio"]["first_poll_delay_ms"]["count"], 6);
 
     // Without per-task monitors only the runtime's figures remain.
-    let r = run_json(&[
-        "cpu",
-        "--runtime",
-        "tokio-mt",
-        "--workers",
-        "2",
-        "--tasks",
-        "6",
-        "--workload",
-        "spin",
-        "--iters",
-        "10000",
-        "--no-tokio-metrics",
-        "--format",
-        "json",
-    ]);
+    let r = run_json(&cpu_args("tokio-mt", "10000", &["--no-tokio-metrics"]));
     assert_eq!(r["tokio"]["first_poll_delay_ms"]["count"], 0);
     assert!(r["tokio"]["busy_ratio"].as_f64().is_some());
 
     // tokio-blocking runs CPU tasks straight in spawn_blocking: nothing to poll.
-    let r = run_json(&[
-        "cpu",
-        "--runtime",
-        "tokio-blocking",
-        "--workers",
-        "2",
-        "--tasks",
-        "4",
-        "--workload",
-        "spin",
-        "--iters",
-        "10000",
-        "--format",
-        "json",
-    ]);
+    let r = run_json(&cpu_args("tokio-blocking", "10000", &[]));
     assert_eq!(r["tokio"]["first_poll_delay_ms"]["count"], 0);
     assert_eq!(r["tokio"]["workers"], 1);
 }
@@ -104,21 +61,7 @@ fn tokio_runs_carry_scheduling_figures_that_agree_with_the_harness() {
 #[test]
 fn other_runtimes_have_no_tokio_figures() {
     for rt in ["smol", "async-std", "threads"] {
-        let r = run_json(&[
-            "cpu",
-            "--runtime",
-            rt,
-            "--workers",
-            "2",
-            "--tasks",
-            "4",
-            "--workload",
-            "spin",
-            "--iters",
-            "10000",
-            "--format",
-            "json",
-        ]);
+        let r = run_json(&cpu_args(rt, "10000", &[]));
         assert!(r.get("tokio").is_none(), "{rt}");
     }
 }
@@ -130,21 +73,7 @@ fn peak_memory_is_the_runs_own_not_its_parents() {
     let big: Vec<u8> = vec![1; 300 << 20];
     assert_eq!(std::hint::black_box(&big)[123_456], 1);
     for rt in ["serial", "process-pool"] {
-        let r = run_json(&[
-            "cpu",
-            "--runtime",
-            rt,
-            "--workers",
-            "2",
-            "--tasks",
-            "4",
-            "--workload",
-            "spin",
-            "--iters",
-            "10000",
-            "--format",
-            "json",
-        ]);
+        let r = run_json(&cpu_args(rt, "10000", &[]));
         let own = r["memory"]["peak_rss_bytes"].as_u64().unwrap();
         let child = r["memory"]["children_peak_rss_bytes"].as_u64().unwrap();
         assert!(own > 1 << 20 && own < 100 << 20, "{rt}: {own}");
