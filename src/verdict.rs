@@ -430,6 +430,10 @@ fn sentence(
     ));
     s.push_str(": ");
     s.push_str(&why(metric, w, r));
+    if w.runs < 2 || r.runs < 2 {
+        // A single run has no range, so the tie rule cannot see noise.
+        s.push_str(" (one run per cell: noise unmeasured, so this may be a tie)");
+    }
     s.push('.');
     s
 }
@@ -611,6 +615,17 @@ mod tests {
             "{s}"
         );
         assert!(!s.contains("cores busy"), "{s}");
+    }
+
+    #[test]
+    fn a_single_run_says_its_noise_is_unmeasured() {
+        let cells = [
+            cell("rayon", &[0.005], 1.9, 4.0),
+            cell("smol", &[0.006], 1.9, 4.0),
+        ];
+        let w = wall(&judge(&cells)).clone();
+        assert_eq!(w.winner, "rayon");
+        assert!(w.sentence.contains("noise unmeasured"), "{}", w.sentence);
     }
 
     #[test]
