@@ -10,7 +10,8 @@
 //! The process runtimes' raw mechanisms are a pipe round trip to a long-lived `cat` (for
 //! `process-pool`) and spawning and reaping `/bin/true` (for `process-per-task`); a third
 //! benchmark, `raw-self`, spawns this binary's worker with nothing to do, to show what the
-//! binary's own start-up adds to the smallest possible process.
+//! binary's own start-up adds to the smallest possible process. The tokio runtimes also run
+//! `harness-no-metrics`, without the per-task tokio-metrics monitors, to show what those cost.
 //!
 //! Run with `cargo bench --bench overhead`; `-- tokio` runs one family, `-- process` both
 //! process runtimes.
@@ -232,6 +233,22 @@ fn overhead(c: &mut Criterion) {
                 took
             })
         });
+        if matches!(
+            rt,
+            Runtime::TokioMt | Runtime::TokioCt | Runtime::TokioBlocking
+        ) {
+            // What the per-task tokio-metrics monitors cost (`--no-tokio-metrics`).
+            let bare = rt.executor_with(WORKERS, None, false);
+            group.bench_function("harness-no-metrics", |b| {
+                b.iter_custom(|tasks| {
+                    let start = Instant::now();
+                    let records = bare.run(&job, tasks as usize).unwrap();
+                    let took = start.elapsed();
+                    assert_eq!(records.len(), tasks as usize);
+                    took
+                })
+            });
+        }
         group.bench_function("raw", |b| {
             b.iter_custom(|tasks| {
                 let start = Instant::now();
