@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
+use super::smol::admitted;
 use super::{Executor, Job, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
@@ -76,16 +77,19 @@ impl Executor for AsyncStd {
                 .map(|i| {
                     let (job, gate) = (job.clone(), gate.clone());
                     let submit = now_ns();
-                    async_std::task::spawn(async move {
-                        let _permit = match gate {
-                            Some(g) => Some(g.acquire_arc().await),
-                            None => None,
-                        };
-                        match job.io() {
-                            Some(Work::Download(d)) => {
-                                run_task_async(i, submit, d.run_futures::<AsyncStdRt>(i)).await
-                            }
-                            Some(Work::Sleep(s)) => {
+                    // One future per kind of task, for the size reason given in smol.rs.
+                    match job.io() {
+                        Some(Work::Download(_)) => async_std::task::spawn(async move {
+                            let _permit = admitted(gate).await;
+                            let Some(Work::Download(d)) = job.io() else {
+                                unreachable!("a download task has its work")
+                            };
+                            run_task_async(i, submit, d.run_futures::<AsyncStdRt>(i)).await
+                        }),
+                        Some(Work::Sleep(s)) => {
+                            let s = *s;
+                            async_std::task::spawn(async move {
+                                let _permit = admitted(gate).await;
                                 run_task_async(i, submit, async {
                                     if s.blocking {
                                         // On purpose: this holds the executor thread.
@@ -96,10 +100,13 @@ impl Executor for AsyncStd {
                                     Ok(Outcome::NONE)
                                 })
                                 .await
-                            }
-                            _ => run_task(&job, i, submit),
+                            })
                         }
-                    })
+                        _ => async_std::task::spawn(async move {
+                            let _permit = admitted(gate).await;
+                            run_task(&job, i, submit)
+                        }),
+                    }
                 })
                 .collect();
             let mut records = Vec::with_capacity(tasks);

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::runtime::{Builder, Runtime};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 use tokio_metrics::{RuntimeMonitor, TaskMonitor};
 
 use super::{Executor, Job, run_task, run_task_async};
@@ -169,6 +170,26 @@ impl Executor for TokioBlocking {
     }
 }
 
+/// Waits for a permit when the run limits the tasks in flight.
+async fn admitted(gate: Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
+    match gate {
+        // The semaphore is never closed, so acquiring can only wait, not fail.
+        Some(g) => Some(g.acquire_owned().await.expect("the gate is never closed")),
+        None => None,
+    }
+}
+
+/// Spawns `task`, through its tokio-metrics monitor when it has one.
+fn spawn_one<F>(monitor: Option<&TaskMonitor>, task: F) -> JoinHandle<TaskRecord>
+where
+    F: Future<Output = TaskRecord> + Send + 'static,
+{
+    match monitor {
+        Some(m) => tokio::spawn(m.instrument(task)),
+        None => tokio::spawn(task),
+    }
+}
+
 /// Spawns every task on `rt` behind an optional in-flight gate and collects the records in
 /// task order. `blocking` moves each task's blocking part to `spawn_blocking`.
 fn run_spawned(
@@ -202,24 +223,30 @@ fn run_spawned(
                     // A CPU task is all blocking part: straight to the blocking pool.
                     return tokio::task::spawn_blocking(move || run_task(&job, i, submit));
                 }
-                let task = async move {
-                    // The semaphore is never closed, so acquiring can only wait, not fail.
-                    let _permit = match gate {
-                        Some(g) => Some(g.acquire_owned().await.expect("the gate is never closed")),
-                        None => None,
-                    };
-                    match job.io() {
-                        Some(Work::Download(d)) => {
-                            let client = client.as_ref().expect("a download run has a client");
-                            run_task_async(i, submit, d.run_tokio(client, i, blocking)).await
-                        }
-                        Some(Work::Sleep(s)) if s.blocking && blocking => {
+                let monitor = monitors[i].as_ref();
+                // Each kind of task is its own future: one async block for all kinds would be
+                // as large as a reqwest download for every task, noop and sleep included.
+                match job.io() {
+                    Some(Work::Download(_)) => spawn_one(monitor, async move {
+                        let _permit = admitted(gate).await;
+                        let (Some(Work::Download(d)), Some(client)) = (job.io(), client.as_ref())
+                        else {
+                            unreachable!("a download task has its work and a client")
+                        };
+                        run_task_async(i, submit, d.run_tokio(client, i, blocking)).await
+                    }),
+                    Some(Work::Sleep(s)) if s.blocking && blocking => {
+                        spawn_one(monitor, async move {
+                            let _permit = admitted(gate).await;
                             tokio::task::spawn_blocking(move || run_task(&job, i, submit))
                                 .await
                                 .expect("run_task catches panics")
-                        }
-                        Some(Work::Sleep(s)) => {
-                            let s = *s;
+                        })
+                    }
+                    Some(Work::Sleep(s)) => {
+                        let s = *s;
+                        spawn_one(monitor, async move {
+                            let _permit = admitted(gate).await;
                             run_task_async(i, submit, async move {
                                 if s.blocking {
                                     // On purpose: this holds the executor thread.
@@ -230,13 +257,12 @@ fn run_spawned(
                                 Ok(Outcome::NONE)
                             })
                             .await
-                        }
-                        _ => run_task(&job, i, submit),
+                        })
                     }
-                };
-                match &monitors[i] {
-                    Some(monitor) => tokio::spawn(monitor.instrument(task)),
-                    None => tokio::spawn(task),
+                    _ => spawn_one(monitor, async move {
+                        let _permit = admitted(gate).await;
+                        run_task(&job, i, submit)
+                    }),
                 }
             })
             .collect();
