@@ -60,9 +60,6 @@ pub struct Done {
     pub bytes: u64,
     /// Why it failed, if it did.
     pub error: Option<TaskError>,
-    /// The worker's peak resident memory so far (`VmHWM`), bytes.
-    #[serde(default)]
-    pub peak_rss: u64,
 }
 
 /// A worker failure staged on purpose at the start of one task (`--inject-fault KIND@TASK`),
@@ -242,7 +239,6 @@ mod tests {
             end_ns: 2,
             bytes: 3,
             error: Some(TaskError::Panic("boom".into())),
-            peak_rss: 4096,
         });
     }
 

@@ -265,9 +265,6 @@ impl Slot<'_> {
             let mut proc = proc;
             match proc.run(task) {
                 Ok(done) => {
-                    self.children
-                        .peak_rss
-                        .fetch_max(done.peak_rss, Ordering::Relaxed);
                     records.push(TaskRecord {
                         task,
                         worker: done.worker,
@@ -408,6 +405,11 @@ impl Proc {
 
     /// Ends a healthy worker: closing its stdin tells it to exit; then it is reaped.
     fn retire(mut self, children: &Children) {
+        // Read once here rather than reported with every task: a /proc read per task tripled
+        // the pool's round trip.
+        if let Some(peak) = crate::measure::rusage::peak_rss_of(self.pid) {
+            children.peak_rss.fetch_max(peak, Ordering::Relaxed);
+        }
         children.forget(self.pid);
         drop(self.stdin.take());
         // A worker between tasks reads the end of its stdin at once and exits.
@@ -500,7 +502,6 @@ pub fn serve() -> anyhow::Result<()> {
             end_ns: record.end_ns,
             bytes: record.bytes,
             error: record.error,
-            peak_rss: crate::measure::rusage::peak_rss_bytes().unwrap_or(0),
         };
         match write_frame(&mut out, &done) {
             Ok(()) => {}

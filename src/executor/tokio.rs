@@ -31,8 +31,8 @@ pub struct TokioMultiThread {
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
-    /// Whether each task gets its own tokio-metrics `TaskMonitor` (a few hundred bytes and a
-    /// few atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
+    /// Whether each task gets its own tokio-metrics `TaskMonitor` (about 330 bytes and a few
+    /// atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
     pub per_task_metrics: bool,
     /// What the last run's runtime saw.
     pub internals: Mutex<Option<TokioInternals>>,
@@ -42,8 +42,8 @@ pub struct TokioMultiThread {
 pub struct TokioCurrentThread {
     /// Most tasks in flight (for CPU tasks, which never yield, this rarely matters).
     pub in_flight: Option<usize>,
-    /// Whether each task gets its own tokio-metrics `TaskMonitor` (a few hundred bytes and a
-    /// few atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
+    /// Whether each task gets its own tokio-metrics `TaskMonitor` (about 330 bytes and a few
+    /// atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
     pub per_task_metrics: bool,
     /// What the last run's runtime saw.
     pub internals: Mutex<Option<TokioInternals>>,
@@ -57,8 +57,8 @@ pub struct TokioBlocking {
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
-    /// Whether each task gets its own tokio-metrics `TaskMonitor` (a few hundred bytes and a
-    /// few atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
+    /// Whether each task gets its own tokio-metrics `TaskMonitor` (about 330 bytes and a few
+    /// atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
     pub per_task_metrics: bool,
     /// What the last run's runtime saw.
     pub internals: Mutex<Option<TokioInternals>>,

@@ -3,7 +3,7 @@
 //! CPU and context switches come from `getrusage` for this process and for its reaped children.
 //! Peak memory comes from `VmHWM` in `/proc/self/status`, the high-water mark of this process
 //! image: `ru_maxrss` survives `fork` and `execve`, so under `cargo run` it reported cargo's
-//! 77 MiB and, for children, a rustc's 650 MiB. Worker processes report their own `VmHWM`.
+//! 77 MiB and, for children, a rustc's 650 MiB. The parent reads each worker's `VmHWM` before it retires it.
 //! Thread and process counts have no kernel-kept peak, so a sampler thread reads `/proc` while
 //! the run goes on and keeps the largest value it saw.
 
@@ -71,7 +71,16 @@ impl Usage {
 
 /// This process image's peak resident set size (`VmHWM`), if `/proc` says.
 pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm("/proc/self/status")
+}
+
+/// A live process's peak resident set size (`VmHWM`), if `/proc` says.
+pub fn peak_rss_of(pid: u32) -> Option<u64> {
+    vm_hwm(&format!("/proc/{pid}/status"))
+}
+
+fn vm_hwm(path: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
