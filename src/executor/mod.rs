@@ -326,20 +326,7 @@ pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
     let start_ns = now_ns();
     let outcome = catch_unwind(AssertUnwindSafe(|| job.call(task)));
     let end_ns = now_ns();
-    let (bytes, error) = match outcome {
-        Ok(Ok(done)) => (done.bytes, None),
-        Ok(Err(e)) => (0, Some(e)),
-        Err(panic) => (0, Some(TaskError::Panic(panic_message(panic.as_ref())))),
-    };
-    TaskRecord {
-        task,
-        worker,
-        submit_ns,
-        start_ns,
-        end_ns,
-        bytes,
-        error,
-    }
+    record(task, worker, submit_ns, start_ns, end_ns, outcome)
 }
 
 /// Runs an async task and records it like [`run_task`]: the worker is the thread that started
@@ -354,6 +341,18 @@ pub async fn run_task_async(
     let start_ns = now_ns();
     let outcome = AssertUnwindSafe(work).catch_unwind().await;
     let end_ns = now_ns();
+    record(task, worker, submit_ns, start_ns, end_ns, outcome)
+}
+
+/// A task's record from its timestamps and what running it returned or how it panicked.
+fn record(
+    task: usize,
+    worker: Worker,
+    submit_ns: u64,
+    start_ns: u64,
+    end_ns: u64,
+    outcome: std::thread::Result<TaskResult>,
+) -> TaskRecord {
     let (bytes, error) = match outcome {
         Ok(Ok(done)) => (done.bytes, None),
         Ok(Err(e)) => (0, Some(e)),
