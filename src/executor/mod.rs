@@ -274,23 +274,22 @@ impl Runtime {
             Runtime::Serial => Box::new(serial::Serial),
             Runtime::Threads => Box::new(threads::ThreadPool { workers: n }),
             Runtime::ThreadPerTask => Box::new(threads::ThreadPerTask { max_alive: n }),
-            Runtime::TokioMt => Box::new(tokio::TokioMultiThread {
-                workers: n,
-                in_flight,
-                per_task_metrics,
-                internals: Default::default(),
-            }),
-            Runtime::TokioCt => Box::new(tokio::TokioCurrentThread {
-                in_flight: Some(in_flight.unwrap_or(n)),
-                per_task_metrics,
-                internals: Default::default(),
-            }),
-            Runtime::TokioBlocking => Box::new(tokio::TokioBlocking {
-                workers: n,
-                in_flight,
-                per_task_metrics,
-                internals: Default::default(),
-            }),
+            Runtime::TokioMt | Runtime::TokioCt | Runtime::TokioBlocking => {
+                let (flavor, in_flight) = match self {
+                    Runtime::TokioMt => (tokio::Flavor::MultiThread, in_flight),
+                    Runtime::TokioCt => {
+                        (tokio::Flavor::CurrentThread, Some(in_flight.unwrap_or(n)))
+                    }
+                    _ => (tokio::Flavor::Blocking, in_flight),
+                };
+                Box::new(tokio::Tokio {
+                    flavor,
+                    workers: n,
+                    in_flight,
+                    per_task_metrics,
+                    internals: Default::default(),
+                })
+            }
             Runtime::AsyncStd => Box::new(async_std::AsyncStd {
                 workers: n,
                 in_flight,

@@ -25,35 +25,25 @@ use crate::measure::record::TaskRecord;
 use crate::workload::download::reqwest_client;
 use crate::workload::{Outcome, Work};
 
-/// tokio's multi-thread runtime with `workers` worker threads; tasks run inline in async tasks.
-pub struct TokioMultiThread {
-    /// `worker_threads(N)`.
-    pub workers: usize,
-    /// Most tasks in flight; `None` for all of them.
-    pub in_flight: Option<usize>,
-    /// Whether each task gets its own tokio-metrics `TaskMonitor` (about 330 bytes and a few
-    /// atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
-    pub per_task_metrics: bool,
-    /// What the last run's runtime saw.
-    pub internals: Mutex<Option<TokioInternals>>,
+/// Which tokio runtime a [`Tokio`] executor builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// The multi-thread runtime with `workers` worker threads; tasks run inline in async tasks.
+    MultiThread,
+    /// The current-thread runtime on the calling thread.
+    CurrentThread,
+    /// A current-thread runtime whose tasks do their blocking part in `spawn_blocking`, on at
+    /// most `workers` blocking threads: a CPU task's work, a download's file writes, a blocking
+    /// sleep. The async side runs on the calling thread.
+    Blocking,
 }
 
-/// tokio's current-thread runtime on the calling thread.
-pub struct TokioCurrentThread {
-    /// Most tasks in flight (for CPU tasks, which never yield, this rarely matters).
-    pub in_flight: Option<usize>,
-    /// Whether each task gets its own tokio-metrics `TaskMonitor` (about 330 bytes and a few
-    /// atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
-    pub per_task_metrics: bool,
-    /// What the last run's runtime saw.
-    pub internals: Mutex<Option<TokioInternals>>,
-}
-
-/// A current-thread runtime whose tasks do their blocking part in `spawn_blocking`, on at most
-/// `workers` blocking threads: a CPU task's work, a download's file writes, a blocking sleep.
-/// The async side runs on the calling thread.
-pub struct TokioBlocking {
-    /// `max_blocking_threads(N)`.
+/// `tokio-mt`, `tokio-ct` or `tokio-blocking`, by [`Flavor`].
+pub struct Tokio {
+    /// Which runtime.
+    pub flavor: Flavor,
+    /// `worker_threads(N)` for the multi-thread runtime, `max_blocking_threads(N)` for
+    /// tokio-blocking; unused by the current-thread runtime.
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
@@ -91,82 +81,44 @@ pub struct TokioInternals {
     pub elapsed: Duration,
 }
 
-/// Stores `internals` for `take_internals`; a poisoned lock only loses the metrics.
-fn keep(slot: &Mutex<Option<TokioInternals>>, internals: TokioInternals) {
-    if let Ok(mut s) = slot.lock() {
-        *s = Some(internals);
-    }
-}
-
-fn take(slot: &Mutex<Option<TokioInternals>>) -> Option<TokioInternals> {
-    slot.lock().ok().and_then(|mut s| s.take())
-}
-
-impl Executor for TokioMultiThread {
+impl Executor for Tokio {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        let rt = Builder::new_multi_thread()
-            .worker_threads(self.workers)
-            .thread_name("tokio-mt")
+        let (mut builder, name) = match self.flavor {
+            Flavor::MultiThread => {
+                let mut b = Builder::new_multi_thread();
+                b.worker_threads(self.workers);
+                (b, "tokio-mt")
+            }
+            Flavor::CurrentThread => (Builder::new_current_thread(), "tokio-ct"),
+            Flavor::Blocking => {
+                let mut b = Builder::new_current_thread();
+                b.max_blocking_threads(self.workers);
+                (b, "tokio-blocking")
+            }
+        };
+        let rt = builder
+            .thread_name(name)
             .enable_all()
             .build()
-            .context("could not build the tokio multi-thread runtime")?;
+            .with_context(|| format!("could not build the {name} runtime"))?;
+        let blocking = self.flavor == Flavor::Blocking;
         let (records, internals) = run_spawned(
             &rt,
             job,
             tasks,
             self.in_flight,
-            false,
+            blocking,
             self.per_task_metrics,
         )?;
-        keep(&self.internals, internals);
+        // A poisoned lock only loses the metrics.
+        if let Ok(mut slot) = self.internals.lock() {
+            *slot = Some(internals);
+        }
         Ok(records)
     }
 
     fn take_internals(&self) -> Option<TokioInternals> {
-        take(&self.internals)
-    }
-}
-
-impl Executor for TokioCurrentThread {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        let rt = Builder::new_current_thread()
-            .thread_name("tokio-ct")
-            .enable_all()
-            .build()
-            .context("could not build the tokio current-thread runtime")?;
-        let (records, internals) = run_spawned(
-            &rt,
-            job,
-            tasks,
-            self.in_flight,
-            false,
-            self.per_task_metrics,
-        )?;
-        keep(&self.internals, internals);
-        Ok(records)
-    }
-
-    fn take_internals(&self) -> Option<TokioInternals> {
-        take(&self.internals)
-    }
-}
-
-impl Executor for TokioBlocking {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        let rt = Builder::new_current_thread()
-            .max_blocking_threads(self.workers)
-            .thread_name("tokio-blocking")
-            .enable_all()
-            .build()
-            .context("could not build the tokio runtime")?;
-        let (records, internals) =
-            run_spawned(&rt, job, tasks, self.in_flight, true, self.per_task_metrics)?;
-        keep(&self.internals, internals);
-        Ok(records)
-    }
-
-    fn take_internals(&self) -> Option<TokioInternals> {
-        take(&self.internals)
+        self.internals.lock().ok().and_then(|mut s| s.take())
     }
 }
 
