@@ -219,22 +219,7 @@ fn runtimes_lists_all_eleven_in_every_format() {
         .iter()
         .map(|r| r["runtime"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "serial",
-            "threads",
-            "thread-per-task",
-            "tokio-mt",
-            "tokio-ct",
-            "tokio-blocking",
-            "async-std",
-            "smol",
-            "rayon",
-            "process-pool",
-            "process-per-task"
-        ]
-    );
+    assert_eq!(names, common::RUNTIMES);
     for r in list.as_array().unwrap() {
         assert!(!r["runs_tasks_on"].as_str().unwrap().is_empty());
         assert!(!r["workers_n_means"].as_str().unwrap().is_empty());

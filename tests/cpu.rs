@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{asyncstudy, cpu_args, run_json, worker};
+use common::{IN_PROCESS, asyncstudy, cpu_args, run_json, worker};
 use serde_json::Value;
 
 const WORKERS: usize = 2;
@@ -16,21 +16,9 @@ fn small_run(runtime: &str) -> Value {
     run_json(&cpu_args(runtime, "1000000", &[]))
 }
 
-const RUNTIMES: [&str; 9] = [
-    "serial",
-    "threads",
-    "thread-per-task",
-    "tokio-mt",
-    "tokio-ct",
-    "tokio-blocking",
-    "async-std",
-    "smol",
-    "rayon",
-];
-
 #[test]
 fn every_runtime_runs_every_task_on_the_threads_it_promises() {
-    for rt in RUNTIMES {
+    for &rt in IN_PROCESS {
         let r = small_run(rt);
         assert_eq!(r["schema"], "asyncstudy.run/1", "{rt}");
         assert_eq!(r["runtime"], rt);

@@ -11,22 +11,8 @@ use std::time::Duration;
 
 use asyncstudy::server::page_body;
 use asyncstudy::workload::download::file_name;
-use common::{asyncstudy, run_json};
+use common::{RUNTIMES, asyncstudy, run_json};
 use serde_json::Value;
-
-const RUNTIMES: [&str; 11] = [
-    "serial",
-    "threads",
-    "thread-per-task",
-    "tokio-mt",
-    "tokio-ct",
-    "tokio-blocking",
-    "async-std",
-    "smol",
-    "rayon",
-    "process-pool",
-    "process-per-task",
-];
 
 fn exists(pid: u64) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()

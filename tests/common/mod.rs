@@ -5,6 +5,25 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// Every runtime, written out here rather than taken from the crate, so a runtime the crate
+/// drops or renames fails the tests; the in-process ones first.
+pub const RUNTIMES: [&str; 11] = [
+    "serial",
+    "threads",
+    "thread-per-task",
+    "tokio-mt",
+    "tokio-ct",
+    "tokio-blocking",
+    "async-std",
+    "smol",
+    "rayon",
+    "process-pool",
+    "process-per-task",
+];
+
+/// The runtimes that run tasks in the measuring process.
+pub const IN_PROCESS: &[&str] = RUNTIMES.split_at(9).0;
+
 /// The `asyncstudy` binary built by cargo for this test run.
 pub fn asyncstudy() -> Command {
     let mut cmd = Command::cargo_bin("asyncstudy").expect("the binary is built");
