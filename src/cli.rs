@@ -530,11 +530,11 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
                 Some(_) => None,
                 None => Some(a.work.server.options(ServeOptions::new().bind)?),
             };
-            ("io", a.sweep, a.work.child_args(None), server, 16)
+            ("io", a.sweep, a.work.child_args(), server, 16)
         }
         CompareKind::Sleep(mut a) => {
             a.work.workload = "sleep".into();
-            ("sleep", a.sweep, a.work.child_args(None), None, 4)
+            ("sleep", a.sweep, a.work.child_args(), None, 4)
         }
     };
     let runtimes = runtime_list(&sweep.runtimes)?;
@@ -725,9 +725,9 @@ impl CpuWorkArgs {
 }
 
 impl IoWorkArgs {
-    /// The `io` arguments that give a child run this work, against `server_url` when the
-    /// comparison runs the embedded server.
-    fn child_args(&self, server_url: Option<&str>) -> Vec<String> {
+    /// The `io` arguments that give a child run this work (a comparison adds `--server-url`
+    /// when it runs the embedded server).
+    fn child_args(&self) -> Vec<String> {
         // The shortest exact unit, so the command line a comparison records reads like one a
         // user would type.
         let ms = |d: Duration| match d.as_micros() {
@@ -760,9 +760,9 @@ impl IoWorkArgs {
         if self.keep {
             a.push("--keep".into());
         }
-        match (&self.urls, server_url) {
-            (Some(path), _) => a.extend(["--urls".into(), path.display().to_string()]),
-            (None, url) => {
+        match &self.urls {
+            Some(path) => a.extend(["--urls".into(), path.display().to_string()]),
+            None => {
                 // The server's options ride along so each record states what it was served.
                 let s = &self.server;
                 a.extend([
@@ -781,9 +781,6 @@ impl IoWorkArgs {
                     "--seed".into(),
                     s.seed.to_string(),
                 ]);
-                if let Some(url) = url {
-                    a.extend(["--server-url".into(), url.to_string()]);
-                }
             }
         }
         a

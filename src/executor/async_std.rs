@@ -12,8 +12,7 @@ use std::time::Duration;
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
-use super::smol::admitted;
-use super::{Executor, Job, run_task, run_task_async};
+use super::{Executor, Job, admitted, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
 use crate::workload::download::FuturesRuntime;

@@ -368,6 +368,17 @@ fn record(
     }
 }
 
+/// Waits for a permit when a smol or async-std run limits the tasks in flight (tokio has its
+/// own semaphore).
+async fn admitted(
+    gate: Option<Arc<async_lock::Semaphore>>,
+) -> Option<async_lock::SemaphoreGuardArc> {
+    match gate {
+        Some(g) => Some(g.acquire_arc().await),
+        None => None,
+    }
+}
+
 /// The record of a task the runtime could not even start.
 pub fn unstarted_task(task: usize, submit_ns: u64, why: String) -> TaskRecord {
     let now = now_ns();

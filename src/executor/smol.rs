@@ -13,7 +13,7 @@ use anyhow::Context;
 use async_executor::Executor as AsyncExecutor;
 use async_lock::Semaphore;
 
-use super::{Executor, Job, run_task, run_task_async};
+use super::{Executor, Job, admitted, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
 use crate::workload::download::FuturesRuntime;
@@ -115,15 +115,5 @@ impl Executor for Smol {
             }
             Ok(records)
         })
-    }
-}
-
-/// Waits for a permit when the run limits the tasks in flight.
-pub(super) async fn admitted(
-    gate: Option<Arc<Semaphore>>,
-) -> Option<async_lock::SemaphoreGuardArc> {
-    match gate {
-        Some(g) => Some(g.acquire_arc().await),
-        None => None,
     }
 }
