@@ -157,6 +157,37 @@ fn raw(rt: Runtime, tasks: usize) {
                 }
             });
         }
+        Runtime::TokioRayon => {
+            // The pattern itself: a tokio task hands the work to rayon and awaits a oneshot.
+            let rt_built = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(WORKERS)
+                .build()
+                .unwrap();
+            let pool = Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(WORKERS)
+                    .build()
+                    .unwrap(),
+            );
+            rt_built.block_on(async {
+                let handles: Vec<_> = (0..tasks)
+                    .map(|i| {
+                        let pool = Arc::clone(&pool);
+                        tokio::spawn(async move {
+                            let (done, result) = tokio::sync::oneshot::channel();
+                            pool.spawn(move || {
+                                task(i);
+                                let _ = done.send(());
+                            });
+                            result.await.unwrap();
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            });
+        }
         Runtime::AsyncStd => async_std::task::block_on(async {
             let handles: Vec<_> = (0..tasks)
                 .map(|i| async_std::task::spawn(async move { task(i) }))

@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::compare::ComparePlan;
 use crate::plan::{
-    Baseline, DownloadPlan, Format, Loaded, Output, Plan, ReportPlan, RunPlan, Source, StudyPlan,
-    WorkPlan, check_dir_target, check_out_dir, read_urls,
+    Baseline, DownloadPlan, Format, Loaded, MixedPlan, Output, Plan, ReportPlan, RunPlan, Source,
+    StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
 };
 use crate::protocol::Fault;
 use crate::server::{LatencyDist, ServeOptions};
@@ -45,6 +45,20 @@ Examples:
   asyncstudy io --runtime threads --urls urls.txt          # real pages: needs the internet
   asyncstudy io --runtime tokio-ct --workload sleep --tasks 100 --sleep 1s
   asyncstudy io --runtime tokio-mt --workload sleep --blocking --tasks 8";
+
+const MIXED_EXAMPLES: &str = "\
+Examples:
+  asyncstudy mixed --runtime tokio-mt                  # CPU inline in async tasks
+  asyncstudy mixed --runtime tokio-blocking            # CPU in spawn_blocking
+  asyncstudy mixed --runtime tokio+rayon               # CPU on a rayon pool beside tokio
+  asyncstudy mixed --runtime threads --workers 16      # everything on OS threads
+  asyncstudy mixed --runtime smol --io download --tasks 50 --cpu-tasks 8
+  asyncstudy mixed --runtime tokio-mt --rate 200/s     # IO and CPU tasks arriving over time
+  asyncstudy compare mixed --runtimes tokio-mt,tokio-ct,smol,async-std,tokio-blocking,tokio+rayon,threads,process-pool
+
+--tasks counts the IO tasks, --cpu-tasks the CPU tasks; the two kinds are interleaved
+evenly and submitted together. The IO tasks' latency is the headline: where the CPU work
+runs decides how long IO tasks wait for a thread that is busy computing.";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -78,6 +92,9 @@ enum Command {
     /// Run an IO-bound workload (download and rewrite pages, or sleep) on one runtime.
     #[command(after_help = IO_EXAMPLES)]
     Io(IoArgs),
+    /// Run CPU tasks and IO tasks together and report the IO tasks' latency under CPU load.
+    #[command(after_help = MIXED_EXAMPLES)]
+    Mixed(MixedArgs),
     /// Run the embedded HTTP server until its stdin closes (io starts one by itself).
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
@@ -153,6 +170,9 @@ enum CompareKind {
     /// Compare runtimes on sleep tasks (io --workload sleep).
     #[command(after_help = COMPARE_EXAMPLES)]
     Sleep(CompareIo),
+    /// Compare where CPU work goes beside IO tasks (mixed): the IO tasks' latency per runtime.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Mixed(CompareMixed),
 }
 
 #[derive(Debug, Args)]
@@ -167,8 +187,19 @@ struct CompareCpu {
 struct CompareIo {
     #[command(flatten)]
     sweep: SweepArgs,
+    /// download: GET a page and rewrite it to a file (seed 001); sleep: wait (seed 002).
+    #[arg(long, default_value = "download", value_parser = ["download", "sleep"])]
+    workload: String,
     #[command(flatten)]
     work: IoWorkArgs,
+}
+
+#[derive(Debug, Args)]
+struct CompareMixed {
+    #[command(flatten)]
+    sweep: SweepArgs,
+    #[command(flatten)]
+    work: MixedWorkArgs,
 }
 
 /// What a comparison sweeps.
@@ -205,6 +236,10 @@ struct SweepArgs {
     /// Also write SVG plots into DIR after the sweep.
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
+
+    /// Every run submits its tasks open loop at R per second (see `asyncstudy cpu --help`).
+    #[arg(long, value_name = "R", value_parser = per_second)]
+    rate: Option<f64>,
 
     #[command(flatten)]
     out: FormatArgs,
@@ -281,17 +316,50 @@ struct IoArgs {
     #[command(flatten)]
     run: RunArgs,
 
-    #[command(flatten)]
-    work: IoWorkArgs,
-}
-
-/// What each IO task does, shared by `io`, `compare io` and `compare sleep`.
-#[derive(Debug, Args)]
-struct IoWorkArgs {
     /// download: GET a page and rewrite it to a file (seed 001); sleep: wait (seed 002).
     #[arg(long, default_value = "download", value_parser = ["download", "sleep"])]
     workload: String,
 
+    #[command(flatten)]
+    work: IoWorkArgs,
+}
+
+#[derive(Debug, Args)]
+struct MixedArgs {
+    #[command(flatten)]
+    run: RunArgs,
+
+    #[command(flatten)]
+    work: MixedWorkArgs,
+}
+
+/// What a mixed run's tasks do, shared by `mixed` and `compare mixed`.
+#[derive(Debug, Args)]
+struct MixedWorkArgs {
+    /// The IO half: sleep (wait on the runtime's timer) or download (from the embedded server
+    /// or --urls).
+    #[arg(long, default_value = "sleep", value_parser = ["sleep", "download"])]
+    io: String,
+
+    /// CPU tasks submitted among the IO tasks (--tasks counts the IO tasks) [default: 4 x logical cores].
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    cpu_tasks: Option<usize>,
+
+    /// The loop each CPU task runs: spin, comp, cos, noop.
+    #[arg(long, default_value = "comp", value_parser = PossibleValuesParser::new(CpuKind::ALL.map(CpuKind::name)))]
+    cpu_workload: String,
+
+    /// Loop steps per CPU task [default: as for `cpu`].
+    #[arg(long, value_name = "N", value_parser = at_least_one_u64)]
+    cpu_iters: Option<u64>,
+
+    #[command(flatten)]
+    io_work: IoWorkArgs,
+}
+
+/// What each IO task does, shared by `io`, `mixed` and their comparisons.
+#[derive(Debug, Args)]
+struct IoWorkArgs {
     /// Most tasks in flight for async runtimes [default: every task]. Runtimes whose tasks hold
     /// a thread or a process run as many as they have --workers.
     #[arg(long, short, value_name = "N", value_parser = at_least_one)]
@@ -322,9 +390,9 @@ struct IoWorkArgs {
     #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = size, help_heading = "Download")]
     max_page_size: u64,
 
-    /// How long each sleep task waits.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration, help_heading = "Sleep")]
-    sleep: Duration,
+    /// How long each sleep task waits [default: 2s as in seed 002; mixed: 10ms].
+    #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Sleep")]
+    sleep: Option<Duration>,
 
     /// Async runtimes sleep with std::thread::sleep, blocking their executor thread, instead
     /// of awaiting their timer (tokio-blocking moves it to spawn_blocking).
@@ -423,6 +491,16 @@ struct RunArgs {
     #[arg(long, value_name = "KIND@TASK", hide = true)]
     inject_fault: Vec<Fault>,
 
+    /// Submit tasks open loop at R per second (`100` or `100/s`) instead of all at once.
+    /// Latency then runs from each task's scheduled time, so time a task spent waiting for a
+    /// busy runtime counts even when nothing could be sent (the coordinated-omission
+    /// correction, as in wrk2); the record also gives the raw latency, from when a worker or
+    /// in-flight slot took the task, which is what a closed-loop load generator would report.
+    /// Above capacity the two part ways: raw stays near the service time while corrected grows
+    /// with the backlog.
+    #[arg(long, value_name = "R", value_parser = per_second)]
+    rate: Option<f64>,
+
     /// Do not give each tokio task its own tokio-metrics monitor (about 330 bytes per task in
     /// flight, which matters when measuring memory per task at scale).
     #[arg(long)]
@@ -463,6 +541,7 @@ where
     let plan = match cli.command {
         Command::Cpu(args) => Plan::Run(Box::new(cpu_plan(args)?)),
         Command::Io(args) => Plan::Run(Box::new(io_plan(args)?)),
+        Command::Mixed(args) => Plan::Run(Box::new(mixed_plan(args)?)),
         Command::Serve(args) => Plan::Serve(args.server.options(args.bind)?),
         Command::Runtimes(out) => Plan::Runtimes(out.output()?),
         Command::Worker => Plan::Worker,
@@ -517,7 +596,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             4 * logical_cores(),
         ),
         CompareKind::Io(a) => {
-            if a.work.workload == "sleep" {
+            if a.workload == "sleep" {
                 return compare_plan(CompareKind::Sleep(a));
             }
             if let Some(dir) = &a.work.out_dir {
@@ -530,13 +609,39 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
                 Some(_) => None,
                 None => Some(a.work.server.options(ServeOptions::new().bind)?),
             };
-            ("io", a.sweep, a.work.child_args(), server, 16)
+            let mut args = vec!["io".into(), "--workload".into(), "download".into()];
+            args.extend(a.work.child_args("download", SEED_SLEEP));
+            ("io", a.sweep, args, server, 16)
         }
-        CompareKind::Sleep(mut a) => {
-            a.work.workload = "sleep".into();
-            ("sleep", a.sweep, a.work.child_args(), None, 4)
+        CompareKind::Sleep(a) => {
+            let mut args = vec!["io".into(), "--workload".into(), "sleep".into()];
+            args.extend(a.work.child_args("sleep", SEED_SLEEP));
+            ("sleep", a.sweep, args, None, 4)
+        }
+        CompareKind::Mixed(a) => {
+            let w = &a.work;
+            let server = if w.io == "download" {
+                if let Some(dir) = &w.io_work.out_dir {
+                    check_out_dir(dir)?;
+                }
+                match &w.io_work.urls {
+                    Some(path) => {
+                        read_urls(path)?;
+                        None
+                    }
+                    None => Some(w.io_work.server.options(ServeOptions::new().bind)?),
+                }
+            } else {
+                None
+            };
+            let args = w.child_args();
+            ("mixed", a.sweep, args, server, MIXED_IO_TASKS)
         }
     };
+    let mut child_args = child_args;
+    if let Some(rate) = sweep.rate {
+        child_args.extend(["--rate".into(), rate.to_string()]);
+    }
     let runtimes = runtime_list(&sweep.runtimes)?;
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
@@ -593,80 +698,130 @@ fn cpu_plan(args: CpuArgs) -> Result<RunPlan, Error> {
     run_plan(args.run, work, tasks, None, BTreeMap::new())
 }
 
-fn io_plan(IoArgs { run, work: args }: IoArgs) -> Result<RunPlan, Error> {
+fn io_plan(
+    IoArgs {
+        run,
+        workload,
+        work,
+    }: IoArgs,
+) -> Result<RunPlan, Error> {
     let mut params: BTreeMap<String, Value> = BTreeMap::new();
+    let tasks = run
+        .tasks
+        .unwrap_or(if workload == "sleep" { 4 } else { 16 });
+    let plan = io_work(&workload, &work, SEED_SLEEP, &mut params)?;
+    // Async runtimes run every task at once unless --concurrency says otherwise.
+    let in_flight = Some(work.concurrency.unwrap_or(tasks));
+    run_plan(run, plan, tasks, in_flight, params)
+}
+
+/// The sleep of seed 002's `long_io`.
+const SEED_SLEEP: Duration = Duration::from_secs(2);
+
+/// A mixed run's sleep: short, so the IO tasks' latency shows the CPU work, not the wait.
+const MIXED_SLEEP: Duration = Duration::from_millis(10);
+
+/// IO tasks in a mixed run unless --tasks says otherwise.
+const MIXED_IO_TASKS: usize = 100;
+
+fn mixed_plan(MixedArgs { run, work }: MixedArgs) -> Result<RunPlan, Error> {
+    let mut params: BTreeMap<String, Value> = BTreeMap::new();
+    let io_tasks = run.tasks.unwrap_or(MIXED_IO_TASKS);
+    let cpu_tasks = work.cpu_tasks.unwrap_or(4 * logical_cores());
+    let io = io_work(&work.io, &work.io_work, MIXED_SLEEP, &mut params)?;
+    let cpu = cpu_work(&work.cpu_workload, work.cpu_iters);
+    params.insert("io".into(), work.io.clone().into());
+    params.insert("io_tasks".into(), io_tasks.into());
+    params.insert("cpu_tasks".into(), cpu_tasks.into());
+    params.insert("cpu_workload".into(), cpu.kind.name().into());
+    params.insert("cpu_iters".into(), cpu.iters.into());
+    let tasks = io_tasks + cpu_tasks;
+    let plan = WorkPlan::Mixed(MixedPlan {
+        cpu,
+        io: Box::new(io),
+        io_tasks,
+    });
+    let in_flight = Some(work.io_work.concurrency.unwrap_or(tasks));
+    let mut run = run;
+    // --tasks counts IO tasks here; the run record counts every task.
+    run.tasks = Some(tasks);
+    run_plan(run, plan, tasks, in_flight, params)
+}
+
+/// The IO work `workload` (download or sleep) of `args`, its parameters added to `params`.
+fn io_work(
+    workload: &str,
+    args: &IoWorkArgs,
+    default_sleep: Duration,
+    params: &mut BTreeMap<String, Value>,
+) -> Result<WorkPlan, Error> {
     if let Some(c) = args.concurrency {
         params.insert("concurrency".into(), c.into());
     }
-    let (work, tasks) = if args.workload == "sleep" {
+    if workload == "sleep" {
+        let sleep = args.sleep.unwrap_or(default_sleep);
         params.insert(
             "sleep".into(),
-            humantime::format_duration(args.sleep).to_string().into(),
+            humantime::format_duration(sleep).to_string().into(),
         );
         params.insert("blocking".into(), args.blocking.into());
-        let work = WorkPlan::Sleep(Sleep {
-            duration: args.sleep,
+        return Ok(WorkPlan::Sleep(Sleep {
+            duration: sleep,
             blocking: args.blocking,
-        });
-        (work, run.tasks.unwrap_or(4))
-    } else {
-        let source = match (&args.urls, &args.server_url) {
-            (Some(path), _) => {
-                params.insert("urls".into(), path.display().to_string().into());
-                Source::Urls(read_urls(path)?)
-            }
-            (None, server_url) => {
-                let opts = args.server.options(ServeOptions::new().bind)?;
-                params.insert("server".into(), "embedded".into());
-                params.insert("page_size".into(), opts.page_size.into());
-                params.insert(
-                    "latency".into(),
-                    format!(
-                        "{} {}",
-                        humantime::format_duration(opts.latency),
-                        opts.latency_dist.name()
-                    )
-                    .into(),
-                );
-                for (k, v) in [
-                    ("error_rate", opts.error_rate),
-                    ("reset_rate", opts.reset_rate),
-                    ("stall_rate", opts.stall_rate),
-                ] {
-                    if v > 0.0 {
-                        params.insert(k.into(), v.into());
-                    }
-                }
-                match server_url {
-                    Some(url) => {
-                        params.insert("server".into(), "embedded, shared by a comparison".into());
-                        Source::Running(url.clone())
-                    }
-                    None => Source::Embedded(opts),
-                }
-            }
-        };
-        if let Some(dir) = &args.out_dir {
-            check_out_dir(dir)?;
+        }));
+    }
+    let source = match (&args.urls, &args.server_url) {
+        (Some(path), _) => {
+            params.insert("urls".into(), path.display().to_string().into());
+            Source::Urls(read_urls(path)?)
         }
-        params.insert("writes".into(), args.writes.into());
-        params.insert(
-            "timeout".into(),
-            humantime::format_duration(args.timeout).to_string().into(),
-        );
-        let work = WorkPlan::Download(DownloadPlan {
-            source,
-            writes: args.writes,
-            out_dir: args.out_dir,
-            keep: args.keep,
-            max_page_size: args.max_page_size,
-            timeout: args.timeout,
-        });
-        (work, run.tasks.unwrap_or(16))
+        (None, server_url) => {
+            let opts = args.server.options(ServeOptions::new().bind)?;
+            params.insert("server".into(), "embedded".into());
+            params.insert("page_size".into(), opts.page_size.into());
+            params.insert(
+                "latency".into(),
+                format!(
+                    "{} {}",
+                    humantime::format_duration(opts.latency),
+                    opts.latency_dist.name()
+                )
+                .into(),
+            );
+            for (k, v) in [
+                ("error_rate", opts.error_rate),
+                ("reset_rate", opts.reset_rate),
+                ("stall_rate", opts.stall_rate),
+            ] {
+                if v > 0.0 {
+                    params.insert(k.into(), v.into());
+                }
+            }
+            match server_url {
+                Some(url) => {
+                    params.insert("server".into(), "embedded, shared by a comparison".into());
+                    Source::Running(url.clone())
+                }
+                None => Source::Embedded(opts),
+            }
+        }
     };
-    // Async runtimes run every task at once unless --concurrency says otherwise.
-    let in_flight = Some(args.concurrency.unwrap_or(tasks));
-    run_plan(run, work, tasks, in_flight, params)
+    if let Some(dir) = &args.out_dir {
+        check_out_dir(dir)?;
+    }
+    params.insert("writes".into(), args.writes.into());
+    params.insert(
+        "timeout".into(),
+        humantime::format_duration(args.timeout).to_string().into(),
+    );
+    Ok(WorkPlan::Download(DownloadPlan {
+        source,
+        writes: args.writes,
+        out_dir: args.out_dir.clone(),
+        keep: args.keep,
+        max_page_size: args.max_page_size,
+        timeout: args.timeout,
+    }))
 }
 
 fn run_plan(
@@ -697,18 +852,14 @@ fn run_plan(
         faults: args.inject_fault,
         strict: args.strict,
         tokio_metrics: !args.no_tokio_metrics,
+        rate: args.rate,
     }
     .check()
 }
 
 impl CpuWorkArgs {
     fn work(&self) -> CpuWork {
-        // The value comes from a PossibleValuesParser built from the same list.
-        let kind = CpuKind::from_name(&self.workload).expect("clap checked the workload name");
-        CpuWork {
-            kind,
-            iters: self.iters.unwrap_or(kind.default_iters()),
-        }
+        cpu_work(&self.workload, self.iters)
     }
 
     /// The `cpu` arguments that give a child run this work.
@@ -724,23 +875,58 @@ impl CpuWorkArgs {
     }
 }
 
-impl IoWorkArgs {
-    /// The `io` arguments that give a child run this work (a comparison adds `--server-url`
-    /// when it runs the embedded server).
+/// CPU work of the loop named `name` (checked by clap) with `iters` steps or its default.
+fn cpu_work(name: &str, iters: Option<u64>) -> CpuWork {
+    // The value comes from a PossibleValuesParser built from the same list.
+    let kind = CpuKind::from_name(name).expect("clap checked the workload name");
+    CpuWork {
+        kind,
+        iters: iters.unwrap_or(kind.default_iters()),
+    }
+}
+
+impl MixedWorkArgs {
+    /// The `mixed` arguments that give a child run this work.
     fn child_args(&self) -> Vec<String> {
-        // The shortest exact unit, so the command line a comparison records reads like one a
-        // user would type.
-        let ms = |d: Duration| match d.as_micros() {
-            us if us % 1_000_000 == 0 => format!("{}s", us / 1_000_000),
-            us if us % 1_000 == 0 => format!("{}ms", us / 1_000),
-            us => format!("{us}us"),
-        };
-        let mut a: Vec<String> = vec!["io".into(), "--workload".into(), self.workload.clone()];
+        let cpu = cpu_work(&self.cpu_workload, self.cpu_iters);
+        let mut a: Vec<String> = vec![
+            "mixed".into(),
+            "--io".into(),
+            self.io.clone(),
+            "--cpu-workload".into(),
+            cpu.kind.name().into(),
+            "--cpu-iters".into(),
+            cpu.iters.to_string(),
+            "--cpu-tasks".into(),
+            self.cpu_tasks.unwrap_or(4 * logical_cores()).to_string(),
+        ];
+        a.extend(self.io_work.child_args(&self.io, MIXED_SLEEP));
+        a
+    }
+}
+
+/// The shortest exact unit, so the command line a comparison records reads like one a user
+/// would type.
+fn short_duration(d: Duration) -> String {
+    match d.as_micros() {
+        us if us % 1_000_000 == 0 => format!("{}s", us / 1_000_000),
+        us if us % 1_000 == 0 => format!("{}ms", us / 1_000),
+        us => format!("{us}us"),
+    }
+}
+
+impl IoWorkArgs {
+    /// The IO arguments that give a child run this work for `workload` (download or sleep),
+    /// after its subcommand (a comparison adds `--server-url` when it runs the embedded
+    /// server).
+    fn child_args(&self, workload: &str, default_sleep: Duration) -> Vec<String> {
+        let ms = short_duration;
+        let mut a: Vec<String> = Vec::new();
         if let Some(c) = self.concurrency {
             a.extend(["--concurrency".into(), c.to_string()]);
         }
-        if self.workload == "sleep" {
-            a.extend(["--sleep".into(), ms(self.sleep)]);
+        if workload == "sleep" {
+            a.extend(["--sleep".into(), ms(self.sleep.unwrap_or(default_sleep))]);
             if self.blocking {
                 a.push("--blocking".into());
             }
@@ -864,6 +1050,15 @@ fn size(s: &str) -> Result<u64, String> {
         }
     };
     n.checked_mul(mult).ok_or_else(|| "too large".to_string())
+}
+
+/// Tasks per second, `100` or `100/s`: a positive finite number.
+fn per_second(s: &str) -> Result<f64, String> {
+    let n = s.trim().strip_suffix("/s").unwrap_or(s.trim());
+    match n.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err("expected tasks per second, a number above 0 such as 100 or 100/s".into()),
+    }
 }
 
 /// A share between 0 and 1.

@@ -193,10 +193,32 @@ impl Prepared {
 
 /// Starts what the plan's work needs and records where it is in the plan's parameters.
 fn prepare(run: &mut plan::RunPlan) -> anyhow::Result<Prepared> {
+    let work = run.work.clone();
+    prepare_work(run, &work)
+}
+
+/// [`prepare`] for `work`, the run's work or the IO half of a mixed run.
+fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Result<Prepared> {
     use anyhow::Context;
     use plan::{Source, WorkPlan};
-    use workload::{Download, Work};
-    let d = match &run.work {
+    use workload::{Download, Mixed, MixedIo, Work};
+    let d = match work {
+        WorkPlan::Mixed(m) => {
+            let mut prepared = prepare_work(run, &m.io)?;
+            let io = match prepared.work {
+                Work::Download(d) => MixedIo::Download(d),
+                Work::Sleep(s) => MixedIo::Sleep(s),
+                // The CLI only builds a mix of CPU work with a download or a sleep.
+                _ => anyhow::bail!("a mixed run's IO half must be a download or a sleep"),
+            };
+            prepared.work = Work::Mixed(Mixed {
+                cpu: m.cpu,
+                io,
+                io_tasks: m.io_tasks,
+                tasks: run.tasks,
+            });
+            return Ok(prepared);
+        }
         WorkPlan::Cpu(w) => return Ok(Prepared::plain(Work::Cpu(*w))),
         WorkPlan::Sleep(s) => {
             // Thousands of sleeping tasks may each hold a thread or a process.

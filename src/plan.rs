@@ -157,6 +157,9 @@ pub struct RunPlan {
     pub strict: bool,
     /// Whether tokio runtimes instrument every task with tokio-metrics.
     pub tokio_metrics: bool,
+    /// Tasks submitted per second on a fixed schedule (`--rate`, open loop); `None` submits
+    /// every task at once (closed loop).
+    pub rate: Option<f64>,
 }
 
 /// What the tasks of a run do, before run-time resources (server, out-dir) exist.
@@ -168,6 +171,19 @@ pub enum WorkPlan {
     Download(DownloadPlan),
     /// Wait.
     Sleep(Sleep),
+    /// CPU tasks and IO tasks together.
+    Mixed(MixedPlan),
+}
+
+/// A checked mixed workload: CPU tasks interleaved with IO tasks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixedPlan {
+    /// What each CPU task runs.
+    pub cpu: CpuWork,
+    /// What each IO task does: a download or a sleep, never another mix.
+    pub io: Box<WorkPlan>,
+    /// IO tasks per run (the run's other tasks are CPU tasks).
+    pub io_tasks: usize,
 }
 
 impl WorkPlan {
@@ -177,6 +193,7 @@ impl WorkPlan {
             WorkPlan::Cpu(w) => w.kind.name(),
             WorkPlan::Download(_) => "download",
             WorkPlan::Sleep(_) => "sleep",
+            WorkPlan::Mixed(_) => "mixed",
         }
     }
 
@@ -184,6 +201,7 @@ impl WorkPlan {
     pub fn iters(&self) -> Option<u64> {
         match self {
             WorkPlan::Cpu(w) => Some(w.iters),
+            WorkPlan::Mixed(m) => Some(m.cpu.iters),
             _ => None,
         }
     }

@@ -119,6 +119,12 @@ pub struct CellSummary {
     pub tasks_ok: u64,
     /// Tasks that failed, over runs.
     pub tasks_failed: u64,
+    /// For mixed runs, the IO tasks' p99 latency over runs, ms: the headline of a mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_p99_ms: Option<Spread>,
+    /// For mixed runs, the IO tasks' queue-wait p99, ms (median over runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_queue_p99_ms: Option<f64>,
 }
 
 /// The workload label cells are grouped by: `cpu comp`, `io download`, `sleep`.
@@ -249,6 +255,21 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         distinct_workers: runs.iter().map(|r| r.distinct_workers).max().unwrap_or(0),
         tasks_ok: runs.iter().map(|r| r.tasks.ok).sum(),
         tasks_failed: runs.iter().map(|r| r.tasks.failed).sum(),
+        io_p99_ms: runs.iter().all(|r| r.mixed.is_some()).then(|| {
+            Spread::of(
+                runs.iter()
+                    .filter_map(|r| r.mixed.as_ref())
+                    .map(|m| m.io_latency_ms.p99),
+            )
+        }),
+        io_queue_p99_ms: runs.iter().all(|r| r.mixed.is_some()).then(|| {
+            Spread::of(
+                runs.iter()
+                    .filter_map(|r| r.mixed.as_ref())
+                    .map(|m| m.io_queue_ms.p99),
+            )
+            .median
+        }),
     }
 }
 
@@ -262,6 +283,8 @@ pub enum Metric {
     P99,
     /// Peak memory.
     Memory,
+    /// A mixed run's IO tasks' median p99 latency.
+    IoP99,
 }
 
 impl Metric {
@@ -270,13 +293,14 @@ impl Metric {
             Metric::Wall => c.wall_s,
             Metric::P99 => c.p99_ms,
             Metric::Memory => c.memory_bytes,
+            Metric::IoP99 => c.io_p99_ms.unwrap_or_default(),
         }
     }
 
     fn show(self, v: f64) -> String {
         match self {
             Metric::Wall => format!("{v:.3} s"),
-            Metric::P99 => format!("{v:.1} ms"),
+            Metric::P99 | Metric::IoP99 => format!("{v:.1} ms"),
             Metric::Memory => format!("{:.1} MiB", v / (1u64 << 20) as f64),
         }
     }
@@ -287,6 +311,7 @@ impl Metric {
             Metric::Wall => "wall time",
             Metric::P99 => "p99 latency",
             Metric::Memory => "memory",
+            Metric::IoP99 => "IO p99 under CPU load",
         }
     }
 }
@@ -337,6 +362,16 @@ pub fn judge(cells: &[CellSummary]) -> Vec<Verdict> {
             .collect();
         if members.len() < 2 {
             continue;
+        }
+        // A mix is judged first on what it exists to show: the IO tasks' latency.
+        if members.iter().all(|c| c.io_p99_ms.is_some()) {
+            out.push(judge_one(
+                &members,
+                Metric::IoP99,
+                &workload,
+                workers,
+                tasks,
+            ));
         }
         for metric in [Metric::Wall, Metric::P99, Metric::Memory] {
             out.push(judge_one(&members, metric, &workload, workers, tasks));
@@ -502,6 +537,26 @@ fn why(metric: Metric, w: &CellSummary, r: &CellSummary) -> String {
                 )
             }
         }
+        Metric::IoP99 => {
+            let place = |c: &CellSummary| {
+                crate::executor::Runtime::from_name(&c.runtime)
+                    .map_or("where its runtime puts it", |rt| rt.cpu_placement())
+            };
+            let mut s = format!(
+                "{} ran the CPU work {}, {} {}",
+                w.runtime,
+                place(w),
+                r.runtime,
+                place(r)
+            );
+            if let (Some(wq), Some(rq)) = (w.io_queue_p99_ms, r.io_queue_p99_ms) {
+                s.push_str(&format!(
+                    "; under {} IO tasks waited up to {rq:.1} ms to start (queue p99) against {wq:.1} ms",
+                    r.runtime
+                ));
+            }
+            s
+        }
         Metric::Memory => format!(
             "{} peaked at {} and {} against {} and {}",
             w.runtime,
@@ -553,7 +608,43 @@ mod tests {
             distinct_workers: if cores < 1.1 { 1 } else { 2 },
             tasks_ok: 8,
             tasks_failed: 0,
+            io_p99_ms: None,
+            io_queue_p99_ms: None,
         }
+    }
+
+    #[test]
+    fn a_mix_is_judged_first_on_io_latency_and_names_the_placement() {
+        let mixed = |runtime: &str, io_p99: f64, io_queue: f64| CellSummary {
+            workload: "mixed".into(),
+            io_p99_ms: Some(Spread::of([io_p99 * 0.98, io_p99, io_p99 * 1.02])),
+            io_queue_p99_ms: Some(io_queue),
+            ..cell(runtime, &[0.3, 0.3, 0.3], 1.9, 10.0)
+        };
+        let cells = [
+            mixed("tokio-mt", 247.0, 236.0),
+            mixed("tokio+rayon", 11.6, 0.1),
+            mixed("tokio-blocking", 14.4, 0.2),
+        ];
+        let v = judge(&cells);
+        assert_eq!(v[0].metric, Metric::IoP99);
+        assert_eq!(v[0].winner, "tokio+rayon");
+        assert_eq!(v[0].runner_up.as_deref(), Some("tokio-blocking"));
+        assert!(
+            v[0].sentence
+                .contains("on a rayon pool beside the async runtime"),
+            "{}",
+            v[0].sentence
+        );
+        // Plain cells get no IO verdict.
+        assert!(
+            judge(&[
+                cell("threads", &[0.1], 1.9, 4.0),
+                cell("rayon", &[0.2], 1.9, 4.0)
+            ])
+            .iter()
+            .all(|v| v.metric != Metric::IoP99)
+        );
     }
 
     fn wall(v: &[Verdict]) -> &Verdict {

@@ -12,11 +12,11 @@ use std::time::Duration;
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
-use super::{Executor, Job, admitted, run_task, run_task_async};
+use super::{Executor, Job, TaskKind, admitted, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
+use crate::workload::Outcome;
 use crate::workload::download::FuturesRuntime;
-use crate::workload::{Outcome, Work};
 
 /// async-std's global executor with `workers` threads.
 pub struct AsyncStd {
@@ -72,42 +72,46 @@ impl Executor for AsyncStd {
         );
         let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
         Ok(async_std::task::block_on(async {
-            let handles: Vec<_> = (0..tasks)
-                .map(|i| {
-                    let (job, gate) = (job.clone(), gate.clone());
-                    let submit = now_ns();
-                    // One future per kind of task, for the size reason given in smol.rs.
-                    match job.io() {
-                        Some(Work::Download(_)) => async_std::task::spawn(async move {
+            let arrivals = job.arrivals();
+            let mut handles = Vec::with_capacity(tasks);
+            for i in 0..tasks {
+                let (wait, due) = arrivals.delay(i);
+                if !wait.is_zero() {
+                    async_std::task::sleep(wait).await;
+                }
+                let submit = due.unwrap_or_else(now_ns);
+                let (job, gate) = (job.clone(), gate.clone());
+                // One future per kind of task, for the size reason given in smol.rs.
+                handles.push(match job.kind(i) {
+                    TaskKind::Download(_, _) => async_std::task::spawn(async move {
+                        let _permit = admitted(gate).await;
+                        let TaskKind::Download(d, page) = job.kind(i) else {
+                            unreachable!("a download task has its work")
+                        };
+                        run_task_async(i, submit, d.run_futures::<AsyncStdRt>(page)).await
+                    }),
+                    TaskKind::Sleep(s) => {
+                        let s = *s;
+                        async_std::task::spawn(async move {
                             let _permit = admitted(gate).await;
-                            let Some(Work::Download(d)) = job.io() else {
-                                unreachable!("a download task has its work")
-                            };
-                            run_task_async(i, submit, d.run_futures::<AsyncStdRt>(i)).await
-                        }),
-                        Some(Work::Sleep(s)) => {
-                            let s = *s;
-                            async_std::task::spawn(async move {
-                                let _permit = admitted(gate).await;
-                                run_task_async(i, submit, async {
-                                    if s.blocking {
-                                        // On purpose: this holds the executor thread.
-                                        std::thread::sleep(s.duration);
-                                    } else {
-                                        async_std::task::sleep(s.duration).await;
-                                    }
-                                    Ok(Outcome::NONE)
-                                })
-                                .await
+                            run_task_async(i, submit, async {
+                                if s.blocking {
+                                    // On purpose: this holds the executor thread.
+                                    std::thread::sleep(s.duration);
+                                } else {
+                                    async_std::task::sleep(s.duration).await;
+                                }
+                                Ok(Outcome::NONE)
                             })
-                        }
-                        _ => async_std::task::spawn(async move {
-                            let _permit = admitted(gate).await;
-                            run_task(&job, i, submit)
-                        }),
+                            .await
+                        })
                     }
-                })
-                .collect();
+                    TaskKind::Inline => async_std::task::spawn(async move {
+                        let _permit = admitted(gate).await;
+                        run_task(&job, i, submit)
+                    }),
+                });
+            }
             let mut records = Vec::with_capacity(tasks);
             for handle in handles {
                 records.push(handle.await);

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::now_ns;
 use crate::measure::record::{TaskRecord, Worker};
 use crate::protocol::{Fault, Setup};
-use crate::workload::{TaskError, TaskResult, Work};
+use crate::workload::{Download, MixedIo, Sleep, TaskError, TaskResult, Work};
 
 /// The work of a run's tasks: a function any thread can call with a task index and, when the
 /// work can be described to another process, the [`Setup`] a worker process needs. Cloning is
@@ -32,6 +32,7 @@ use crate::workload::{TaskError, TaskResult, Work};
 pub struct Job {
     call: Arc<dyn Fn(usize) -> TaskResult + Send + Sync>,
     setup: Option<Arc<Setup>>,
+    rate: Option<f64>,
 }
 
 impl Job {
@@ -44,6 +45,7 @@ impl Job {
                 work,
                 faults: Vec::new(),
             })),
+            rate: None,
         }
     }
 
@@ -52,6 +54,28 @@ impl Job {
         Job {
             call: Arc::new(f),
             setup: None,
+            rate: None,
+        }
+    }
+
+    /// The same job submitted open loop: task `i` is due `i / per_s` seconds after the run's
+    /// first submission, whatever happened to the tasks before it.
+    pub fn with_rate(mut self, per_s: Option<f64>) -> Job {
+        self.rate = per_s.filter(|r| r.is_finite() && *r > 0.0);
+        self
+    }
+
+    /// Whether tasks are submitted on a schedule (`--rate`) rather than all at once.
+    pub fn is_paced(&self) -> bool {
+        self.rate.is_some()
+    }
+
+    /// The submission schedule of one run, starting now. Call it once per run, just before
+    /// the first task is submitted.
+    pub fn arrivals(&self) -> Arrivals {
+        Arrivals {
+            t0_ns: now_ns(),
+            interval_ns: self.rate.map(|r| 1e9 / r),
         }
     }
 
@@ -73,10 +97,98 @@ impl Job {
         self.setup.as_deref()
     }
 
-    /// The IO work of this job, which async runtimes run as futures; `None` for CPU work and
-    /// in-process-only jobs, which every runtime calls inline.
-    pub fn io(&self) -> Option<&Work> {
-        self.setup.as_deref().map(|s| &s.work).filter(|w| w.is_io())
+    /// The work, when the job was built from one.
+    pub fn work(&self) -> Option<&Work> {
+        self.setup.as_deref().map(|s| &s.work)
+    }
+
+    /// How async runtimes run task `task`: IO as a future, everything else as a call.
+    pub fn kind(&self, task: usize) -> TaskKind<'_> {
+        match self.work() {
+            Some(Work::Download(d)) => TaskKind::Download(d, task),
+            Some(Work::Sleep(s)) => TaskKind::Sleep(s),
+            Some(Work::Mixed(m)) => match (m.io_index(task), &m.io) {
+                (Some(page), MixedIo::Download(d)) => TaskKind::Download(d, page),
+                (Some(_), MixedIo::Sleep(s)) => TaskKind::Sleep(s),
+                (None, _) => TaskKind::Inline,
+            },
+            Some(Work::Cpu(_)) | None => TaskKind::Inline,
+        }
+    }
+}
+
+/// How one task runs on an async runtime.
+#[derive(Clone, Copy, Debug)]
+pub enum TaskKind<'a> {
+    /// A plain call of [`Job::call`]: CPU work, run inline in an async task (or wherever the
+    /// runtime places blocking work).
+    Inline,
+    /// Download page number `.1` of the download as a future.
+    Download(&'a Download, usize),
+    /// Wait, on the runtime's timer unless the sleep is blocking.
+    Sleep(&'a Sleep),
+}
+
+/// When each task of one run is submitted: all at once (closed loop: the default), or on a
+/// fixed schedule (`--rate`, open loop).
+///
+/// Open loop, a task's submit time is its scheduled time even when the submitter is late (a
+/// full in-flight gate, a busy serial loop, a coarse timer), so the wait counts against the
+/// task's latency instead of silently vanishing: the coordinated-omission correction.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrivals {
+    t0_ns: u64,
+    interval_ns: Option<f64>,
+}
+
+impl Arrivals {
+    /// When the run's first task was due.
+    pub fn t0_ns(&self) -> u64 {
+        self.t0_ns
+    }
+
+    /// Task `task`'s scheduled submit time, open loop; `None` closed loop.
+    pub fn due_ns(&self, task: usize) -> Option<u64> {
+        self.interval_ns
+            .map(|iv| self.t0_ns + (task as f64 * iv).round() as u64)
+    }
+
+    /// Waits on the calling thread until task `task` is due and returns its submit time: the
+    /// schedule open loop, now closed loop.
+    pub fn submit(&self, task: usize) -> u64 {
+        self.submit_or(task, now_ns())
+    }
+
+    /// [`Arrivals::submit`] for runtimes that take a closed-loop batch at once: closed loop
+    /// every task's submit time is the batch's start, so its queue time is the time it waited
+    /// behind the tasks before it.
+    pub fn submit_batch(&self, task: usize) -> u64 {
+        self.submit_or(task, self.t0_ns)
+    }
+
+    fn submit_or(&self, task: usize, closed: u64) -> u64 {
+        match self.due_ns(task) {
+            Some(due) => {
+                let now = now_ns();
+                if due > now {
+                    std::thread::sleep(std::time::Duration::from_nanos(due - now));
+                }
+                due
+            }
+            None => closed,
+        }
+    }
+
+    /// How long an async submitter must wait for task `task` (zero when it is late or the run
+    /// is closed loop), and the submit time to record once it has.
+    pub fn delay(&self, task: usize) -> (std::time::Duration, Option<u64>) {
+        match self.due_ns(task) {
+            Some(due) => (
+                std::time::Duration::from_nanos(due.saturating_sub(now_ns())),
+                Some(due),
+            ),
+            None => (std::time::Duration::ZERO, None),
+        }
     }
 }
 
@@ -119,6 +231,9 @@ pub enum Runtime {
     TokioCt,
     /// A tokio runtime whose tasks run in `spawn_blocking` on at most N blocking threads.
     TokioBlocking,
+    /// tokio's multi-thread runtime for IO beside a rayon pool for CPU work.
+    #[serde(rename = "tokio+rayon")]
+    TokioRayon,
     /// async-std's global executor with N threads.
     AsyncStd,
     /// An `async_executor::Executor` driven by N threads.
@@ -133,25 +248,26 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in the order listings show them: the in-process ones, then processes.
-    pub const ALL: [Runtime; 11] = {
-        let mut all = [Runtime::ProcessPool; 11];
+    pub const ALL: [Runtime; 12] = {
+        let mut all = [Runtime::ProcessPool; 12];
         let mut i = 0;
         while i < Runtime::IN_PROCESS.len() {
             all[i] = Runtime::IN_PROCESS[i];
             i += 1;
         }
-        all[10] = Runtime::ProcessPerTask;
+        all[11] = Runtime::ProcessPerTask;
         all
     };
 
     /// The runtimes that run tasks in the measuring process itself.
-    pub const IN_PROCESS: [Runtime; 9] = [
+    pub const IN_PROCESS: [Runtime; 10] = [
         Runtime::Serial,
         Runtime::Threads,
         Runtime::ThreadPerTask,
         Runtime::TokioMt,
         Runtime::TokioCt,
         Runtime::TokioBlocking,
+        Runtime::TokioRayon,
         Runtime::AsyncStd,
         Runtime::Smol,
         Runtime::Rayon,
@@ -166,6 +282,7 @@ impl Runtime {
             Runtime::TokioMt => "tokio-mt",
             Runtime::TokioCt => "tokio-ct",
             Runtime::TokioBlocking => "tokio-blocking",
+            Runtime::TokioRayon => "tokio+rayon",
             Runtime::AsyncStd => "async-std",
             Runtime::Smol => "smol",
             Runtime::Rayon => "rayon",
@@ -192,6 +309,9 @@ impl Runtime {
             Runtime::TokioBlocking => {
                 "tokio current-thread runtime, each task's work in spawn_blocking"
             }
+            Runtime::TokioRayon => {
+                "tokio multi-thread runtime for IO; CPU work on a rayon pool beside it"
+            }
             Runtime::AsyncStd => "async-std global executor",
             Runtime::Smol => {
                 "an async_executor::Executor driven by N threads (not smol's 1-thread default)"
@@ -213,11 +333,30 @@ impl Runtime {
             Runtime::TokioMt => "worker_threads(N)",
             Runtime::TokioCt => "1 thread by definition; N = max tasks in flight",
             Runtime::TokioBlocking => "max_blocking_threads(N)",
+            Runtime::TokioRayon => "worker_threads(N) for IO and a rayon pool of N for CPU work",
             Runtime::AsyncStd => "its thread count (min = max = N)",
             Runtime::Smol => "N threads running the executor",
             Runtime::Rayon => "num_threads(N)",
             Runtime::ProcessPool => "N processes",
             Runtime::ProcessPerTask => "at most N alive at once",
+        }
+    }
+
+    /// Where a mixed run's CPU work runs, relative to its IO tasks.
+    pub fn cpu_placement(self) -> &'static str {
+        match self {
+            Runtime::TokioMt | Runtime::TokioCt | Runtime::AsyncStd | Runtime::Smol => {
+                "inline in async tasks, on the threads that poll the IO"
+            }
+            Runtime::TokioBlocking => "in spawn_blocking, off the thread that polls the IO",
+            Runtime::TokioRayon => "on a rayon pool beside the async runtime",
+            Runtime::Serial => "on the one thread that also waits for the IO",
+            Runtime::Threads | Runtime::ThreadPerTask | Runtime::Rayon => {
+                "on OS threads, as the IO tasks, each task holding its thread"
+            }
+            Runtime::ProcessPool | Runtime::ProcessPerTask => {
+                "in worker processes, as the IO tasks, each task holding its process"
+            }
         }
     }
 
@@ -239,6 +378,7 @@ impl Runtime {
             Runtime::TokioMt
             | Runtime::TokioCt
             | Runtime::TokioBlocking
+            | Runtime::TokioRayon
             | Runtime::AsyncStd
             | Runtime::Smol => concurrency,
             Runtime::Serial => Some(1),
@@ -274,12 +414,13 @@ impl Runtime {
             Runtime::Serial => Box::new(serial::Serial),
             Runtime::Threads => Box::new(threads::ThreadPool { workers: n }),
             Runtime::ThreadPerTask => Box::new(threads::ThreadPerTask { max_alive: n }),
-            Runtime::TokioMt | Runtime::TokioCt | Runtime::TokioBlocking => {
+            Runtime::TokioMt | Runtime::TokioCt | Runtime::TokioBlocking | Runtime::TokioRayon => {
                 let (flavor, in_flight) = match self {
                     Runtime::TokioMt => (tokio::Flavor::MultiThread, in_flight),
                     Runtime::TokioCt => {
                         (tokio::Flavor::CurrentThread, Some(in_flight.unwrap_or(n)))
                     }
+                    Runtime::TokioRayon => (tokio::Flavor::Rayon, in_flight),
                     _ => (tokio::Flavor::Blocking, in_flight),
                 };
                 Box::new(tokio::Tokio {

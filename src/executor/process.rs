@@ -106,11 +106,17 @@ fn drive(
     interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
     let children = Children::default();
     let (queue, inbox) = unbounded::<(usize, u64)>();
-    for i in 0..tasks {
-        // The receiver is held right here, so a send cannot fail.
-        queue.send((i, now_ns())).expect("the inbox is alive");
+    let arrivals = job.arrivals();
+    // Closed loop every task is queued before the first worker starts; open loop the slots
+    // start first and tasks are queued on their schedule below.
+    let mut queued = 0;
+    if !job.is_paced() {
+        for i in 0..tasks {
+            // The receiver is held right here, so a send cannot fail.
+            queue.send((i, now_ns())).expect("the inbox is alive");
+        }
+        queued = tasks;
     }
-    drop(queue);
     let (finished, slot_records) = bounded::<Vec<TaskRecord>>(slots);
     thread::scope(|scope| {
         let mut open = 0;
@@ -136,6 +142,25 @@ fn drive(
         }
         drop(finished);
         let mut records = Vec::with_capacity(tasks);
+        while queued < tasks && interrupt::requested().is_none() {
+            // Wait for the slot in short steps, so Ctrl-C is seen while the schedule is sparse.
+            match arrivals.due_ns(queued) {
+                Some(due) if due > now_ns() => {
+                    let step = Duration::from_nanos(due.saturating_sub(now_ns())).min(WATCH_EVERY);
+                    thread::sleep(step);
+                    continue;
+                }
+                _ => {}
+            }
+            let submit = arrivals.due_ns(queued).unwrap_or_else(now_ns);
+            // The inbox is held right here, so a send cannot fail.
+            queue.send((queued, submit)).expect("the inbox is alive");
+            queued += 1;
+        }
+        drop(queue);
+        if interrupt::requested().is_some() {
+            children.stop_all();
+        }
         while open > 0 {
             match slot_records.recv_timeout(WATCH_EVERY) {
                 Ok(done) => {
@@ -150,16 +175,22 @@ fn drive(
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        // Tasks no slot took because the run was interrupted.
-        records.extend(inbox.try_iter().map(|(task, submit)| TaskRecord {
-            task,
-            worker: Worker::current(),
-            submit_ns: submit,
-            start_ns: submit,
-            end_ns: submit,
-            bytes: 0,
-            error: Some(TaskError::Interrupted),
-        }));
+        // Tasks no slot took, or an interrupt kept from being queued.
+        let unqueued = (queued..tasks).map(|i| (i, arrivals.due_ns(i).unwrap_or_else(now_ns)));
+        records.extend(
+            inbox
+                .try_iter()
+                .chain(unqueued)
+                .map(|(task, submit)| TaskRecord {
+                    task,
+                    worker: Worker::current(),
+                    submit_ns: submit,
+                    start_ns: submit,
+                    end_ns: submit,
+                    bytes: 0,
+                    error: Some(TaskError::Interrupted),
+                }),
+        );
         Ok((
             in_task_order(records),
             children.peak_rss.load(Ordering::Relaxed),

@@ -13,11 +13,10 @@ use anyhow::Context;
 use async_executor::Executor as AsyncExecutor;
 use async_lock::Semaphore;
 
-use super::{Executor, Job, admitted, run_task, run_task_async};
-use crate::clock::now_ns;
+use super::{Executor, Job, TaskKind, admitted, run_task, run_task_async};
 use crate::measure::record::TaskRecord;
+use crate::workload::Outcome;
 use crate::workload::download::FuturesRuntime;
-use crate::workload::{Outcome, Work};
 
 /// An `async_executor::Executor` run by `workers` threads.
 pub struct Smol {
@@ -67,18 +66,21 @@ impl Executor for Smol {
                 }
             }
             let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
+            // The calling thread submits but never runs executor tasks, so an open-loop
+            // wait for a task's slot can block it.
+            let arrivals = job.arrivals();
             let handles: Vec<_> = (0..tasks)
                 .map(|i| {
-                    let submit = now_ns();
+                    let submit = arrivals.submit(i);
                     let gate = gate.clone();
                     // Each kind of task is its own future: one async block for all kinds would
                     // be as large as a download for every task, which cost noop tasks 3 µs.
-                    match job.io() {
-                        Some(Work::Download(d)) => ex.spawn(async move {
+                    match job.kind(i) {
+                        TaskKind::Download(d, page) => ex.spawn(async move {
                             let _permit = admitted(gate).await;
-                            run_task_async(i, submit, d.run_futures::<SmolRt>(i)).await
+                            run_task_async(i, submit, d.run_futures::<SmolRt>(page)).await
                         }),
-                        Some(Work::Sleep(s)) => {
+                        TaskKind::Sleep(s) => {
                             let s = *s;
                             ex.spawn(async move {
                                 let _permit = admitted(gate).await;
@@ -94,7 +96,7 @@ impl Executor for Smol {
                                 .await
                             })
                         }
-                        _ => ex.spawn(async move {
+                        TaskKind::Inline => ex.spawn(async move {
                             let _permit = admitted(gate).await;
                             run_task(job, i, submit)
                         }),

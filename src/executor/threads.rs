@@ -6,7 +6,6 @@ use anyhow::Context;
 use crossbeam_channel::unbounded;
 
 use super::{Executor, Job, in_task_order, run_task, unstarted_task};
-use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
 
 /// A fixed pool of `workers` threads taking tasks from one channel, like Python's ThreadPool.
@@ -33,9 +32,12 @@ impl Executor for ThreadPool {
                     .context("could not start a pool thread")?;
                 pool.push(worker);
             }
+            let arrivals = job.arrivals();
             for i in 0..tasks {
                 // The receivers live until the queue is closed below, so a send cannot fail.
-                queue.send((i, now_ns())).expect("pool threads are alive");
+                queue
+                    .send((i, arrivals.submit(i)))
+                    .expect("pool threads are alive");
             }
             drop(queue);
             let mut records = Vec::with_capacity(tasks);
@@ -63,12 +65,15 @@ impl Executor for ThreadPerTask {
         // dropped at once (the threads detach, the scope still waits for them), so glibc can
         // reuse a finished thread's stack instead of mapping a new one for every task.
         let (finished, records_in) = unbounded::<TaskRecord>();
-        // All tasks are submitted at once; waiting for a free place is their queue time.
-        let submit = now_ns();
+        // Closed loop all tasks are submitted at once; waiting for a free place is their queue
+        // time. Open loop a task is submitted at its slot, and a spawn late for lack of a free
+        // place still counts from the slot.
+        let arrivals = job.arrivals();
         thread::scope(|scope| {
             let mut records = Vec::with_capacity(tasks);
             let mut alive = 0;
             for i in 0..tasks {
+                let submit = arrivals.submit_batch(i);
                 if alive == self.max_alive {
                     records.push(records_in.recv().expect("a sender is held here"));
                     alive -= 1;

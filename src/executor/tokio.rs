@@ -1,7 +1,9 @@
-//! tokio: `tokio-mt` (multi-thread runtime), `tokio-ct` (current-thread runtime) and
-//! `tokio-blocking` (each task's blocking part in `spawn_blocking`).
+//! tokio: `tokio-mt` (multi-thread runtime), `tokio-ct` (current-thread runtime),
+//! `tokio-blocking` (each task's blocking part in `spawn_blocking`) and `tokio+rayon` (the
+//! multi-thread runtime with a rayon pool beside it for the blocking part).
 //!
-//! CPU tasks run inline in async tasks (or, for tokio-blocking, in `spawn_blocking`). IO tasks
+//! CPU tasks run inline in async tasks (or, for tokio-blocking, in `spawn_blocking`, and for
+//! tokio+rayon on the rayon pool, awaited through a oneshot channel). IO tasks
 //! are futures with tokio's own pieces: reqwest for HTTP, `tokio::fs` for files,
 //! `tokio::time` for sleeps.
 //!
@@ -19,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_metrics::{RuntimeMonitor, TaskMonitor};
 
-use super::{Executor, Job, run_task, run_task_async};
+use super::{Executor, Job, TaskKind, run_task, run_task_async};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
 use crate::workload::download::reqwest_client;
@@ -36,14 +38,54 @@ pub enum Flavor {
     /// most `workers` blocking threads: a CPU task's work, a download's file writes, a blocking
     /// sleep. The async side runs on the calling thread.
     Blocking,
+    /// The multi-thread runtime with `workers` worker threads for IO, and a rayon pool of
+    /// `workers` threads beside it for the blocking part (CPU work, a blocking sleep): the
+    /// tokio+rayon pattern for CPU work in async programs.
+    Rayon,
 }
 
-/// `tokio-mt`, `tokio-ct` or `tokio-blocking`, by [`Flavor`].
+/// Where a tokio run puts a task's blocking part.
+#[derive(Clone)]
+enum Offload {
+    /// On the async worker that polls the task.
+    Inline,
+    /// In `spawn_blocking`.
+    SpawnBlocking,
+    /// On this rayon pool, awaited through a oneshot channel.
+    Rayon(Arc<rayon::ThreadPool>),
+}
+
+impl Offload {
+    /// Runs task `i`'s blocking part where this offload puts it and returns its record.
+    async fn run(&self, job: Job, i: usize, submit: u64) -> TaskRecord {
+        match self {
+            Offload::Inline => run_task(&job, i, submit),
+            Offload::SpawnBlocking => {
+                tokio::task::spawn_blocking(move || run_task(&job, i, submit))
+                    .await
+                    .expect("run_task catches panics")
+            }
+            Offload::Rayon(pool) => {
+                let (done, record) = tokio::sync::oneshot::channel();
+                pool.spawn(move || {
+                    // The receiver only goes away if the run is torn down, and then nobody
+                    // reads the record.
+                    let _ = done.send(run_task(&job, i, submit));
+                });
+                record
+                    .await
+                    .expect("run_task catches panics, so rayon sends a record")
+            }
+        }
+    }
+}
+
+/// `tokio-mt`, `tokio-ct`, `tokio-blocking` or `tokio+rayon`, by [`Flavor`].
 pub struct Tokio {
     /// Which runtime.
     pub flavor: Flavor,
-    /// `worker_threads(N)` for the multi-thread runtime, `max_blocking_threads(N)` for
-    /// tokio-blocking; unused by the current-thread runtime.
+    /// `worker_threads(N)` for the multi-thread runtime (and tokio+rayon's rayon pool),
+    /// `max_blocking_threads(N)` for tokio-blocking; unused by the current-thread runtime.
     pub workers: usize,
     /// Most tasks in flight; `None` for all of them.
     pub in_flight: Option<usize>,
@@ -84,7 +126,7 @@ pub struct TokioInternals {
 impl Executor for Tokio {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
         let (mut builder, name) = match self.flavor {
-            Flavor::MultiThread => {
+            Flavor::MultiThread | Flavor::Rayon => {
                 let mut b = Builder::new_multi_thread();
                 b.worker_threads(self.workers);
                 (b, "tokio-mt")
@@ -101,13 +143,23 @@ impl Executor for Tokio {
             .enable_all()
             .build()
             .with_context(|| format!("could not build the {name} runtime"))?;
-        let blocking = self.flavor == Flavor::Blocking;
+        let offload = match self.flavor {
+            Flavor::Blocking => Offload::SpawnBlocking,
+            Flavor::Rayon => Offload::Rayon(Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(self.workers)
+                    .thread_name(|k| format!("asyncstudy-rayon-{k}"))
+                    .build()
+                    .context("could not build the rayon pool beside tokio")?,
+            )),
+            Flavor::MultiThread | Flavor::CurrentThread => Offload::Inline,
+        };
         let (records, internals) = run_spawned(
             &rt,
             job,
             tasks,
             self.in_flight,
-            blocking,
+            &offload,
             self.per_task_metrics,
         )?;
         // A poisoned lock only loses the metrics.
@@ -143,81 +195,92 @@ where
 }
 
 /// Spawns every task on `rt` behind an optional in-flight gate and collects the records in
-/// task order. `blocking` moves each task's blocking part to `spawn_blocking`.
+/// task order. `offload` says where each task's blocking part runs.
 fn run_spawned(
     rt: &Runtime,
     job: &Job,
     tasks: usize,
     in_flight: Option<usize>,
-    blocking: bool,
+    offload: &Offload,
     per_task_metrics: bool,
 ) -> anyhow::Result<(Vec<TaskRecord>, TokioInternals)> {
-    let client = match job.io() {
-        Some(Work::Download(d)) => Some(reqwest_client(d.timeout)?),
-        _ => None,
+    let client = match job.work().and_then(Work::download) {
+        Some(d) => Some(reqwest_client(d.timeout)?),
+        None => None,
     };
     let gate = in_flight.map(|n| Arc::new(Semaphore::new(n)));
     let runtime_monitor = RuntimeMonitor::new(rt.handle());
     let mut intervals = runtime_monitor.intervals();
+    let blocking = matches!(offload, Offload::SpawnBlocking);
+    // A CPU task on tokio-blocking is all blocking part: it goes straight to the blocking pool,
+    // is not a future, and has no polls to monitor.
+    let straight_to_blocking = |i: usize| blocking && matches!(job.kind(i), TaskKind::Inline);
     // One monitor per task, so each task's delays are its own and can go in a histogram.
-    let straight_to_blocking = blocking && job.io().is_none();
     let monitors: Vec<Option<TaskMonitor>> = (0..tasks)
-        .map(|_| (per_task_metrics && !straight_to_blocking).then(TaskMonitor::new))
+        .map(|i| (per_task_metrics && !straight_to_blocking(i)).then(TaskMonitor::new))
         .collect();
     // Spawning happens inside block_on so a current-thread runtime has its context; the
     // handles are awaited in task order, which also returns the records in task order.
     let records = rt.block_on(async {
-        let handles: Vec<_> = (0..tasks)
-            .map(|i| {
-                let (job, gate, client) = (job.clone(), gate.clone(), client.clone());
-                let submit = now_ns();
-                if straight_to_blocking {
-                    // A CPU task is all blocking part: straight to the blocking pool.
-                    return tokio::task::spawn_blocking(move || run_task(&job, i, submit));
-                }
-                let monitor = monitors[i].as_ref();
-                // Each kind of task is its own future: one async block for all kinds would be
-                // as large as a reqwest download for every task, noop and sleep included.
-                match job.io() {
-                    Some(Work::Download(_)) => spawn_one(monitor, async move {
+        let arrivals = job.arrivals();
+        let mut handles = Vec::with_capacity(tasks);
+        for (i, monitor) in monitors.iter().enumerate() {
+            // Open loop, wait for the task's slot on tokio's own timer: a blocking wait here
+            // would stall a current-thread runtime's tasks.
+            let (wait, due) = arrivals.delay(i);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let submit = due.unwrap_or_else(now_ns);
+            let (job, gate, client) = (job.clone(), gate.clone(), client.clone());
+            if straight_to_blocking(i) {
+                handles.push(tokio::task::spawn_blocking(move || {
+                    run_task(&job, i, submit)
+                }));
+                continue;
+            }
+            let monitor = monitor.as_ref();
+            let offload = offload.clone();
+            // Each kind of task is its own future: one async block for all kinds would be
+            // as large as a reqwest download for every task, noop and sleep included.
+            handles.push(match job.kind(i) {
+                TaskKind::Download(_, _) => spawn_one(monitor, async move {
+                    let _permit = admitted(gate).await;
+                    let (TaskKind::Download(d, page), Some(client)) =
+                        (job.kind(i), client.as_ref())
+                    else {
+                        unreachable!("a download task has its work and a client")
+                    };
+                    run_task_async(i, submit, d.run_tokio(client, page, blocking)).await
+                }),
+                TaskKind::Sleep(s) if s.blocking && !matches!(offload, Offload::Inline) => {
+                    spawn_one(monitor, async move {
                         let _permit = admitted(gate).await;
-                        let (Some(Work::Download(d)), Some(client)) = (job.io(), client.as_ref())
-                        else {
-                            unreachable!("a download task has its work and a client")
-                        };
-                        run_task_async(i, submit, d.run_tokio(client, i, blocking)).await
-                    }),
-                    Some(Work::Sleep(s)) if s.blocking && blocking => {
-                        spawn_one(monitor, async move {
-                            let _permit = admitted(gate).await;
-                            tokio::task::spawn_blocking(move || run_task(&job, i, submit))
-                                .await
-                                .expect("run_task catches panics")
-                        })
-                    }
-                    Some(Work::Sleep(s)) => {
-                        let s = *s;
-                        spawn_one(monitor, async move {
-                            let _permit = admitted(gate).await;
-                            run_task_async(i, submit, async move {
-                                if s.blocking {
-                                    // On purpose: this holds the executor thread.
-                                    std::thread::sleep(s.duration);
-                                } else {
-                                    tokio::time::sleep(s.duration).await;
-                                }
-                                Ok(Outcome::NONE)
-                            })
-                            .await
-                        })
-                    }
-                    _ => spawn_one(monitor, async move {
-                        let _permit = admitted(gate).await;
-                        run_task(&job, i, submit)
-                    }),
+                        offload.run(job, i, submit).await
+                    })
                 }
-            })
-            .collect();
+                TaskKind::Sleep(s) => {
+                    let s = *s;
+                    spawn_one(monitor, async move {
+                        let _permit = admitted(gate).await;
+                        run_task_async(i, submit, async move {
+                            if s.blocking {
+                                // On purpose: this holds the executor thread.
+                                std::thread::sleep(s.duration);
+                            } else {
+                                tokio::time::sleep(s.duration).await;
+                            }
+                            Ok(Outcome::NONE)
+                        })
+                        .await
+                    })
+                }
+                TaskKind::Inline => spawn_one(monitor, async move {
+                    let _permit = admitted(gate).await;
+                    offload.run(job, i, submit).await
+                }),
+            });
+        }
         let mut records = Vec::with_capacity(tasks);
         for handle in handles {
             records.push(handle.await.context("a tokio task was cancelled")?);

@@ -20,8 +20,9 @@ use crate::workload::{TaskError, Work};
 use histogram::{DurationHistogram, TaskHistograms};
 use machine::Machine;
 use record::{
-    ContextSwitches, CpuUsage, FAILURE_CAP, Failure, Memory, Peak, RUN_SCHEMA, Repeats, RunRecord,
-    TIMELINE_CAP, TaskCounts, TaskRecord, TimelineEntry, TokioMetrics, Worker, WorkloadInfo,
+    ContextSwitches, CpuUsage, FAILURE_CAP, Failure, Memory, MixedLatency, OpenLoop, Peak,
+    RUN_SCHEMA, Repeats, RunRecord, TIMELINE_CAP, TaskCounts, TaskRecord, TimelineEntry,
+    TokioMetrics, Worker, WorkloadInfo,
 };
 use rusage::{Peaks, Sampler, UsagePair};
 
@@ -77,6 +78,10 @@ pub struct RunMeta {
     pub interrupted: Option<i32>,
     /// Measured repeats asked for (fewer ran if interrupted).
     pub repeats_planned: usize,
+    /// For a mixed run, how many of its tasks are IO tasks (see [`crate::workload::mixed`]).
+    pub mixed_io_tasks: Option<usize>,
+    /// Tasks submitted per second, for an open-loop run.
+    pub rate: Option<f64>,
 }
 
 /// Runs `plan` with `work` (the plan's work with its run-time resources, such as the embedded
@@ -90,7 +95,13 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         .executor_with(plan.workers, plan.in_flight, plan.tokio_metrics);
     let workload = workload_info(&work, plan);
     let io = work.is_io();
-    let job = Job::new(work).with_faults(plan.faults.clone());
+    let mixed_io_tasks = match &work {
+        Work::Mixed(m) => Some(m.io_tasks),
+        _ => None,
+    };
+    let job = Job::new(work)
+        .with_faults(plan.faults.clone())
+        .with_rate(plan.rate);
     for _ in 0..plan.warmup {
         executor.run(&job, plan.tasks)?;
         if interrupt::requested().is_some() {
@@ -111,6 +122,8 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         machine: Machine::detect(),
         interrupted: None,
         repeats_planned: plan.repeat,
+        mixed_io_tasks,
+        rate: plan.rate,
     };
     let mut runs = Vec::with_capacity(plan.repeat);
     for _ in 0..plan.repeat {
@@ -206,12 +219,21 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     );
 
     let mut hist = TaskHistograms::default();
+    // A mixed run's IO and CPU tasks, apart.
+    let (mut io_hist, mut cpu_hist) = (TaskHistograms::default(), TaskHistograms::default());
     let mut counts = TaskCounts::default();
     let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     let mut failures = Vec::new();
     for (repeat, run) in runs.iter().enumerate() {
         for task in &run.tasks {
             hist.record(task.submit_ns, task.start_ns, task.end_ns);
+            if let Some(io_tasks) = meta.mixed_io_tasks {
+                let side = match crate::workload::mixed::io_index(task.task, io_tasks, meta.tasks) {
+                    Some(_) => &mut io_hist,
+                    None => &mut cpu_hist,
+                };
+                side.record(task.submit_ns, task.start_ns, task.end_ns);
+            }
             counts.total += 1;
             match &task.error {
                 None => counts.ok += 1,
@@ -429,6 +451,25 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         // has every summary, so a failure only drops the re-analysis data.
         histograms: hist.encode().ok(),
         tokio: tokio_metrics(runs),
+        mixed: meta.mixed_io_tasks.map(|io_tasks| MixedLatency {
+            io_tasks,
+            cpu_tasks: meta.tasks - io_tasks.min(meta.tasks),
+            io_latency_ms: io_hist.latency.summary(),
+            io_queue_ms: io_hist.queue.summary(),
+            cpu_latency_ms: cpu_hist.latency.summary(),
+            cpu_service_ms: cpu_hist.service.summary(),
+        }),
+        open_loop: meta.rate.map(|rate_per_s| OpenLoop {
+            rate_per_s,
+            schedule_s: meta.tasks.saturating_sub(1) as f64 / rate_per_s,
+            achieved_per_s: if wall_s > 0.0 {
+                meta.tasks as f64 / wall_s
+            } else {
+                0.0
+            },
+            raw_latency_ms: hist.service.summary(),
+            corrected_latency_ms: hist.latency.summary(),
+        }),
         notes,
         interrupted,
     }
@@ -440,6 +481,7 @@ fn workload_info(work: &Work, plan: &RunPlan) -> WorkloadInfo {
         Work::Cpu(w) => ("cpu", w.kind.name(), Some(w.iters)),
         Work::Download(_) => ("io", "download", None),
         Work::Sleep(_) => ("sleep", "sleep", None),
+        Work::Mixed(m) => ("mixed", "mixed", Some(m.cpu.iters)),
     };
     WorkloadInfo {
         kind: kind.into(),
@@ -547,6 +589,8 @@ pub mod tests {
             machine: test_machine(),
             interrupted: None,
             repeats_planned: 1,
+            mixed_io_tasks: None,
+            rate: None,
         }
     }
 
@@ -582,6 +626,44 @@ pub mod tests {
             "{}",
             rec.cpu.cores_used
         );
+    }
+
+    #[test]
+    fn a_mix_summarizes_its_io_and_cpu_tasks_apart() {
+        let meta = RunMeta {
+            mixed_io_tasks: Some(2),
+            ..fake_meta(Runtime::TokioMt)
+        };
+        let rec = summarize(&meta, &[fake_run(0, 8, 25, false)]);
+        let m = rec.mixed.expect("a mixed run has its split");
+        assert_eq!((m.io_tasks, m.cpu_tasks), (2, 6));
+        // 2 of 8 spread evenly are tasks 3 and 7, in slots 1 and 3 of 25 ms each.
+        assert_eq!(m.io_latency_ms.count, 2);
+        assert_eq!(m.cpu_latency_ms.count, 6);
+        assert!((m.io_latency_ms.max - 100.0).abs() < 0.5, "{m:?}");
+        assert!((m.io_latency_ms.p50 - 50.0).abs() < 0.5, "{m:?}");
+        assert_eq!(
+            m.io_latency_ms.count + m.cpu_latency_ms.count,
+            rec.latency_ms.count
+        );
+        assert!(rec.open_loop.is_none());
+    }
+
+    #[test]
+    fn open_loop_gives_raw_and_corrected_latency_side_by_side() {
+        let meta = RunMeta {
+            rate: Some(100.0),
+            ..fake_meta(Runtime::Threads)
+        };
+        let rec = summarize(&meta, &[fake_run(0, 8, 25, false)]);
+        let o = rec.open_loop.expect("an open-loop run says so");
+        assert_eq!(o.rate_per_s, 100.0);
+        assert!((o.schedule_s - 0.07).abs() < 1e-9);
+        // Raw runs from the start of service, corrected from the submit time.
+        assert_eq!(o.raw_latency_ms, rec.service_ms);
+        assert_eq!(o.corrected_latency_ms, rec.latency_ms);
+        assert!(o.corrected_latency_ms.p99 > o.raw_latency_ms.p99);
+        assert!(rec.mixed.is_none());
     }
 
     #[test]

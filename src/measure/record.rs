@@ -147,6 +147,12 @@ pub struct RunRecord {
     /// What tokio itself saw (tokio runtimes only), from tokio-metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokio: Option<TokioMetrics>,
+    /// The IO and the CPU tasks of a mixed run, apart: the IO tasks' latency is the headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixed: Option<MixedLatency>,
+    /// The schedule of an open-loop run (`--rate`) and its latency raw and corrected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
     /// Things a reader must know about this run (e.g. a discontinued runtime).
     #[serde(default)]
     pub notes: Vec<String>,
@@ -174,6 +180,43 @@ pub struct TokioMetrics {
     /// The workers' busy time over their capacity (workers x time the runtime was watched).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_ratio: Option<f64>,
+}
+
+/// A mixed run's two kinds of task, summarized apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MixedLatency {
+    /// IO tasks per run.
+    pub io_tasks: usize,
+    /// CPU tasks per run.
+    pub cpu_tasks: usize,
+    /// The IO tasks' latency (end - submit): what CPU work in the same runtime does to IO.
+    pub io_latency_ms: Summary,
+    /// The IO tasks' queue wait (start - submit).
+    pub io_queue_ms: Summary,
+    /// The CPU tasks' latency.
+    pub cpu_latency_ms: Summary,
+    /// The CPU tasks' service time (end - start).
+    pub cpu_service_ms: Summary,
+}
+
+/// How an open-loop run (`--rate`) submitted its tasks and what that did to latency.
+///
+/// Each task is due `i / rate` after the first. `corrected_latency_ms` runs from that due time
+/// (it is `latency_ms`); `raw_latency_ms` runs from when a worker or an in-flight slot took the
+/// task, which is all a closed-loop generator that sends only when a connection is free ever
+/// sees: under overload it omits the waiting that the schedule exposes (coordinated omission).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenLoop {
+    /// Tasks submitted per second, as asked.
+    pub rate_per_s: f64,
+    /// Time from the first task's slot to the last one's.
+    pub schedule_s: f64,
+    /// Tasks completed per second over the run: below `rate_per_s` when over capacity.
+    pub achieved_per_s: f64,
+    /// Latency from when the task got going (end - start).
+    pub raw_latency_ms: Summary,
+    /// Latency from the task's scheduled submit time (end - due): the honest figure.
+    pub corrected_latency_ms: Summary,
 }
 
 /// Most timeline entries a record carries; histograms still count every task.

@@ -40,6 +40,10 @@ struct Row<'a> {
     distinct_workers: usize,
     logical_cores: usize,
     cpu_model: &'a str,
+    io_tasks_latency_p50_ms: Option<f64>,
+    io_tasks_latency_p99_ms: Option<f64>,
+    rate_per_s: Option<f64>,
+    raw_latency_p99_ms: Option<f64>,
 }
 
 /// One comparison cell as a flat CSV row.
@@ -143,6 +147,10 @@ pub fn run(r: &RunRecord) -> anyhow::Result<String> {
         distinct_workers: r.distinct_workers,
         logical_cores: r.machine.logical_cores,
         cpu_model: &r.machine.cpu_model,
+        io_tasks_latency_p50_ms: r.mixed.as_ref().map(|m| m.io_latency_ms.p50),
+        io_tasks_latency_p99_ms: r.mixed.as_ref().map(|m| m.io_latency_ms.p99),
+        rate_per_s: r.open_loop.as_ref().map(|o| o.rate_per_s),
+        raw_latency_p99_ms: r.open_loop.as_ref().map(|o| o.raw_latency_ms.p99),
     }])
 }
 

@@ -427,6 +427,31 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ("threads", threads),
         ("processes", processes),
     ];
+    if let Some(m) = &r.mixed {
+        rows.push((
+            "IO under CPU load",
+            format!(
+                "{} IO tasks: p50 {} ms, p99 {} ms; beside {} CPU tasks",
+                m.io_tasks,
+                fixed(m.io_latency_ms.p50, 1),
+                fixed(m.io_latency_ms.p99, 1),
+                m.cpu_tasks
+            ),
+        ));
+    }
+    if let Some(o) = &r.open_loop {
+        rows.push((
+            "open loop",
+            format!(
+                "{} tasks/s offered over {} s, {} completed/s; p99 raw {} ms, corrected {} ms",
+                fixed(o.rate_per_s, 1),
+                fixed(o.schedule_s, 3),
+                fixed(o.achieved_per_s, 1),
+                fixed(o.raw_latency_ms.p99, 1),
+                fixed(o.corrected_latency_ms.p99, 1)
+            ),
+        ));
+    }
     if let Some(t) = &r.tokio {
         let busy = t
             .busy_ratio
@@ -552,16 +577,34 @@ const LATENCY_HEADER: [&str; 8] = ["ms", "count", "mean", "p50", "p90", "p99", "
 
 /// Latency, queue and service rows in milliseconds, shared by the table and Markdown.
 fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
+    let latency = if r.open_loop.is_some() {
+        "latency (corrected)"
+    } else {
+        "latency"
+    };
     let mut rows = vec![
-        ("latency", &r.latency_ms),
+        (latency, &r.latency_ms),
         ("queue", &r.queue_ms),
         ("service", &r.service_ms),
     ];
+    // Open loop, what a closed-loop generator would have reported sits under the honest figure.
+    if let Some(o) = &r.open_loop {
+        rows.insert(1, ("latency (raw)", &o.raw_latency_ms));
+    }
     // tokio's view of the same tasks sits next to the harness's queue wait.
     if let Some(t) = r.tokio.as_ref().filter(|t| t.first_poll_delay_ms.count > 0) {
         rows.insert(2, ("tokio first poll", &t.first_poll_delay_ms));
         rows.insert(3, ("tokio scheduled", &t.scheduled_ms));
         rows.push(("tokio polled", &t.polled_ms));
+    }
+    // A mixed run's headline: the IO tasks apart from the CPU tasks.
+    if let Some(m) = &r.mixed {
+        rows.extend([
+            ("IO tasks latency", &m.io_latency_ms),
+            ("IO tasks queue", &m.io_queue_ms),
+            ("CPU tasks latency", &m.cpu_latency_ms),
+            ("CPU tasks service", &m.cpu_service_ms),
+        ]);
     }
     rows.into_iter()
         .map(|(name, s)| {

@@ -6,12 +6,14 @@
 
 pub mod cpu;
 pub mod download;
+pub mod mixed;
 pub mod sleep;
 
 use serde::{Deserialize, Serialize};
 
 pub use cpu::{CpuKind, CpuWork};
 pub use download::Download;
+pub use mixed::{Mixed, MixedIo};
 pub use sleep::Sleep;
 
 /// Why a task failed: a recorded outcome, never a panic of the tool.
@@ -119,6 +121,8 @@ pub enum Work {
     Download(Download),
     /// Wait.
     Sleep(Sleep),
+    /// CPU tasks and IO tasks together.
+    Mixed(Mixed),
 }
 
 impl Work {
@@ -128,11 +132,24 @@ impl Work {
             Work::Cpu(w) => w.run(task),
             Work::Download(d) => d.run_blocking(task),
             Work::Sleep(s) => s.run_blocking(),
+            Work::Mixed(m) => m.run(task),
         }
     }
 
     /// Whether tasks wait on IO, so async runtimes run them as futures rather than inline.
     pub fn is_io(&self) -> bool {
         !matches!(self, Work::Cpu(_))
+    }
+
+    /// The downloads among this work's tasks, if any.
+    pub fn download(&self) -> Option<&Download> {
+        match self {
+            Work::Download(d) => Some(d),
+            Work::Mixed(Mixed {
+                io: MixedIo::Download(d),
+                ..
+            }) => Some(d),
+            _ => None,
+        }
     }
 }

@@ -7,13 +7,14 @@ use serde_json::Value;
 
 /// Every runtime, written out here rather than taken from the crate, so a runtime the crate
 /// drops or renames fails the tests; the in-process ones first.
-pub const RUNTIMES: [&str; 11] = [
+pub const RUNTIMES: [&str; 12] = [
     "serial",
     "threads",
     "thread-per-task",
     "tokio-mt",
     "tokio-ct",
     "tokio-blocking",
+    "tokio+rayon",
     "async-std",
     "smol",
     "rayon",
@@ -22,7 +23,7 @@ pub const RUNTIMES: [&str; 11] = [
 ];
 
 /// The runtimes that run tasks in the measuring process.
-pub const IN_PROCESS: &[&str] = RUNTIMES.split_at(9).0;
+pub const IN_PROCESS: &[&str] = RUNTIMES.split_at(10).0;
 
 /// The `asyncstudy` binary built by cargo for this test run.
 pub fn asyncstudy() -> Command {

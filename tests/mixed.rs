@@ -1,0 +1,278 @@
+//! `mixed` (CPU and IO tasks together, per placement of the CPU work) and open-loop runs
+//! (`--rate`), against the built binary: counts, which threads ran which kind of task, the
+//! schedule tasks were submitted on, and bad input.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{RUNTIMES, asyncstudy, run_json};
+use serde_json::Value;
+
+/// Which tasks of 9 (6 IO, 3 CPU) are IO tasks, as `mixed` spreads them.
+fn is_io(task: usize) -> bool {
+    // ⌊(i+1)·6/9⌋ > ⌊i·6/9⌋
+    (task + 1) * 6 / 9 > task * 6 / 9
+}
+
+fn mixed(runtime: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "mixed",
+        "--runtime",
+        runtime,
+        "--workers",
+        "2",
+        "--tasks",
+        "6",
+        "--cpu-tasks",
+        "3",
+        "--cpu-workload",
+        "spin",
+        "--cpu-iters",
+        "200000",
+        "--sleep",
+        "20ms",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    run_json(&args)
+}
+
+/// The set of workers (`pid:tid`) that ran the IO tasks and the CPU tasks.
+fn workers_by_kind(rec: &Value) -> (HashSet<String>, HashSet<String>) {
+    let (mut io, mut cpu) = (HashSet::new(), HashSet::new());
+    for t in rec["timeline"].as_array().unwrap() {
+        let task = t["task"].as_u64().unwrap() as usize;
+        let w = t["worker"].as_str().unwrap().to_string();
+        if is_io(task) {
+            io.insert(w);
+        } else {
+            cpu.insert(w);
+        }
+    }
+    (io, cpu)
+}
+
+#[test]
+fn every_runtime_runs_a_mix_and_reports_its_io_tasks_apart() {
+    for rt in RUNTIMES {
+        let rec = mixed(rt, &[]);
+        assert_eq!(rec["workload"]["kind"], "mixed", "{rt}");
+        assert_eq!(rec["tasks"]["total"], 9, "{rt}");
+        assert_eq!(rec["tasks"]["ok"], 9, "{rt}: {}", rec["tasks"]);
+        let m = &rec["mixed"];
+        assert_eq!(
+            (m["io_tasks"].as_u64(), m["cpu_tasks"].as_u64()),
+            (Some(6), Some(3)),
+            "{rt}"
+        );
+        assert_eq!(m["io_latency_ms"]["count"], 6, "{rt}");
+        assert_eq!(m["cpu_latency_ms"]["count"], 3, "{rt}");
+        // An IO task sleeps 20 ms whatever else happens.
+        assert!(
+            m["io_latency_ms"]["p50"].as_f64().unwrap() >= 19.9,
+            "{rt}: {m}"
+        );
+        for t in rec["timeline"].as_array().unwrap() {
+            let (s, b, e) = (
+                t["submit_ms"].as_f64().unwrap(),
+                t["start_ms"].as_f64().unwrap(),
+                t["end_ms"].as_f64().unwrap(),
+            );
+            assert!(s <= b && b <= e, "{rt}: {t}");
+        }
+        assert!(rec.get("open_loop").is_none(), "{rt}");
+    }
+}
+
+#[test]
+fn each_placement_runs_the_cpu_work_where_it_says() {
+    // Inline: the CPU tasks run on the threads that also poll the IO.
+    let (io, cpu) = workers_by_kind(&mixed("tokio-ct", &[]));
+    assert_eq!(io.len(), 1);
+    assert_eq!(io, cpu, "tokio-ct runs everything on its one thread");
+    // spawn_blocking and rayon: never on a thread that polls the IO.
+    for rt in ["tokio-blocking", "tokio+rayon"] {
+        let rec = mixed(rt, &[]);
+        let (io, cpu) = workers_by_kind(&rec);
+        assert!(io.is_disjoint(&cpu), "{rt}: IO on {io:?}, CPU on {cpu:?}");
+        assert!(cpu.len() <= 2, "{rt}: {cpu:?}");
+    }
+    let names = mixed("tokio+rayon", &[])["threads"]["names"].clone();
+    let names: Vec<&str> = names
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| // Linux keeps 15 bytes of a thread name.
+        n.starts_with("asyncstudy-rayo")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.starts_with("tokio-mt")), "{names:?}");
+    // Processes: every task in a worker process, none in the parent.
+    let rec = mixed("process-pool", &[]);
+    let parent = rec["main_worker"]
+        .as_str()
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let (io, cpu) = workers_by_kind(&rec);
+    for w in io.iter().chain(&cpu) {
+        assert_ne!(w.split(':').next().unwrap(), parent, "{w}");
+    }
+}
+
+#[test]
+fn a_mix_downloads_from_the_embedded_server() {
+    for rt in ["smol", "tokio+rayon", "threads"] {
+        let rec = mixed(
+            rt,
+            &[
+                "--io",
+                "download",
+                "--writes",
+                "1",
+                "--latency",
+                "5ms",
+                "--page-size",
+                "2KiB",
+            ],
+        );
+        assert_eq!(rec["tasks"]["ok"], 9, "{rt}: {}", rec["tasks"]);
+        assert_eq!(rec["bytes_per_run"], 6 * 2048, "{rt}");
+        assert_eq!(rec["mixed"]["io_latency_ms"]["count"], 6, "{rt}");
+    }
+}
+
+#[test]
+fn compare_mixed_judges_io_latency_first() {
+    let rec = run_json(&[
+        "compare",
+        "mixed",
+        "--runtimes",
+        "tokio-mt,tokio+rayon",
+        "--workers",
+        "2",
+        "--tasks",
+        "6",
+        "--cpu-tasks",
+        "3",
+        "--cpu-workload",
+        "spin",
+        "--cpu-iters",
+        "200000",
+        "--sleep",
+        "10ms",
+        "--repeat",
+        "2",
+        "--quiet",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(rec["runs"].as_array().unwrap().len(), 4);
+    for cell in rec["summary"].as_array().unwrap() {
+        assert_eq!(cell["workload"], "mixed");
+        assert!(
+            cell["io_p99_ms"]["median"].as_f64().unwrap() >= 9.9,
+            "{cell}"
+        );
+    }
+    let first = &rec["verdict"][0];
+    assert_eq!(first["metric"], "io_p99", "{first}");
+    let sentence = first["sentence"].as_str().unwrap();
+    assert!(sentence.contains("ran the CPU work"), "{sentence}");
+}
+
+#[test]
+fn open_loop_submits_on_schedule_and_reports_raw_beside_corrected() {
+    for rt in RUNTIMES {
+        let rec = run_json(&common::cpu_args(rt, "100000", &["--rate", "500/s"]));
+        assert_eq!(rec["tasks"]["ok"], 6, "{rt}");
+        let o = &rec["open_loop"];
+        assert_eq!(o["rate_per_s"], 500.0, "{rt}");
+        assert!(
+            (o["schedule_s"].as_f64().unwrap() - 0.010).abs() < 1e-9,
+            "{rt}"
+        );
+        assert_eq!(o["corrected_latency_ms"], rec["latency_ms"], "{rt}");
+        assert_eq!(o["raw_latency_ms"], rec["service_ms"], "{rt}");
+        let timeline = rec["timeline"].as_array().unwrap();
+        let first = timeline[0]["submit_ms"].as_f64().unwrap();
+        for (i, t) in timeline.iter().enumerate() {
+            // Task i is due 2 ms after task i-1, and never starts before it is due.
+            let submit = t["submit_ms"].as_f64().unwrap();
+            assert!(
+                (submit - first - 2.0 * i as f64).abs() < 0.01,
+                "{rt} task {i}: {t}"
+            );
+            assert!(t["start_ms"].as_f64().unwrap() >= submit, "{rt}: {t}");
+        }
+    }
+}
+
+#[test]
+fn above_capacity_the_corrected_latency_keeps_the_wait_the_raw_one_omits() {
+    // One worker, tasks due every 1 ms, each taking longer than that: a backlog builds.
+    let rec = run_json(&[
+        "cpu",
+        "--runtime",
+        "threads",
+        "--workers",
+        "1",
+        "--tasks",
+        "20",
+        "--workload",
+        "spin",
+        "--iters",
+        "20000000",
+        "--rate",
+        "1000",
+        "--format",
+        "json",
+    ]);
+    let o = &rec["open_loop"];
+    let (raw, corrected) = (
+        o["raw_latency_ms"]["p99"].as_f64().unwrap(),
+        o["corrected_latency_ms"]["p99"].as_f64().unwrap(),
+    );
+    // The last task waits for the 19 before it, whatever their speed.
+    let service = rec["service_ms"]["mean"].as_f64().unwrap();
+    assert!(
+        corrected >= raw + 15.0 * service,
+        "raw {raw}, corrected {corrected}"
+    );
+    assert!(o["achieved_per_s"].as_f64().unwrap() < 1000.0);
+}
+
+#[test]
+fn bad_rates_and_mixes_are_one_line_and_exit_2() {
+    for (args, names) in [
+        (vec!["cpu", "--runtime", "threads", "--rate", "0"], "--rate"),
+        (vec!["cpu", "--runtime", "threads", "--rate=-5/s"], "--rate"),
+        (vec!["io", "--runtime", "smol", "--rate", "fast"], "--rate"),
+        (vec!["mixed", "--runtime", "smol", "--io", "disk"], "--io"),
+        (
+            vec!["mixed", "--runtime", "smol", "--cpu-tasks", "0"],
+            "--cpu-tasks",
+        ),
+        (
+            vec!["mixed", "--runtime", "smol", "--cpu-workload", "pi"],
+            "--cpu-workload",
+        ),
+        (vec!["compare", "mixed", "--rate", "inf"], "--rate"),
+    ] {
+        let out = asyncstudy().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(names), "{args:?}: {err}");
+    }
+}
