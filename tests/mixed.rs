@@ -106,11 +106,9 @@ fn each_placement_runs_the_cpu_work_where_it_says() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
+    // Linux keeps 15 bytes of a thread name.
     assert!(
-        names
-            .iter()
-            .any(|n| // Linux keeps 15 bytes of a thread name.
-        n.starts_with("asyncstudy-rayo")),
+        names.iter().any(|n| n.starts_with("asyncstudy-rayo")),
         "{names:?}"
     );
     assert!(names.iter().any(|n| n.starts_with("tokio-mt")), "{names:?}");
