@@ -36,11 +36,7 @@ fn every_runtime_runs_every_task_on_the_threads_it_promises() {
         assert_eq!(timeline.len(), TASKS, "{rt}");
         let mut seen_tasks = HashSet::new();
         for t in timeline {
-            let (submit, start, end) = (
-                t["submit_ms"].as_f64().unwrap(),
-                t["start_ms"].as_f64().unwrap(),
-                t["end_ms"].as_f64().unwrap(),
-            );
+            let (submit, start, end) = common::times(t);
             assert!(end >= start && start >= submit, "{rt}: {t}");
             assert_eq!(t["ok"], true);
             seen_tasks.insert(t["task"].as_u64().unwrap());

@@ -95,11 +95,7 @@ fn every_runtime_downloads_every_page_with_the_right_bytes() {
             "{rt}: one file per page"
         );
         for t in r["timeline"].as_array().unwrap() {
-            let (submit, start, end) = (
-                t["submit_ms"].as_f64().unwrap(),
-                t["start_ms"].as_f64().unwrap(),
-                t["end_ms"].as_f64().unwrap(),
-            );
+            let (submit, start, end) = common::times(t);
             assert!(end >= start && start >= submit, "{rt}: {t}");
             // Every task waited for the server's 5 ms at least.
             assert!(end - start >= 5.0, "{rt}: {t}");

@@ -75,11 +75,7 @@ fn every_runtime_runs_a_mix_and_reports_its_io_tasks_apart() {
             "{rt}: {m}"
         );
         for t in rec["timeline"].as_array().unwrap() {
-            let (s, b, e) = (
-                t["submit_ms"].as_f64().unwrap(),
-                t["start_ms"].as_f64().unwrap(),
-                t["end_ms"].as_f64().unwrap(),
-            );
+            let (s, b, e) = common::times(t);
             assert!(s <= b && b <= e, "{rt}: {t}");
         }
         assert!(rec.get("open_loop").is_none(), "{rt}");

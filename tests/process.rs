@@ -126,11 +126,7 @@ fn both_runtimes_run_every_task_in_worker_processes() {
         assert_eq!(timeline.len(), TASKS);
         let mut pids = HashSet::new();
         for t in timeline {
-            let (submit, start, end) = (
-                t["submit_ms"].as_f64().unwrap(),
-                t["start_ms"].as_f64().unwrap(),
-                t["end_ms"].as_f64().unwrap(),
-            );
+            let (submit, start, end) = common::times(t);
             assert!(end >= start && start >= submit, "{rt}: {t}");
             let (pid, tid) = worker(t["worker"].as_str().unwrap());
             assert_ne!(pid, main.0, "{rt}: a task ran in the parent");

@@ -519,15 +519,26 @@ const COMPARE_HEADER: [&str; 14] = [
     "procs",
 ];
 
-/// One comparison row per cell, shared by the table and Markdown. A noisy cell's wall time is
-/// marked with `~`.
-fn compare_rows(cells: &[CellSummary]) -> Vec<[String; 14]> {
+/// The comparison table's header: [`COMPARE_HEADER`], and for mixed runs the IO tasks'
+/// latency, the headline of a mix, after the latency of all tasks.
+fn compare_header(cells: &[CellSummary]) -> Vec<String> {
+    let mut header: Vec<String> = COMPARE_HEADER.iter().map(|h| h.to_string()).collect();
+    if cells.iter().any(|c| c.io_p99_ms.is_some()) {
+        header.insert(9, "IO p99 ms (min–max)".into());
+    }
+    header
+}
+
+/// One comparison row per cell under [`compare_header`], shared by the table and Markdown. A
+/// noisy cell's wall time is marked with `~`.
+fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
+    let mixed = cells.iter().any(|c| c.io_p99_ms.is_some());
     cells
         .iter()
         .map(|c| {
             let noisy = if c.noisy { " ~" } else { "" };
             let vs = |x: Option<f64>| x.map(|v| fixed(v, 2)).unwrap_or_else(|| "–".into());
-            [
+            let mut row = vec![
                 c.workload.clone(),
                 c.runtime.clone(),
                 c.workers.to_string(),
@@ -552,7 +563,21 @@ fn compare_rows(cells: &[CellSummary]) -> Vec<[String; 14]> {
                 bytes(c.memory_bytes.median as u64),
                 c.threads_peak.to_string(),
                 c.processes_peak.to_string(),
-            ]
+            ];
+            if mixed {
+                row.insert(
+                    9,
+                    c.io_p99_ms.map_or("–".into(), |io| {
+                        format!(
+                            "{} ({}–{})",
+                            fixed(io.median, 1),
+                            fixed(io.min, 1),
+                            fixed(io.max, 1)
+                        )
+                    }),
+                );
+            }
+            row
         })
         .collect()
 }

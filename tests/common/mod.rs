@@ -50,6 +50,15 @@ pub fn run_json(args: &[&str]) -> Value {
     })
 }
 
+/// A timeline entry's submit, start and end, in ms from the run's start.
+pub fn times(t: &Value) -> (f64, f64, f64) {
+    let ms = |k: &str| {
+        t[k].as_f64()
+            .unwrap_or_else(|| panic!("timeline entry without {k}: {t}"))
+    };
+    (ms("submit_ms"), ms("start_ms"), ms("end_ms"))
+}
+
 /// `"pid:tid"` as two numbers.
 pub fn worker(s: &str) -> (u32, u32) {
     let (pid, tid) = s
