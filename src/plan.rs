@@ -254,6 +254,11 @@ pub fn parse_urls(name: &str, text: &str) -> Result<Vec<String>, Error> {
             continue;
         }
         let bad = || Error::BadInput(format!("{name}:{}: not a URL: {line:?}", i + 1));
+        // The url crate drops control characters around and inside a URL (NUL, tab, newline)
+        // before parsing, so such a line would parse as one URL and be kept as another.
+        if line.chars().any(char::is_control) {
+            return Err(bad());
+        }
         let url = url::Url::parse(line).map_err(|_| bad())?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(bad());
@@ -461,6 +466,17 @@ mod tests {
         assert_eq!(urls.len(), 16);
         assert_eq!(urls[0], "http://www.poatek.com");
         assert!(urls.iter().all(|u| u.starts_with("http")));
+    }
+
+    // Found by the urls_file fuzz target: url::Url::parse drops these before parsing.
+    #[test]
+    fn a_line_with_control_characters_is_not_a_url() {
+        for line in ["\0\0https://www.example.com\0", "http://a\tb/", "http://x/\u{7f}"] {
+            let text = format!("# list\nhttp://ok.example/\n{line}\n");
+            let err = parse_urls("urls.txt", &text).unwrap_err().to_string();
+            assert!(err.starts_with("urls.txt:3: not a URL: "), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
     }
 
     #[test]
