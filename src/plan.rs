@@ -471,7 +471,11 @@ mod tests {
     // Found by the urls_file fuzz target: url::Url::parse drops these before parsing.
     #[test]
     fn a_line_with_control_characters_is_not_a_url() {
-        for line in ["\0\0https://www.example.com\0", "http://a\tb/", "http://x/\u{7f}"] {
+        for line in [
+            "\0\0https://www.example.com\0",
+            "http://a\tb/",
+            "http://x/\u{7f}",
+        ] {
             let text = format!("# list\nhttp://ok.example/\n{line}\n");
             let err = parse_urls("urls.txt", &text).unwrap_err().to_string();
             assert!(err.starts_with("urls.txt:3: not a URL: "), "{err}");
