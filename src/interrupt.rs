@@ -1,10 +1,11 @@
-//! Ctrl-C and SIGTERM as a flag the runtimes that own child processes can poll.
+//! Ctrl-C and SIGTERM as a flag that runs and sweeps poll.
 //!
-//! By default a signal kills the tool at once, which is right for in-process runtimes: nothing
-//! outlives the process. A run that starts worker processes calls [`watch`] first; from then on
-//! SIGINT and SIGTERM only set a flag, so the run can stop dispatching, kill and reap its
-//! children, and still print what finished. A second signal while the first is being handled
-//! exits at once with 128 + the signal number, for a user who does not want to wait.
+//! Until [`watch`] is called a signal kills the tool at once. Every measured run and every
+//! comparison calls it first; from then on SIGINT and SIGTERM only set a flag, so the run can
+//! stop starting tasks (queued ones are recorded as cut short), kill and reap its worker
+//! processes and the embedded server, remove its temporary out-dir, and still print what
+//! finished. A second signal while the first is being handled exits at once with 128 + the
+//! signal number, for a user who does not want to wait.
 
 use std::io;
 use std::sync::OnceLock;

@@ -66,6 +66,13 @@ pub enum Status {
 pub fn run(plan: Plan) -> Result<Status, Error> {
     match plan {
         Plan::Run(mut run) => {
+            // From here Ctrl-C and SIGTERM stop the run instead of killing the tool: queued
+            // tasks are recorded as cut short, the server and the temporary out-dir are
+            // removed, and what finished is reported (exit 130 or 143). A second signal exits
+            // at once.
+            interrupt::watch().map_err(|e| {
+                Error::Failed(anyhow::anyhow!("could not take over Ctrl-C and SIGTERM: {e}"))
+            })?;
             let prepared = prepare(&mut run)?;
             let record = measure::measure(&run, prepared.work.clone())?;
             // Stop the server and remove the pages before writing: nothing outlives the run.

@@ -170,7 +170,9 @@ impl Arrivals {
         match self.due_ns(task) {
             Some(due) => {
                 let now = now_ns();
-                if due > now {
+                // After Ctrl-C the rest of the schedule is not waited for: its tasks are only
+                // recorded as cut short.
+                if due > now && crate::interrupt::requested().is_none() {
                     std::thread::sleep(std::time::Duration::from_nanos(due - now));
                 }
                 due
@@ -183,6 +185,9 @@ impl Arrivals {
     /// is closed loop), and the submit time to record once it has.
     pub fn delay(&self, task: usize) -> (std::time::Duration, Option<u64>) {
         match self.due_ns(task) {
+            Some(_) if crate::interrupt::requested().is_some() => {
+                (std::time::Duration::ZERO, self.due_ns(task))
+            }
             Some(due) => (
                 std::time::Duration::from_nanos(due.saturating_sub(now_ns())),
                 Some(due),
@@ -463,6 +468,9 @@ impl Runtime {
 /// measuring code around the job is the same everywhere.
 pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
     let worker = Worker::current();
+    if let Some(cut) = cut_short(task, worker, submit_ns) {
+        return cut;
+    }
     let start_ns = now_ns();
     let outcome = catch_unwind(AssertUnwindSafe(|| job.call(task)));
     let end_ns = now_ns();
@@ -478,10 +486,31 @@ pub async fn run_task_async(
 ) -> TaskRecord {
     use futures_lite::FutureExt;
     let worker = Worker::current();
+    if let Some(cut) = cut_short(task, worker, submit_ns) {
+        return cut;
+    }
     let start_ns = now_ns();
     let outcome = AssertUnwindSafe(work).catch_unwind().await;
     let end_ns = now_ns();
     record(task, worker, submit_ns, start_ns, end_ns, outcome)
+}
+
+/// The record of a task that was not started because Ctrl-C or SIGTERM asked the run to stop
+/// (see [`crate::interrupt`]); `None` when the run goes on. Every runtime starts its tasks
+/// through [`run_task`] or [`run_task_async`], so after a signal the tasks still queued
+/// drain at once and only those already running are waited for.
+fn cut_short(task: usize, worker: Worker, submit_ns: u64) -> Option<TaskRecord> {
+    crate::interrupt::requested()?;
+    let now = now_ns().max(submit_ns);
+    Some(TaskRecord {
+        task,
+        worker,
+        submit_ns,
+        start_ns: now,
+        end_ns: now,
+        bytes: 0,
+        error: Some(TaskError::Interrupted),
+    })
 }
 
 /// A task's record from its timestamps and what running it returned or how it panicked.
