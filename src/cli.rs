@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::compare::ComparePlan;
 use crate::plan::{
-    Baseline, DownloadPlan, Format, Loaded, Output, Plan, ReportPlan, RunPlan, Source, StudyPlan,
-    WorkPlan, check_dir_target, check_out_dir, read_urls,
+    Baseline, DownloadPlan, Format, Limits, Loaded, Output, Plan, ReportPlan, RunPlan, Source,
+    StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
 };
 use crate::protocol::Fault;
 use crate::server::{LatencyDist, ServeOptions};
@@ -208,6 +208,29 @@ struct SweepArgs {
 
     #[command(flatten)]
     out: FormatArgs,
+}
+
+/// Ceilings on the threads and processes a run's tasks may hold, shared by runs and sweeps.
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Most threads thread-per-task may hold at once: a larger --workers is refused (a sweep
+    /// skips the cell). Each Rust thread maps 4 regions, and vm.max_map_count is often 65530.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_THREADS, value_parser = at_least_one)]
+    max_threads: usize,
+
+    /// Most worker processes process-per-task may hold at once: a larger --workers is refused
+    /// (a sweep skips the cell). Each holds a process, a proxy thread and two open files.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PROCESSES, value_parser = at_least_one)]
+    max_processes: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_threads: self.max_threads,
+            max_processes: self.max_processes,
+        }
+    }
 }
 
 /// A comma-separated list of counts.
@@ -427,6 +450,9 @@ struct RunArgs {
     /// flight, which matters when measuring memory per task at scale).
     #[arg(long)]
     no_tokio_metrics: bool,
+
+    #[command(flatten)]
+    limits: LimitArgs,
 
     #[command(flatten)]
     out: FormatArgs,
@@ -697,6 +723,7 @@ fn run_plan(
         faults: args.inject_fault,
         strict: args.strict,
         tokio_metrics: !args.no_tokio_metrics,
+        limits: args.limits.limits(),
     }
     .check()
 }
