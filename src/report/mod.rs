@@ -42,7 +42,7 @@ pub fn render_compare(c: &CompareRecord, format: Format) -> anyhow::Result<Strin
         Format::Csv => csv::rows(
             &c.summary
                 .iter()
-                .map(csv::CompareRow::from)
+                .map(|cell| csv::CompareRow::new(cell, c.scale))
                 .collect::<Vec<_>>(),
         ),
         Format::Json => json::to_json(c),
@@ -463,8 +463,13 @@ fn compare_title(c: &CompareRecord) -> String {
         (None, false) => " (partial)".into(),
         (None, true) => String::new(),
     };
+    let scale = if c.scale {
+        " (scale: every task in flight at once)"
+    } else {
+        ""
+    };
     format!(
-        "compare {}: {} runs of `asyncstudy {}`, {} per cell{state}\nmachine: {}, {} logical cores, {}, kernel {}",
+        "compare {}{scale}: {} runs of `asyncstudy {}`, {} per cell{state}\nmachine: {}, {} logical cores, {}, kernel {}",
         c.kind,
         c.runs.len(),
         c.command.join(" "),
@@ -493,6 +498,52 @@ const COMPARE_HEADER: [&str; 14] = [
     "threads",
     "procs",
 ];
+
+/// The columns a `--scale` comparison adds: what each unit in flight cost.
+const SCALE_HEADER: [&str; 5] = [
+    "in flight",
+    "KiB/unit",
+    "KiB/unit above base",
+    "spawn µs/unit",
+    "makespan × ideal",
+];
+
+/// The comparison table's header, with the per-unit columns when `scale`.
+fn compare_header(scale: bool) -> Vec<&'static str> {
+    let mut header = COMPARE_HEADER.to_vec();
+    if scale {
+        header.extend(SCALE_HEADER);
+    }
+    header
+}
+
+/// One comparison row per cell, shared by the table and Markdown, with the per-unit columns
+/// when `scale`.
+fn compare_table_rows(cells: &[CellSummary], scale: bool) -> Vec<Vec<String>> {
+    let dash = || "–".to_string();
+    compare_rows(cells)
+        .into_iter()
+        .zip(cells)
+        .map(|(row, c)| {
+            let mut row = row.to_vec();
+            if scale {
+                let kib = |b: Option<f64>| b.map(|b| fixed(b / 1024.0, 2)).unwrap_or_else(dash);
+                row.extend([
+                    c.units_in_flight.map(|u| fixed(u, 0)).unwrap_or_else(dash),
+                    kib(c.memory_per_unit_bytes),
+                    kib(c.memory_per_unit_above_base_bytes),
+                    c.spawn_per_unit_us
+                        .map(|us| fixed(us, 2))
+                        .unwrap_or_else(dash),
+                    c.makespan_vs_ideal
+                        .map(|m| fixed(m, 2))
+                        .unwrap_or_else(dash),
+                ]);
+            }
+            row
+        })
+        .collect()
+}
 
 /// One comparison row per cell, shared by the table and Markdown. A noisy cell's wall time is
 /// marked with `~`.
@@ -538,6 +589,17 @@ fn compare_notes(c: &CompareRecord) -> Vec<String> {
         "wall is the median of each cell's runs; ~ marks a noisy cell (max − min over {:.0}% of the median); speed-up is against serial (or the runtime at its fewest workers); efficiency is speed-up over the ideal min(workers, cores, tasks in flight); memory is peak RSS, plus the largest child's times the children for process runtimes.",
         crate::verdict::NOISE_SPREAD * 100.0
     )];
+    if c.scale {
+        notes.push("in flight is the most tasks running at once (median over runs); KiB/unit is peak memory over them; above base is the memory added per unit since the same runtime's cell at the fewest tasks, its own cost taken out; spawn µs/unit is the time from the first task's submission to the last one's start, over the tasks; makespan × ideal is wall time over the sleep (for sleep work) or over serial's wall spread across the tasks in flight. Process runtimes count every child's whole RSS, shared pages included, so theirs is an upper estimate.".to_string());
+    }
+    for s in &c.skipped {
+        notes.push(format!(
+            "skipped {} at {} units: {}",
+            s.runtime,
+            s.units(),
+            s.reason
+        ));
+    }
     for f in &c.failures {
         notes.push(format!(
             "{} at {} workers, {} tasks, run {}: {}",
