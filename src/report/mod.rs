@@ -148,10 +148,11 @@ pub fn run_plots(r: &RunRecord, dir: &Path) -> anyhow::Result<Vec<std::path::Pat
 
 /// A comparison's plots: wall time across worker counts per workload and task count; the
 /// latency spectrum of every runtime per worker count; the timeline of each runtime's median
-/// run at the most workers swept.
+/// run at the most workers swept; and, for a workload swept over more than one task count,
+/// the cost per unit against units.
 pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let dir = ensure_dir(dir)?;
-    let mut written = Vec::new();
+    let mut written = scale_plots(c, &dir)?;
     let mut groups: Vec<(String, usize)> = Vec::new();
     for cell in &c.summary {
         if !groups.contains(&(cell.workload.clone(), cell.tasks)) {
@@ -254,6 +255,76 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
             )?;
             written.push(path);
         }
+    }
+    Ok(written)
+}
+
+/// One plot per workload swept over more than one task count: memory and spawn time per unit
+/// against units, a line per runtime (and worker count, when a runtime ran at several).
+fn scale_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut workloads: Vec<&str> = Vec::new();
+    for cell in &c.summary {
+        if !workloads.contains(&cell.workload.as_str()) {
+            workloads.push(&cell.workload);
+        }
+    }
+    let mut written = Vec::new();
+    for workload in workloads {
+        let cells: Vec<&CellSummary> = c
+            .summary
+            .iter()
+            .filter(|s| s.workload == workload && s.tasks_ok > 0)
+            .collect();
+        let mut tasks: Vec<usize> = cells.iter().map(|s| s.tasks).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        if tasks.len() < 2 {
+            continue;
+        }
+        // Series: cells of one runtime that differ only in their task count.
+        let mut groups: Vec<Vec<&CellSummary>> = Vec::new();
+        for cell in cells {
+            match groups
+                .iter_mut()
+                .find(|g| crate::verdict::same_series(g[0], cell))
+            {
+                Some(g) => g.push(cell),
+                None => groups.push(vec![cell]),
+            }
+        }
+        let series: Vec<plot::ScaleSeries> = groups
+            .iter()
+            .map(|g| {
+                let runtime = &g[0].runtime;
+                let alone = groups.iter().filter(|o| o[0].runtime == *runtime).count() == 1;
+                let mut points: Vec<plot::ScalePoint> = g
+                    .iter()
+                    .map(|s| plot::ScalePoint {
+                        units: s.tasks,
+                        kib_per_unit: s.memory_per_unit_bytes.map(|b| b / 1024.0),
+                        spawn_us_per_unit: s.spawn_per_unit_us,
+                    })
+                    .collect();
+                points.sort_by_key(|p| p.units);
+                plot::ScaleSeries {
+                    name: if alone {
+                        runtime.clone()
+                    } else if g.iter().all(|s| s.workers == s.tasks) {
+                        format!("{runtime} w=tasks")
+                    } else {
+                        format!("{runtime} w{}", g[0].workers)
+                    },
+                    points,
+                }
+            })
+            .collect();
+        let path = dir.join(format!("scale-{}.svg", workload.replace(' ', "-")));
+        plot::scale_chart(
+            &path,
+            &format!("{workload}: cost per unit in flight against units"),
+            &series,
+        )?;
+        written.push(path);
     }
     Ok(written)
 }
