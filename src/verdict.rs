@@ -343,7 +343,10 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         p99_ms: Spread::of(runs.iter().map(|r| r.latency_ms.p99)),
         queue_p99_ms: med(|r| r.queue_ms.p99),
         service_p99_ms: med(|r| r.service_ms.p99),
-        first_poll_p99_ms: tokio_median(runs, |t| Some(t.first_poll_delay_ms.p99)),
+        // Without per-task monitors (--no-tokio-metrics) no first poll was seen, not one of 0 ms.
+        first_poll_p99_ms: tokio_median(runs, |t| {
+            (t.first_poll_delay_ms.count > 0).then_some(t.first_poll_delay_ms.p99)
+        }),
         busy_ratio: tokio_median(runs, |t| t.busy_ratio),
         cores_used: med(|r| r.cpu.cores_used),
         cpu_s: med(|r| r.cpu.user_s + r.cpu.sys_s),
