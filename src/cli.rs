@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::compare::ComparePlan;
 use crate::plan::{
-    Baseline, DownloadPlan, Format, Loaded, MixedPlan, Output, Plan, ReportPlan, RunPlan, Source,
-    StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
+    Baseline, DownloadPlan, Format, Limits, Loaded, MixedPlan, Output, Plan, ReportPlan, RunPlan,
+    Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
 };
 use crate::protocol::Fault;
 use crate::server::{LatencyDist, ServeOptions};
@@ -129,11 +129,17 @@ Examples:
   asyncstudy compare io --runtimes serial,threads,tokio-mt --workers 2,4,8,16 --writes 50
   asyncstudy compare sleep --runtimes threads,tokio-mt,smol --tasks 100,1000 --sleep 100ms
   asyncstudy compare cpu --runtimes threads,process-pool --repeat 5 --format markdown
+  asyncstudy compare sleep --scale --runtimes tokio-mt,smol,thread-per-task,process-per-task --tasks 100,1000,10000,100000 --sleep 1s --plots img
 
 Every cell (runtime x workers x tasks) and repeat runs in a fresh asyncstudy process;
 repeats are interleaved across cells. serial runs once per task count and is every
 worker count's baseline. A cell is noisy (~) when its runs' wall times spread by more
-than 20% of their median; a winner whose range overlaps the runner-up's is a tie.";
+than 20% of their median; a winner whose range overlaps the runner-up's is a tie.
+
+--scale (sleep and io) puts every task in flight at once: async runtimes get
+--concurrency = tasks on their --workers threads, thread-per-task and process-per-task
+get --workers = tasks. The table adds memory per unit, spawn time per unit and makespan
+over the ideal; a cell over --max-threads or --max-processes is skipped with a message.";
 
 const RUNTIMES_EXAMPLES: &str = "\
 Examples:
@@ -192,6 +198,10 @@ struct CompareIo {
     workload: String,
     #[command(flatten)]
     work: IoWorkArgs,
+    /// Every task in flight at once: async runtimes get --concurrency = tasks, thread-per-task
+    /// and process-per-task --workers = tasks; the table adds memory and spawn time per unit.
+    #[arg(long, conflicts_with_all = ["concurrency", "blocking"])]
+    scale: bool,
 }
 
 #[derive(Debug, Args)]
@@ -205,7 +215,8 @@ struct CompareMixed {
 /// What a comparison sweeps.
 #[derive(Debug, Args)]
 struct SweepArgs {
-    /// Runtimes to compare: all, or a comma-separated list (see `asyncstudy runtimes`).
+    /// Runtimes to compare: all (with --scale, all that can give each task its own unit), or a
+    /// comma-separated list (see `asyncstudy runtimes`).
     #[arg(long, value_name = "LIST", default_value = "all")]
     runtimes: String,
 
@@ -241,8 +252,39 @@ struct SweepArgs {
     #[arg(long, value_name = "R", value_parser = per_second)]
     rate: Option<f64>,
 
+    /// Tell every child not to give each tokio task its own tokio-metrics monitor (see `io
+    /// --help`).
+    #[arg(long)]
+    no_tokio_metrics: bool,
+
+    #[command(flatten)]
+    limits: LimitArgs,
+
     #[command(flatten)]
     out: FormatArgs,
+}
+
+/// Ceilings on the threads and processes a run's tasks may hold, shared by runs and sweeps.
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Most threads thread-per-task may hold at once: a larger --workers is refused (a sweep
+    /// skips the cell). Each Rust thread maps 4 regions, and vm.max_map_count is often 65530.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_THREADS, value_parser = at_least_one)]
+    max_threads: usize,
+
+    /// Most worker processes process-per-task may hold at once: a larger --workers is refused
+    /// (a sweep skips the cell). Each holds a process, a proxy thread and two open files.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PROCESSES, value_parser = at_least_one)]
+    max_processes: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_threads: self.max_threads,
+            max_processes: self.max_processes,
+        }
+    }
 }
 
 /// A comma-separated list of counts.
@@ -507,6 +549,9 @@ struct RunArgs {
     no_tokio_metrics: bool,
 
     #[command(flatten)]
+    limits: LimitArgs,
+
+    #[command(flatten)]
     out: FormatArgs,
 }
 
@@ -587,13 +632,14 @@ fn completions(shell: &str) -> String {
 }
 
 fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
-    let (name, sweep, child_args, server, default_tasks) = match kind {
+    let (name, sweep, mut child_args, server, default_tasks, scale) = match kind {
         CompareKind::Cpu(a) => (
             "cpu",
             a.sweep,
             a.work.child_args(),
             None,
             4 * logical_cores(),
+            false,
         ),
         CompareKind::Io(a) => {
             if a.workload == "sleep" {
@@ -611,12 +657,12 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             };
             let mut args = vec!["io".into(), "--workload".into(), "download".into()];
             args.extend(a.work.child_args("download", SEED_SLEEP));
-            ("io", a.sweep, args, server, 16)
+            ("io", a.sweep, args, server, 16, a.scale)
         }
         CompareKind::Sleep(a) => {
             let mut args = vec!["io".into(), "--workload".into(), "sleep".into()];
             args.extend(a.work.child_args("sleep", SEED_SLEEP));
-            ("sleep", a.sweep, args, None, 4)
+            ("sleep", a.sweep, args, None, 4, a.scale)
         }
         CompareKind::Mixed(a) => {
             let w = &a.work;
@@ -635,16 +681,45 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
                 None
             };
             let args = w.child_args();
-            ("mixed", a.sweep, args, server, MIXED_IO_TASKS)
+            ("mixed", a.sweep, args, server, MIXED_IO_TASKS, false)
         }
     };
-    let mut child_args = child_args;
     if let Some(rate) = sweep.rate {
         child_args.extend(["--rate".into(), rate.to_string()]);
     }
-    let runtimes = runtime_list(&sweep.runtimes)?;
+    let mut runtimes = runtime_list(&sweep.runtimes)?;
+    if scale {
+        if sweep.runtimes.trim() == "all" {
+            runtimes.retain(|&rt| crate::compare::scales(rt));
+        }
+        if let Some(rt) = runtimes.iter().find(|&&rt| !crate::compare::scales(rt)) {
+            let scaling: Vec<&str> = Runtime::ALL
+                .into_iter()
+                .filter(|&rt| crate::compare::scales(rt))
+                .map(Runtime::name)
+                .collect();
+            return Err(Error::BadInput(format!(
+                "--runtimes: {} cannot run one unit per task with --scale (its --workers N means {}); leave it out, or pick from: {}",
+                rt.name(),
+                rt.workers_mean(),
+                scaling.join(", ")
+            )));
+        }
+    }
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
+    }
+    let limits = sweep.limits.limits();
+    // Children get the limits too, or a raised limit would let the sweep plan a cell its own
+    // child then refuses.
+    if limits.max_threads != Limits::DEFAULT_MAX_THREADS {
+        child_args.extend(["--max-threads".into(), limits.max_threads.to_string()]);
+    }
+    if limits.max_processes != Limits::DEFAULT_MAX_PROCESSES {
+        child_args.extend(["--max-processes".into(), limits.max_processes.to_string()]);
+    }
+    if sweep.no_tokio_metrics {
+        child_args.push("--no-tokio-metrics".into());
     }
     let plan = ComparePlan {
         kind: name.into(),
@@ -659,10 +734,28 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         quiet: sweep.quiet,
         strict: sweep.strict,
         plots: sweep.plots,
+        scale,
+        limits,
     };
+    let cells = plan.cells();
+    if let Some((first, (units, why))) = cells
+        .first()
+        .and_then(|&c| Some((c, plan.over_limit(c)?)))
+        .filter(|_| cells.iter().all(|&c| plan.over_limit(c).is_some()))
+    {
+        return Err(Error::BadInput(format!(
+            "every cell is over a limit, the first {} at {units} units: {why}",
+            first.runtime
+        )));
+    }
     // Every child's command line is parsed here first, so a bad combination is reported
-    // before the first cell runs, not by every child in turn.
-    for cell in plan.cells() {
+    // before the first cell runs, not by every child in turn. Cells over a limit are skipped,
+    // not run, so they are not checked.
+    for cell in plan
+        .cells()
+        .into_iter()
+        .filter(|&c| plan.over_limit(c).is_none())
+    {
         let args = plan.cell_args(cell, plan.server.as_ref().map(|_| "http://127.0.0.1:1"));
         parse(std::iter::once("asyncstudy".to_string()).chain(args))?;
     }
@@ -853,6 +946,7 @@ fn run_plan(
         strict: args.strict,
         tokio_metrics: !args.no_tokio_metrics,
         rate: args.rate,
+        limits: args.limits.limits(),
     }
     .check()
 }

@@ -6,6 +6,10 @@
 //! interleaved (round 1 runs every cell once, then round 2 ...), so a slow minute on a noisy
 //! machine spreads over all cells instead of landing on one. The output file is rewritten
 //! atomically after every child run, so a failure or Ctrl-C later loses nothing finished.
+//!
+//! A `--scale` sweep puts every task in flight at once, to show how a runtime's cost grows
+//! with the units it holds. Cells that would hold more threads or processes than the
+//! [`Limits`] allow are skipped, said on stderr and listed in the record.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -18,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::executor::Runtime;
 use crate::measure::machine::Machine;
 use crate::measure::record::RunRecord;
-use crate::plan::Output;
+use crate::plan::{Limits, Output};
 use crate::server::{EmbeddedServer, ServeOptions};
 use crate::verdict::{self, Verdict};
 
@@ -52,6 +56,34 @@ pub struct ComparePlan {
     pub strict: bool,
     /// Where to write SVG plots after the sweep, if anywhere.
     pub plots: Option<PathBuf>,
+    /// Every task in flight at once (`--scale`).
+    pub scale: bool,
+    /// The threads and processes a cell may hold; cells over them are skipped.
+    pub limits: Limits,
+}
+
+/// Whether `rt` can have every task in flight at once as its own unit (`--scale`): async
+/// runtimes, whose in-flight limit is `--concurrency`, and the runtimes that start a thread or
+/// a process per task.
+///
+/// The fixed pools (`serial`, `threads`, `rayon`, `process-pool`) are refused rather than run
+/// as they are: they run `--workers` tasks at a time whatever the task count, so their memory
+/// and spawn time per unit would be divided by units that never were in flight together.
+pub fn scales(rt: Runtime) -> bool {
+    matches!(
+        rt,
+        Runtime::TokioMt
+            | Runtime::TokioCt
+            | Runtime::TokioBlocking
+            | Runtime::AsyncStd
+            | Runtime::Smol
+    ) || one_per_task(rt)
+}
+
+/// Whether `rt` holds an OS thread or a process for every task in flight, so `--workers` is
+/// how many it holds at once.
+pub fn one_per_task(rt: Runtime) -> bool {
+    matches!(rt, Runtime::ThreadPerTask | Runtime::ProcessPerTask)
 }
 
 /// One cell of the grid: a runtime at a worker count and a task count.
@@ -66,18 +98,21 @@ pub struct Cell {
 }
 
 impl ComparePlan {
-    /// Every cell, in the order they run. `serial` ignores `--workers`, so it runs once per
-    /// task count, at 1 worker, and serves as every worker count's baseline.
+    /// Every cell, in the order they run, skipped ones included. `serial` ignores `--workers`,
+    /// so it runs once per task count, at 1 worker, and serves as every worker count's
+    /// baseline. With `--scale`, thread-per-task and process-per-task also run once per task
+    /// count, with as many workers as tasks.
     pub fn cells(&self) -> Vec<Cell> {
         let mut cells = Vec::new();
         for &tasks in &self.tasks {
             for (i, &workers) in self.workers.iter().enumerate() {
                 for &rt in &self.runtimes {
-                    if rt == Runtime::Serial {
+                    let scaled = self.scale && one_per_task(rt);
+                    if rt == Runtime::Serial || scaled {
                         if i == 0 {
                             cells.push(Cell {
                                 runtime: rt.name(),
-                                workers: 1,
+                                workers: if scaled { tasks } else { 1 },
                                 tasks,
                             });
                         }
@@ -94,11 +129,24 @@ impl ComparePlan {
         cells
     }
 
+    /// Units the cell would hold over a limit, and why it is over; such a cell is skipped.
+    pub fn over_limit(&self, cell: Cell) -> Option<(usize, String)> {
+        let rt = Runtime::from_name(cell.runtime)?;
+        self.limits.exceeded(rt, cell.workers, cell.tasks)
+    }
+
     /// The child's full argument list for one cell (program name not included).
     pub fn cell_args(&self, cell: Cell, server_url: Option<&str>) -> Vec<String> {
         let mut args = self.child_args.clone();
         if let Some(url) = server_url {
             args.extend(["--server-url".into(), url.into()]);
+        }
+        let in_flight_is_concurrency =
+            Runtime::from_name(cell.runtime).is_some_and(|rt| scales(rt) && !one_per_task(rt));
+        if self.scale && in_flight_is_concurrency {
+            // An io child already defaults to every task in flight; saying it puts the figure
+            // in each record's parameters and keeps the sweep's meaning if that default moves.
+            args.extend(["--concurrency".into(), cell.tasks.to_string()]);
         }
         args.extend([
             "--runtime".into(),
@@ -143,6 +191,15 @@ pub struct CompareRecord {
     /// Child runs that produced no record, and why.
     #[serde(default)]
     pub failures: Vec<CellFailure>,
+    /// Whether every task was in flight at once (`--scale`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scale: bool,
+    /// The threads and processes a cell could hold (absent from files written before limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    /// Cells not run because they were over a limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
     /// One row per cell with at least one run.
     pub summary: Vec<verdict::CellSummary>,
     /// Winners per workload and worker count.
@@ -164,11 +221,36 @@ pub struct CellFailure {
     pub reason: String,
 }
 
+/// A cell that was not run because it would have held more threads or processes than allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The cell's runtime.
+    pub runtime: String,
+    /// The cell's workers.
+    pub workers: usize,
+    /// The cell's tasks.
+    pub tasks: usize,
+    /// Which limit it was over, e.g. `over --max-threads 12000 (each unit holds an OS thread;
+    /// raise the limit to try)`.
+    pub reason: String,
+}
+
+impl Skipped {
+    /// Units the cell would have held at once.
+    pub fn units(&self) -> usize {
+        self.workers.min(self.tasks)
+    }
+}
+
 impl CompareRecord {
     /// Recomputes the summary and the verdict from the runs.
     pub fn refresh(&mut self) {
         self.summary = verdict::summarize(&self.runs);
-        self.verdict = verdict::judge(&self.summary);
+        self.verdict = if self.scale {
+            verdict::judge_scale(&self.summary, &self.skipped)
+        } else {
+            verdict::judge(&self.summary)
+        };
     }
 }
 
@@ -193,7 +275,25 @@ pub fn run(
         .map(|opts| EmbeddedServer::start(&exe, opts))
         .transpose()?;
     let url = server.as_ref().map(|s| s.url.clone());
-    let cells = plan.cells();
+    let mut cells = Vec::new();
+    let mut skipped = Vec::new();
+    for cell in plan.cells() {
+        match plan.over_limit(cell) {
+            None => cells.push(cell),
+            Some((units, reason)) => {
+                eprintln!(
+                    "asyncstudy: skipping {} at {units} units: {reason}",
+                    cell.runtime
+                );
+                skipped.push(Skipped {
+                    runtime: cell.runtime.into(),
+                    workers: cell.workers,
+                    tasks: cell.tasks,
+                    reason,
+                });
+            }
+        }
+    }
     let mut record = CompareRecord {
         schema: COMPARE_SCHEMA.into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -206,6 +306,9 @@ pub fn run(
         interrupted: None,
         runs: Vec::new(),
         failures: Vec::new(),
+        scale: plan.scale,
+        limits: Some(plan.limits),
+        skipped,
         summary: Vec::new(),
         verdict: Vec::new(),
     };
@@ -392,6 +495,8 @@ mod tests {
             quiet: true,
             strict: false,
             plots: None,
+            scale: false,
+            limits: Limits::DEFAULT,
         }
     }
 
@@ -402,6 +507,60 @@ mod tests {
         assert_eq!(serial.len(), 1);
         assert_eq!(serial[0].workers, 1);
         assert_eq!(cells.len(), 4);
+    }
+
+    #[test]
+    fn a_scale_sweep_gives_every_task_its_own_unit() {
+        let mut p = plan(
+            &[
+                Runtime::TokioCt,
+                Runtime::ThreadPerTask,
+                Runtime::ProcessPerTask,
+            ],
+            &[1, 2],
+        );
+        p.scale = true;
+        p.tasks = vec![10, 1000];
+        p.limits = Limits {
+            max_threads: 500,
+            max_processes: 5,
+        };
+        let cells = p.cells();
+        // tokio-ct at each worker count; the per-task runtimes once per task count.
+        assert_eq!(cells.len(), 2 * 2 + 2 * 2);
+        for c in cells.iter().filter(|c| c.runtime != "tokio-ct") {
+            assert_eq!(c.workers, c.tasks, "{c:?}");
+        }
+        let ct = cells.iter().find(|c| c.runtime == "tokio-ct").unwrap();
+        let args = p.cell_args(*ct, None).join(" ");
+        assert!(
+            args.contains("--concurrency 10 --runtime tokio-ct --workers 1"),
+            "{args}"
+        );
+        let tpt = cells
+            .iter()
+            .find(|c| c.runtime == "thread-per-task")
+            .unwrap();
+        assert!(
+            !p.cell_args(*tpt, None)
+                .contains(&"--concurrency".to_string())
+        );
+        // Over the limits: threads at 1000 units, processes at both counts.
+        let over: Vec<(&str, usize)> = cells
+            .iter()
+            .filter(|&&c| p.over_limit(c).is_some())
+            .map(|c| (c.runtime, c.tasks))
+            .collect();
+        assert_eq!(
+            over,
+            [
+                ("process-per-task", 10),
+                ("thread-per-task", 1000),
+                ("process-per-task", 1000)
+            ]
+        );
+        assert_eq!(p.over_limit(*tpt), None, "10 threads are within 500");
+        assert!(scales(Runtime::Smol) && !scales(Runtime::Threads) && !scales(Runtime::Serial));
     }
 
     #[test]

@@ -71,7 +71,9 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             // removed, and what finished is reported (exit 130 or 143). A second signal exits
             // at once.
             interrupt::watch().map_err(|e| {
-                Error::Failed(anyhow::anyhow!("could not take over Ctrl-C and SIGTERM: {e}"))
+                Error::Failed(anyhow::anyhow!(
+                    "could not take over Ctrl-C and SIGTERM: {e}"
+                ))
             })?;
             let prepared = prepare(&mut run)?;
             let record = measure::measure(&run, prepared.work.clone())?;

@@ -8,7 +8,14 @@
 //! - The winner has the lowest median. A runner-up is *tied* with it when its median is within
 //!   [`TIE_MARGIN`] of the winner's, or when the two cells' min–max ranges overlap: with a
 //!   handful of runs on a noisy machine, overlapping ranges cannot be told apart.
-//! - `serial` runs once per task count and competes in every worker count's group.
+//! - `serial` runs once per task count and competes in every worker count's group; so do
+//!   thread-per-task and process-per-task in a `--scale` sweep, which hold one unit per task.
+//! - Per unit: memory per unit in flight is a cell's peak memory over the most tasks its runs
+//!   had running at once. Above the runtime's own cost, it is the growth in peak memory from
+//!   the same runtime's cell at the fewest tasks swept, over the growth in units. Spawn time
+//!   per unit is the time to get every task started over the tasks. Makespan over ideal is
+//!   wall time over the ideal: for sleep tasks, the sleep times the waves of tasks in flight
+//!   needed; otherwise the serial baseline's wall over the ideal parallelism (1 / efficiency).
 
 use std::collections::BTreeMap;
 
@@ -125,6 +132,29 @@ pub struct CellSummary {
     /// For mixed runs, the IO tasks' queue-wait p99, ms (median over runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io_queue_p99_ms: Option<f64>,
+    /// Most tasks running at once (median over runs), or the planned tasks in flight for
+    /// records that do not count it.
+    #[serde(default)]
+    pub units_in_flight: Option<f64>,
+    /// Median peak memory over `units_in_flight`, in bytes.
+    #[serde(default)]
+    pub memory_per_unit_bytes: Option<f64>,
+    /// Bytes each unit added above the runtime's own cost: (median memory here − median memory
+    /// of the same runtime and workers at the fewest tasks swept) over the units added.
+    #[serde(default)]
+    pub memory_per_unit_above_base_bytes: Option<f64>,
+    /// Seconds to get every task started (median over runs; see `RunRecord::spawn_s`).
+    #[serde(default)]
+    pub spawn_s: Option<f64>,
+    /// `spawn_s` over the tasks, in microseconds.
+    #[serde(default)]
+    pub spawn_per_unit_us: Option<f64>,
+    /// The wall time the cell would take with no overhead (see the module doc).
+    #[serde(default)]
+    pub ideal_makespan_s: Option<f64>,
+    /// Median wall time over `ideal_makespan_s`: 1 is ideal.
+    #[serde(default)]
+    pub makespan_vs_ideal: Option<f64>,
 }
 
 /// The workload label cells are grouped by: `cpu comp`, `io download`, `sleep`.
@@ -211,7 +241,66 @@ pub fn summarize(runs: &[RunRecord]) -> Vec<CellSummary> {
             c.efficiency = (ideal > 0.0).then(|| speedup / ideal);
         }
     }
+    per_unit(&mut cells);
     cells
+}
+
+/// Whether a cell holds a thread or process for each of its tasks, all at once: its worker
+/// count then says nothing its task count does not, so such cells form one series.
+fn one_unit_per_task(c: &CellSummary) -> bool {
+    c.workers >= c.tasks
+        && crate::executor::Runtime::from_name(&c.runtime).is_some_and(crate::compare::one_per_task)
+}
+
+/// The cells that show one runtime's cost growing with its tasks: the same workload and
+/// runtime, at the same workers (or all with one unit per task).
+pub fn same_series(a: &CellSummary, b: &CellSummary) -> bool {
+    a.workload == b.workload
+        && a.runtime == b.runtime
+        && (a.workers == b.workers || (one_unit_per_task(a) && one_unit_per_task(b)))
+}
+
+/// Fills in the memory per unit above the runtime's own cost and the makespan over ideal, which
+/// need other cells (see the module doc).
+fn per_unit(cells: &mut [CellSummary]) {
+    let snapshot: Vec<CellSummary> = cells.to_vec();
+    for c in cells.iter_mut() {
+        if c.ideal_makespan_s.is_none() {
+            // No sleep to go by: the serial baseline spread over the ideal parallelism.
+            if let Some(e) = c.efficiency.filter(|e| *e > 0.0) {
+                c.ideal_makespan_s = Some(c.wall_s.median * e);
+            }
+        }
+        c.makespan_vs_ideal = c
+            .ideal_makespan_s
+            .filter(|i| *i > 0.0)
+            .map(|i| c.wall_s.median / i);
+        let base = snapshot
+            .iter()
+            .filter(|b| same_series(b, c) && b.tasks < c.tasks && b.tasks_ok > 0)
+            .min_by_key(|b| b.tasks);
+        if let (Some(b), Some(units), Some(base_units)) = (
+            base,
+            c.units_in_flight,
+            base.and_then(|b| b.units_in_flight),
+        ) {
+            if units > base_units {
+                c.memory_per_unit_above_base_bytes =
+                    Some((c.memory_bytes.median - b.memory_bytes.median) / (units - base_units));
+            }
+        }
+    }
+}
+
+/// The sleep each task of `r` waited, if it is a sleep run.
+fn sleep_of(r: &RunRecord) -> Option<f64> {
+    if r.workload.name != "sleep" {
+        return None;
+    }
+    let text = r.workload.params.get("sleep")?.as_str()?;
+    humantime::parse_duration(text)
+        .ok()
+        .map(|d| d.as_secs_f64())
 }
 
 /// The median of a tokio figure over the runs that have it.
@@ -229,6 +318,21 @@ fn tokio_median(
 fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummary {
     let med = |f: fn(&RunRecord) -> f64| Spread::of(runs.iter().map(|r| f(r))).median;
     let wall_s = Spread::of(runs.iter().map(|r| r.wall_s));
+    let memory_bytes = Spread::of(runs.iter().map(|r| memory_of(r)));
+    let ideal_parallelism = runs.iter().map(|r| r.ideal_parallelism).max().unwrap_or(1);
+    // The median of a figure over the runs that have it.
+    let some_median = |values: Vec<f64>| (!values.is_empty()).then(|| Spread::of(values).median);
+    let units_in_flight = some_median(
+        runs.iter()
+            .map(|r| r.in_flight_peak.unwrap_or(r.ideal_parallelism) as f64)
+            .collect(),
+    );
+    let spawn_s = some_median(runs.iter().filter_map(|r| r.spawn_s).collect());
+    let tasks = key.3;
+    // Tasks run in waves of the tasks in flight, each wave one sleep long at best.
+    let waves = tasks.div_ceil(ideal_parallelism.max(1)) as f64;
+    let ideal_makespan_s =
+        some_median(runs.iter().filter_map(|r| sleep_of(r)).collect()).map(|s| s * waves);
     CellSummary {
         workload: key.0.clone(),
         runtime: key.1.clone(),
@@ -240,16 +344,19 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         speedup: None,
         speedup_vs: None,
         efficiency: None,
-        ideal_parallelism: runs.iter().map(|r| r.ideal_parallelism).max().unwrap_or(1),
+        ideal_parallelism,
         p50_ms: med(|r| r.latency_ms.p50),
         p99_ms: Spread::of(runs.iter().map(|r| r.latency_ms.p99)),
         queue_p99_ms: med(|r| r.queue_ms.p99),
         service_p99_ms: med(|r| r.service_ms.p99),
-        first_poll_p99_ms: tokio_median(runs, |t| Some(t.first_poll_delay_ms.p99)),
+        // Without per-task monitors (--no-tokio-metrics) no first poll was seen, not one of 0 ms.
+        first_poll_p99_ms: tokio_median(runs, |t| {
+            (t.first_poll_delay_ms.count > 0).then_some(t.first_poll_delay_ms.p99)
+        }),
         busy_ratio: tokio_median(runs, |t| t.busy_ratio),
         cores_used: med(|r| r.cpu.cores_used),
         cpu_s: med(|r| r.cpu.user_s + r.cpu.sys_s),
-        memory_bytes: Spread::of(runs.iter().map(|r| memory_of(r))),
+        memory_bytes,
         threads_peak: runs.iter().map(|r| r.threads.peak).max().unwrap_or(0),
         processes_peak: runs.iter().map(|r| r.processes.peak).max().unwrap_or(0),
         distinct_workers: runs.iter().map(|r| r.distinct_workers).max().unwrap_or(0),
@@ -270,6 +377,17 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
             )
             .median
         }),
+        memory_per_unit_bytes: units_in_flight
+            .filter(|u| *u > 0.0)
+            .map(|u| memory_bytes.median / u),
+        units_in_flight,
+        memory_per_unit_above_base_bytes: None,
+        spawn_s,
+        spawn_per_unit_us: spawn_s
+            .filter(|_| tasks > 0)
+            .map(|s| s * 1e6 / tasks as f64),
+        ideal_makespan_s,
+        makespan_vs_ideal: None,
     }
 }
 
@@ -285,6 +403,8 @@ pub enum Metric {
     Memory,
     /// A mixed run's IO tasks' median p99 latency.
     IoP99,
+    /// Peak memory over the units in flight (`--scale`).
+    MemoryPerUnit,
 }
 
 impl Metric {
@@ -294,6 +414,15 @@ impl Metric {
             Metric::P99 => c.p99_ms,
             Metric::Memory => c.memory_bytes,
             Metric::IoP99 => c.io_p99_ms.unwrap_or_default(),
+            Metric::MemoryPerUnit => {
+                let m = c.memory_bytes;
+                let u = c.units_in_flight.filter(|u| *u > 0.0).unwrap_or(f64::NAN);
+                Spread {
+                    median: m.median / u,
+                    min: m.min / u,
+                    max: m.max / u,
+                }
+            }
         }
     }
 
@@ -302,6 +431,7 @@ impl Metric {
             Metric::Wall => format!("{v:.3} s"),
             Metric::P99 | Metric::IoP99 => format!("{v:.1} ms"),
             Metric::Memory => format!("{:.1} MiB", v / (1u64 << 20) as f64),
+            Metric::MemoryPerUnit => per_unit_bytes(v),
         }
     }
 
@@ -312,7 +442,20 @@ impl Metric {
             Metric::P99 => "p99 latency",
             Metric::Memory => "memory",
             Metric::IoP99 => "IO p99 under CPU load",
+            Metric::MemoryPerUnit => "memory per unit",
         }
+    }
+}
+
+/// Bytes per unit in KiB, or MiB from 1 MiB up, with the digits small figures need.
+pub fn per_unit_bytes(v: f64) -> String {
+    let kib = v / 1024.0;
+    if kib.abs() >= 1024.0 {
+        format!("{:.2} MiB", kib / 1024.0)
+    } else if kib.abs() >= 10.0 {
+        format!("{kib:.1} KiB")
+    } else {
+        format!("{kib:.2} KiB")
     }
 }
 
@@ -346,8 +489,107 @@ pub struct Verdict {
 /// Judges every group (workload, workers, tasks) with at least two runtimes that finished a
 /// task, on wall time, p99 latency and memory.
 pub fn judge(cells: &[CellSummary]) -> Vec<Verdict> {
+    judge_with(cells, false)
+}
+
+/// [`judge`] for a `--scale` sweep, where thread-per-task and process-per-task join every
+/// worker count's group, then one line per workload on memory per unit at the most tasks
+/// that ran, with the cells skipped at a limit.
+pub fn judge_scale(cells: &[CellSummary], skipped: &[crate::compare::Skipped]) -> Vec<Verdict> {
+    let mut out = judge_with(cells, true);
+    let mut workloads: Vec<&str> = Vec::new();
+    for c in cells {
+        if !workloads.contains(&c.workload.as_str()) {
+            workloads.push(&c.workload);
+        }
+    }
+    for workload in workloads {
+        let ran: Vec<&CellSummary> = cells
+            .iter()
+            .filter(|c| c.workload == workload && c.tasks_ok > 0)
+            .filter(|c| c.memory_per_unit_bytes.is_some())
+            .collect();
+        let Some(top) = ran.iter().map(|c| c.tasks).max() else {
+            continue;
+        };
+        let at_top: Vec<&CellSummary> = ran.into_iter().filter(|c| c.tasks == top).collect();
+        let mut groups: Vec<usize> = at_top
+            .iter()
+            .filter(|c| !one_unit_per_task(c))
+            .map(|c| c.workers)
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.is_empty() {
+            groups.push(top);
+        }
+        for workers in groups {
+            let members: Vec<&CellSummary> = at_top
+                .iter()
+                .copied()
+                .filter(|c| c.workers == workers || one_unit_per_task(c))
+                .collect();
+            let mut v = judge_one(&members, Metric::MemoryPerUnit, workload, workers, top);
+            if members.len() < 2 {
+                v.sentence = format!(
+                    "only {} ran {top} tasks: {} of memory per unit in flight.",
+                    v.winner,
+                    per_unit_bytes(v.value)
+                );
+            }
+            let winner = members.iter().find(|c| c.runtime == v.winner);
+            if let Some(above) = winner.and_then(|w| w.memory_per_unit_above_base_bytes) {
+                v.sentence.push_str(&format!(
+                    " Above its own cost, each of {}'s units took {}.",
+                    v.winner,
+                    per_unit_bytes(above)
+                ));
+            }
+            v.sentence.push_str(&skipped_sentence(skipped));
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// ` Skipped at the limits: thread-per-task at 100000 units (over --max-threads 12000).`, or
+/// nothing.
+fn skipped_sentence(skipped: &[crate::compare::Skipped]) -> String {
+    let mut by: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+    for s in skipped {
+        // The reason's first clause names the limit; its advice is in the record.
+        let limit = s.reason.split(" (").next().unwrap_or(&s.reason);
+        match by.iter_mut().find(|b| b.0 == s.runtime && b.1 == limit) {
+            Some(b) => b.2.push(s.units()),
+            None => by.push((&s.runtime, limit, vec![s.units()])),
+        }
+    }
+    if by.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = by
+        .into_iter()
+        .map(|(rt, limit, mut units)| {
+            units.sort_unstable();
+            units.dedup();
+            let list: Vec<String> = units.iter().map(usize::to_string).collect();
+            format!("{rt} at {} units ({limit})", list.join(" and "))
+        })
+        .collect();
+    format!(" Skipped at the limits: {}.", parts.join("; "))
+}
+
+/// [`judge`], with `scale` making one-unit-per-task cells compete at every worker count.
+fn judge_with(cells: &[CellSummary], scale: bool) -> Vec<Verdict> {
+    // Cells that join every worker count's group, as the baseline or as the runtimes whose
+    // workers are their tasks.
+    let everywhere = |c: &CellSummary| c.runtime == "serial" || (scale && one_unit_per_task(c));
     let mut groups: Vec<(String, usize, usize)> = Vec::new();
-    for c in cells.iter().filter(|c| c.runtime != "serial") {
+    let mut keys: Vec<&CellSummary> = cells.iter().filter(|c| !everywhere(c)).collect();
+    if scale && keys.is_empty() {
+        keys = cells.iter().filter(|c| c.runtime != "serial").collect();
+    }
+    for c in keys {
         let key = (c.workload.clone(), c.workers, c.tasks);
         if !groups.contains(&key) {
             groups.push(key);
@@ -358,7 +600,7 @@ pub fn judge(cells: &[CellSummary]) -> Vec<Verdict> {
         let members: Vec<&CellSummary> = cells
             .iter()
             .filter(|c| c.workload == workload && c.tasks == tasks && c.tasks_ok > 0)
-            .filter(|c| c.workers == workers || c.runtime == "serial")
+            .filter(|c| c.workers == workers || everywhere(c))
             .collect();
         if members.len() < 2 {
             continue;
@@ -565,6 +807,20 @@ fn why(metric: Metric, w: &CellSummary, r: &CellSummary) -> String {
             count(r.threads_peak, "thread"),
             count(r.processes_peak, "process")
         ),
+        Metric::MemoryPerUnit => {
+            let units = |c: &CellSummary| c.units_in_flight.unwrap_or(0.0).round() as u64;
+            format!(
+                "{} held {} in flight with {} and {}, {} held {} with {} and {}",
+                w.runtime,
+                count(units(w), "task"),
+                count(w.threads_peak, "thread"),
+                count(w.processes_peak, "process"),
+                r.runtime,
+                count(units(r), "task"),
+                count(r.threads_peak, "thread"),
+                count(r.processes_peak, "process")
+            )
+        }
     }
 }
 
@@ -610,6 +866,13 @@ mod tests {
             tasks_failed: 0,
             io_p99_ms: None,
             io_queue_p99_ms: None,
+            units_in_flight: None,
+            memory_per_unit_bytes: None,
+            memory_per_unit_above_base_bytes: None,
+            spawn_s: None,
+            spawn_per_unit_us: None,
+            ideal_makespan_s: None,
+            makespan_vs_ideal: None,
         }
     }
 
@@ -758,6 +1021,172 @@ mod tests {
         a.noisy = true;
         let b = cell("smol", &[0.40, 0.41, 0.42], 1.9, 4.0);
         assert_eq!(wall(&judge(&[a, b])).tied, ["smol"]);
+    }
+
+    /// A sleep run of `tasks` tasks, all in flight, peaking at `rss_mib`, that took `spawn_s`
+    /// to start them all.
+    fn scale_run(
+        runtime: &str,
+        workers: usize,
+        tasks: usize,
+        rss_mib: f64,
+        spawn_s: f64,
+    ) -> RunRecord {
+        let mut r = crate::report::tests::sample_record();
+        r.runtime = runtime.into();
+        r.workers = workers;
+        r.workload.kind = "sleep".into();
+        r.workload.name = "sleep".into();
+        r.workload.iters = None;
+        r.workload.tasks_per_run = tasks;
+        r.workload.params = [("sleep".to_string(), serde_json::Value::from("1s"))].into();
+        r.ideal_parallelism = tasks;
+        r.in_flight_peak = Some(tasks);
+        r.spawn_s = Some(spawn_s);
+        r.wall_s = 1.25;
+        r.memory.peak_rss_bytes = (rss_mib * (1u64 << 20) as f64) as u64;
+        r
+    }
+
+    #[test]
+    fn spawn_time_and_units_in_flight_come_from_the_task_records() {
+        use crate::measure::tests::{fake_meta, fake_run};
+        // 8 tasks of 25 ms on two lanes, all submitted 1 ms in: the last starts 75 ms after
+        // the submission, and a lane's next task starts the instant its last one ends.
+        let rec = crate::measure::summarize(
+            &fake_meta(crate::executor::Runtime::Threads),
+            &[fake_run(0, 8, 25, false)],
+        );
+        assert!(
+            (rec.spawn_s.unwrap() - 0.075).abs() < 1e-9,
+            "{:?}",
+            rec.spawn_s
+        );
+        assert_eq!(rec.in_flight_peak, Some(2));
+    }
+
+    #[test]
+    fn per_unit_figures_follow_from_memory_units_and_spawn_time() {
+        let runs = [
+            scale_run("smol", 2, 100, 10.0, 0.001),
+            scale_run("smol", 2, 1000, 19.0, 0.004),
+            scale_run("thread-per-task", 100, 100, 12.0, 0.01),
+            scale_run("thread-per-task", 1000, 1000, 40.0, 0.2),
+        ];
+        let cells = summarize(&runs);
+        let get = |rt: &str, tasks: usize| {
+            cells
+                .iter()
+                .find(|c| c.runtime == rt && c.tasks == tasks)
+                .unwrap()
+        };
+        let mib = (1u64 << 20) as f64;
+        let big = get("smol", 1000);
+        assert_eq!(big.units_in_flight, Some(1000.0));
+        let per_unit = big.memory_per_unit_bytes.unwrap();
+        assert!((per_unit * 1000.0 - big.memory_bytes.median).abs() < 1e-6);
+        assert!((per_unit - 19.0 * mib / 1000.0).abs() < 1e-6);
+        // Nine MiB more for 900 more units.
+        let above = big.memory_per_unit_above_base_bytes.unwrap();
+        assert!((above - 9.0 * mib / 900.0).abs() < 1e-6, "{above}");
+        assert!((big.spawn_per_unit_us.unwrap() - 4.0).abs() < 1e-9);
+        // One wave of 1 s sleeps took 1.25 s.
+        assert_eq!(big.ideal_makespan_s, Some(1.0));
+        assert!((big.makespan_vs_ideal.unwrap() - 1.25).abs() < 1e-9);
+        // The smallest cell is the base: nothing to take out.
+        assert_eq!(get("smol", 100).memory_per_unit_above_base_bytes, None);
+        // thread-per-task's workers grow with its tasks, and it is still one series.
+        let threads = get("thread-per-task", 1000);
+        let above = threads.memory_per_unit_above_base_bytes.unwrap();
+        assert!((above - 28.0 * mib / 900.0).abs() < 1e-6, "{above}");
+        assert!((threads.spawn_per_unit_us.unwrap() - 200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn units_not_all_in_flight_divide_memory_and_fill_waves() {
+        let mut r = scale_run("tokio-ct", 1, 100, 8.0, 0.001);
+        // Only 40 at a time: three waves of sleeps, and memory spread over 40 units.
+        r.ideal_parallelism = 40;
+        r.in_flight_peak = Some(40);
+        let c = &summarize(&[r])[0];
+        assert_eq!(c.ideal_makespan_s, Some(3.0));
+        let per_unit = c.memory_per_unit_bytes.unwrap();
+        assert!((per_unit - 8.0 * (1u64 << 20) as f64 / 40.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_scale_verdict_names_the_leanest_runtime_and_the_skipped_cells() {
+        let runs = [
+            scale_run("smol", 2, 100, 10.0, 0.001),
+            scale_run("smol", 2, 1000, 11.0, 0.004),
+            scale_run("tokio-mt", 2, 100, 10.0, 0.001),
+            scale_run("tokio-mt", 2, 1000, 14.0, 0.004),
+            scale_run("thread-per-task", 100, 100, 12.0, 0.01),
+        ];
+        let skipped = [crate::compare::Skipped {
+            runtime: "thread-per-task".into(),
+            workers: 1000,
+            tasks: 1000,
+            reason: "over --max-threads 500 (each unit holds an OS thread; raise the limit to try)"
+                .into(),
+        }];
+        let verdicts = judge_scale(&summarize(&runs), &skipped);
+        let v = verdicts
+            .iter()
+            .find(|v| v.metric == Metric::MemoryPerUnit)
+            .unwrap();
+        assert_eq!((v.winner.as_str(), v.tasks), ("smol", 1000));
+        assert_eq!(v.runner_up.as_deref(), Some("tokio-mt"));
+        assert!((v.ratio.unwrap() - 14.0 / 11.0).abs() < 1e-9);
+        assert!(
+            v.sentence
+                .contains("smol wins on memory per unit with 11.3 KiB"),
+            "{}",
+            v.sentence
+        );
+        assert!(
+            v.sentence.contains("each of smol's units took 1.14 KiB"),
+            "{}",
+            v.sentence
+        );
+        assert!(
+            v.sentence.ends_with(
+                "Skipped at the limits: thread-per-task at 1000 units (over --max-threads 500)."
+            ),
+            "{}",
+            v.sentence
+        );
+        // thread-per-task joins the 2-worker group at 100 tasks.
+        let memory_at_100 = verdicts
+            .iter()
+            .find(|v| v.metric == Metric::Memory && v.tasks == 100)
+            .unwrap();
+        assert!(
+            memory_at_100.tied.contains(&"thread-per-task".to_string())
+                || memory_at_100.runner_up.as_deref() == Some("thread-per-task"),
+            "{memory_at_100:?}"
+        );
+    }
+
+    #[test]
+    fn summaries_from_before_the_per_unit_figures_still_load() {
+        let mut c = cell("smol", &[0.1], 1.0, 1.0);
+        c.spawn_s = Some(0.5);
+        let mut json = serde_json::to_value(&c).unwrap();
+        for key in [
+            "units_in_flight",
+            "memory_per_unit_bytes",
+            "memory_per_unit_above_base_bytes",
+            "spawn_s",
+            "spawn_per_unit_us",
+            "ideal_makespan_s",
+            "makespan_vs_ideal",
+        ] {
+            json.as_object_mut().unwrap().remove(key).unwrap();
+        }
+        let back: CellSummary = serde_json::from_value(json).unwrap();
+        assert_eq!(back.spawn_s, None);
+        assert_eq!(back.runtime, "smol");
     }
 
     #[test]

@@ -323,6 +323,37 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         0.0
     };
 
+    // Tasks that never started carry the time the runtime gave up on them, not a start.
+    let started =
+        |t: &&TaskRecord| !matches!(t.error, Some(TaskError::Spawn(_) | TaskError::Interrupted));
+    let spawns: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            let first = r.tasks.iter().map(|t| t.submit_ns).min()?;
+            let last = r.tasks.iter().filter(started).map(|t| t.start_ns).max()?;
+            Some(last.saturating_sub(first) as f64 / 1e9)
+        })
+        .collect();
+    let in_flight_peak = runs
+        .iter()
+        .map(|r| {
+            // A task ending at the instant another starts does not overlap it: ends sort first.
+            let mut edges: Vec<(u64, i64)> = r
+                .tasks
+                .iter()
+                .filter(started)
+                .flat_map(|t| [(t.start_ns, 1), (t.end_ns, -1)])
+                .collect();
+            edges.sort_unstable();
+            let (mut now, mut most) = (0i64, 0i64);
+            for (_, step) in edges {
+                now += step;
+                most = most.max(now);
+            }
+            most as usize
+        })
+        .max();
+
     let (timeline, timeline_truncated) = match typical {
         Some(run) => (
             run.tasks
@@ -440,6 +471,8 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         speedup,
         efficiency,
         utilization,
+        spawn_s: (!spawns.is_empty()).then(|| median(&spawns)),
+        in_flight_peak,
         repeat: Repeats {
             warmup: meta.warmup,
             count: runs.len(),

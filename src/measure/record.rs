@@ -134,6 +134,16 @@ pub struct RunRecord {
     /// Near 1 with a low efficiency means the tasks themselves ran slower in parallel (shared
     /// caches, lower all-core clock), not that the runtime left workers idle.
     pub utilization: f64,
+    /// Seconds from the first task's submission to the last task's start (median over
+    /// repeats), tasks that never started left out. With every task in flight at once it is
+    /// the time to get them all running: thread or process creation, or spawning and first
+    /// polls; with fewer in flight it also holds the wait for a free worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawn_s: Option<f64>,
+    /// Most tasks running at once, between their start and end (largest over repeats),
+    /// counted from the task records: the units the peak memory was held for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight_peak: Option<usize>,
     /// Warm-up and measured repeats.
     pub repeat: Repeats,
     /// Every task of the median repeat, in task order (capped, see `timeline_truncated`).

@@ -77,10 +77,26 @@ pub(super) struct CompareRow<'a> {
     distinct_workers: usize,
     tasks_ok: u64,
     tasks_failed: u64,
+    // The per-unit columns only exist in a `--scale` comparison: the outer `None` leaves the
+    // column out, the inner one leaves a figure the cell does not have empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    units_in_flight: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_per_unit_bytes: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_per_unit_above_base_bytes: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spawn_s: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spawn_per_unit_us: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    makespan_vs_ideal: Option<Option<f64>>,
 }
 
-impl<'a> From<&'a CellSummary> for CompareRow<'a> {
-    fn from(c: &'a CellSummary) -> Self {
+impl<'a> CompareRow<'a> {
+    /// The row of cell `c`, with the per-unit columns when `scale`.
+    pub(super) fn new(c: &'a CellSummary, scale: bool) -> Self {
+        let scaled = |v: Option<f64>| scale.then_some(v);
         CompareRow {
             workload: &c.workload,
             runtime: &c.runtime,
@@ -110,6 +126,12 @@ impl<'a> From<&'a CellSummary> for CompareRow<'a> {
             distinct_workers: c.distinct_workers,
             tasks_ok: c.tasks_ok,
             tasks_failed: c.tasks_failed,
+            units_in_flight: scaled(c.units_in_flight),
+            memory_per_unit_bytes: scaled(c.memory_per_unit_bytes),
+            memory_per_unit_above_base_bytes: scaled(c.memory_per_unit_above_base_bytes),
+            spawn_s: scaled(c.spawn_s),
+            spawn_per_unit_us: scaled(c.spawn_per_unit_us),
+            makespan_vs_ideal: scaled(c.makespan_vs_ideal),
         }
     }
 }

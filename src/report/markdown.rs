@@ -4,7 +4,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::{
-    LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_rows, compare_title,
+    LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_table_rows, compare_title,
     latency_rows, summary_rows, title,
 };
 use crate::compare::CompareRecord;
@@ -40,8 +40,8 @@ pub fn run(r: &RunRecord) -> String {
 /// A comparison: a table of cells, the verdict as a list, the notes as a quote.
 pub fn compare(c: &CompareRecord) -> String {
     let mut b = Builder::default();
-    b.push_record(compare_header(&c.summary));
-    for row in compare_rows(&c.summary) {
+    b.push_record(compare_header(&c.summary, c.scale));
+    for row in compare_table_rows(&c.summary, c.scale) {
         b.push_record(row.iter().map(|cell| escape(cell)));
     }
     let mut out = String::new();

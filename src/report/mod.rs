@@ -42,7 +42,7 @@ pub fn render_compare(c: &CompareRecord, format: Format) -> anyhow::Result<Strin
         Format::Csv => csv::rows(
             &c.summary
                 .iter()
-                .map(csv::CompareRow::from)
+                .map(|cell| csv::CompareRow::new(cell, c.scale))
                 .collect::<Vec<_>>(),
         ),
         Format::Json => json::to_json(c),
@@ -148,10 +148,11 @@ pub fn run_plots(r: &RunRecord, dir: &Path) -> anyhow::Result<Vec<std::path::Pat
 
 /// A comparison's plots: wall time across worker counts per workload and task count; the
 /// latency spectrum of every runtime per worker count; the timeline of each runtime's median
-/// run at the most workers swept.
+/// run at the most workers swept; and, for a workload swept over more than one task count,
+/// the cost per unit against units.
 pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let dir = ensure_dir(dir)?;
-    let mut written = Vec::new();
+    let mut written = scale_plots(c, &dir)?;
     let mut groups: Vec<(String, usize)> = Vec::new();
     for cell in &c.summary {
         if !groups.contains(&(cell.workload.clone(), cell.tasks)) {
@@ -254,6 +255,76 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
             )?;
             written.push(path);
         }
+    }
+    Ok(written)
+}
+
+/// One plot per workload swept over more than one task count: memory and spawn time per unit
+/// against units, a line per runtime (and worker count, when a runtime ran at several).
+fn scale_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut workloads: Vec<&str> = Vec::new();
+    for cell in &c.summary {
+        if !workloads.contains(&cell.workload.as_str()) {
+            workloads.push(&cell.workload);
+        }
+    }
+    let mut written = Vec::new();
+    for workload in workloads {
+        let cells: Vec<&CellSummary> = c
+            .summary
+            .iter()
+            .filter(|s| s.workload == workload && s.tasks_ok > 0)
+            .collect();
+        let mut tasks: Vec<usize> = cells.iter().map(|s| s.tasks).collect();
+        tasks.sort_unstable();
+        tasks.dedup();
+        if tasks.len() < 2 {
+            continue;
+        }
+        // Series: cells of one runtime that differ only in their task count.
+        let mut groups: Vec<Vec<&CellSummary>> = Vec::new();
+        for cell in cells {
+            match groups
+                .iter_mut()
+                .find(|g| crate::verdict::same_series(g[0], cell))
+            {
+                Some(g) => g.push(cell),
+                None => groups.push(vec![cell]),
+            }
+        }
+        let series: Vec<plot::ScaleSeries> = groups
+            .iter()
+            .map(|g| {
+                let runtime = &g[0].runtime;
+                let alone = groups.iter().filter(|o| o[0].runtime == *runtime).count() == 1;
+                let mut points: Vec<plot::ScalePoint> = g
+                    .iter()
+                    .map(|s| plot::ScalePoint {
+                        units: s.tasks,
+                        kib_per_unit: s.memory_per_unit_bytes.map(|b| b / 1024.0),
+                        spawn_us_per_unit: s.spawn_per_unit_us,
+                    })
+                    .collect();
+                points.sort_by_key(|p| p.units);
+                plot::ScaleSeries {
+                    name: if alone {
+                        runtime.clone()
+                    } else if g.iter().all(|s| s.workers == s.tasks) {
+                        format!("{runtime} w=tasks")
+                    } else {
+                        format!("{runtime} w{}", g[0].workers)
+                    },
+                    points,
+                }
+            })
+            .collect();
+        let path = dir.join(format!("scale-{}.svg", workload.replace(' ', "-")));
+        plot::scale_chart(
+            &path,
+            &format!("{workload}: cost per unit in flight against units"),
+            &series,
+        )?;
+        written.push(path);
     }
     Ok(written)
 }
@@ -488,8 +559,13 @@ fn compare_title(c: &CompareRecord) -> String {
         (None, false) => " (partial)".into(),
         (None, true) => String::new(),
     };
+    let scale = if c.scale {
+        " (scale: every task in flight at once)"
+    } else {
+        ""
+    };
     format!(
-        "compare {}: {} runs of `asyncstudy {}`, {} per cell{state}\nmachine: {}, {} logical cores, {}, kernel {}",
+        "compare {}{scale}: {} runs of `asyncstudy {}`, {} per cell{state}\nmachine: {}, {} logical cores, {}, kernel {}",
         c.kind,
         c.runs.len(),
         c.command.join(" "),
@@ -519,17 +595,55 @@ const COMPARE_HEADER: [&str; 14] = [
     "procs",
 ];
 
-/// The comparison table's header: [`COMPARE_HEADER`], and for mixed runs the IO tasks'
-/// latency, the headline of a mix, after the latency of all tasks.
-fn compare_header(cells: &[CellSummary]) -> Vec<String> {
+/// The columns a `--scale` comparison adds: what each unit in flight cost.
+const SCALE_HEADER: [&str; 5] = [
+    "in flight",
+    "KiB/unit",
+    "KiB/unit above base",
+    "spawn µs/unit",
+    "makespan × ideal",
+];
+
+/// The comparison table's header: [`COMPARE_HEADER`]; for mixed runs the IO tasks' latency,
+/// the headline of a mix, after the latency of all tasks; the per-unit columns when `scale`.
+fn compare_header(cells: &[CellSummary], scale: bool) -> Vec<String> {
     let mut header: Vec<String> = COMPARE_HEADER.iter().map(|h| h.to_string()).collect();
     if cells.iter().any(|c| c.io_p99_ms.is_some()) {
         header.insert(9, "IO p99 ms (min–max)".into());
     }
+    if scale {
+        header.extend(SCALE_HEADER.map(String::from));
+    }
     header
 }
 
-/// One comparison row per cell under [`compare_header`], shared by the table and Markdown. A
+/// One comparison row per cell under [`compare_header`], shared by the table and Markdown.
+fn compare_table_rows(cells: &[CellSummary], scale: bool) -> Vec<Vec<String>> {
+    let dash = || "–".to_string();
+    compare_rows(cells)
+        .into_iter()
+        .zip(cells)
+        .map(|(mut row, c)| {
+            if scale {
+                let kib = |b: Option<f64>| b.map(|b| fixed(b / 1024.0, 2)).unwrap_or_else(dash);
+                row.extend([
+                    c.units_in_flight.map(|u| fixed(u, 0)).unwrap_or_else(dash),
+                    kib(c.memory_per_unit_bytes),
+                    kib(c.memory_per_unit_above_base_bytes),
+                    c.spawn_per_unit_us
+                        .map(|us| fixed(us, 2))
+                        .unwrap_or_else(dash),
+                    c.makespan_vs_ideal
+                        .map(|m| fixed(m, 2))
+                        .unwrap_or_else(dash),
+                ]);
+            }
+            row
+        })
+        .collect()
+}
+
+/// The common columns of one comparison row per cell, and the IO tasks' p99 for mixed runs. A
 /// noisy cell's wall time is marked with `~`.
 fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
     let mixed = cells.iter().any(|c| c.io_p99_ms.is_some());
@@ -588,6 +702,17 @@ fn compare_notes(c: &CompareRecord) -> Vec<String> {
         "wall is the median of each cell's runs; ~ marks a noisy cell (max − min over {:.0}% of the median); speed-up is against serial (or the runtime at its fewest workers); efficiency is speed-up over the ideal min(workers, cores, tasks in flight); memory is peak RSS, plus the largest child's times the children for process runtimes.",
         crate::verdict::NOISE_SPREAD * 100.0
     )];
+    if c.scale {
+        notes.push("in flight is the most tasks running at once (median over runs); KiB/unit is peak memory over them; above base is the memory added per unit since the same runtime's cell at the fewest tasks, its own cost taken out; spawn µs/unit is the time from the first task's submission to the last one's start, over the tasks; makespan × ideal is wall time over the sleep (for sleep work) or over serial's wall spread across the tasks in flight. Process runtimes count every child's whole RSS, shared pages included, so theirs is an upper estimate.".to_string());
+    }
+    for s in &c.skipped {
+        notes.push(format!(
+            "skipped {} at {} units: {}",
+            s.runtime,
+            s.units(),
+            s.reason
+        ));
+    }
     for f in &c.failures {
         notes.push(format!(
             "{} at {} workers, {} tasks, run {}: {}",

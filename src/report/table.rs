@@ -5,7 +5,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 use super::{
-    LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_rows, compare_title,
+    LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_table_rows, compare_title,
     latency_rows, summary_rows, title,
 };
 use crate::compare::CompareRecord;
@@ -41,8 +41,8 @@ pub fn run(r: &RunRecord) -> String {
 /// A comparison: one row per cell, then the verdict, then the notes.
 pub fn compare(c: &CompareRecord) -> String {
     let mut b = Builder::default();
-    b.push_record(compare_header(&c.summary));
-    for row in compare_rows(&c.summary) {
+    b.push_record(compare_header(&c.summary, c.scale));
+    for row in compare_table_rows(&c.summary, c.scale) {
         b.push_record(row);
     }
     let mut t = b.build();
