@@ -75,6 +75,7 @@ pub fn scales(rt: Runtime) -> bool {
         Runtime::TokioMt
             | Runtime::TokioCt
             | Runtime::TokioBlocking
+            | Runtime::TokioRayon
             | Runtime::AsyncStd
             | Runtime::Smol
     ) || one_per_task(rt)
