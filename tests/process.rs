@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{asyncstudy, cpu_args, run_json, worker};
+use common::{assert_accounted, asyncstudy, children_of, cpu_args, exists, run_json, worker};
 use serde_json::Value;
 
 const WORKERS: usize = 2;
@@ -25,11 +25,6 @@ fn worker_pids(r: &Value) -> HashSet<u32> {
         .collect()
 }
 
-/// Whether a process with this pid exists (in any state, zombies included).
-fn exists(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
 /// Asserts that none of `pids` is left, allowing a moment for the kernel to clear them.
 fn assert_all_gone(pids: &HashSet<u32>, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -44,22 +39,6 @@ fn assert_all_gone(pids: &HashSet<u32>, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Live children of every thread of process `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|c| {
-            c.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
 }
 
 /// Waits until process `pid` has `n` children and returns them.
@@ -85,22 +64,6 @@ fn json_of(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-fn assert_accounted(r: &Value) {
-    let t = &r["tasks"];
-    assert_eq!(
-        t["ok"].as_u64().unwrap() + t["failed"].as_u64().unwrap(),
-        t["total"].as_u64().unwrap(),
-        "ok + failed = total: {t}"
-    );
-    let by_kind: u64 = t["errors"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(by_kind, t["failed"].as_u64().unwrap(), "{t}");
 }
 
 /// A long CPU run in the background, for tests that act on it while it runs.

@@ -88,3 +88,41 @@ pub fn cpu_args<'a>(runtime: &'a str, iters: &'a str, extra: &[&'a str]) -> Vec<
     args.extend_from_slice(extra);
     args
 }
+
+/// Whether a process with this pid exists (in any state, zombies included).
+pub fn exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Live children of every thread of process `pid`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Every task is counted once: ok + failed = total, and failed = the sum over error kinds.
+pub fn assert_accounted(r: &Value) {
+    let t = &r["tasks"];
+    assert_eq!(
+        t["ok"].as_u64().unwrap() + t["failed"].as_u64().unwrap(),
+        t["total"].as_u64().unwrap(),
+        "ok + failed = total: {t}"
+    );
+    let by_kind: u64 = t["errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_kind, t["failed"].as_u64().unwrap(), "{t}");
+}
