@@ -221,15 +221,15 @@ struct SweepArgs {
     runtimes: String,
 
     /// Worker counts to sweep, comma-separated [default: logical cores].
-    #[arg(long, short, value_name = "LIST", value_parser = list)]
+    #[arg(long, short, allow_hyphen_values = true, value_name = "LIST", value_parser = list)]
     workers: Option<List>,
 
     /// Task counts to sweep, comma-separated [default: cpu 4 x logical cores; io 16; sleep 4].
-    #[arg(long, short, value_name = "LIST", value_parser = list)]
+    #[arg(long, short, allow_hyphen_values = true, value_name = "LIST", value_parser = list)]
     tasks: Option<List>,
 
     /// Measured runs per cell, each in a fresh process.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = at_least_one)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 3, value_parser = at_least_one)]
     repeat: usize,
 
     /// Unmeasured runs inside each child before it measures.
@@ -249,7 +249,7 @@ struct SweepArgs {
     plots: Option<PathBuf>,
 
     /// Every run submits its tasks open loop at R per second (see `asyncstudy cpu --help`).
-    #[arg(long, value_name = "R", value_parser = per_second)]
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = per_second)]
     rate: Option<f64>,
 
     /// Tell every child not to give each tokio task its own tokio-metrics monitor (see `io
@@ -269,12 +269,12 @@ struct SweepArgs {
 struct LimitArgs {
     /// Most threads thread-per-task may hold at once: a larger --workers is refused (a sweep
     /// skips the cell). Each Rust thread maps 4 regions, and vm.max_map_count is often 65530.
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_THREADS, value_parser = at_least_one)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Limits::DEFAULT_MAX_THREADS, value_parser = at_least_one)]
     max_threads: usize,
 
     /// Most worker processes process-per-task may hold at once: a larger --workers is refused
     /// (a sweep skips the cell). Each holds a process, a proxy thread and two open files.
-    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PROCESSES, value_parser = at_least_one)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PROCESSES, value_parser = at_least_one)]
     max_processes: usize,
 }
 
@@ -349,7 +349,7 @@ struct CpuWorkArgs {
     workload: String,
 
     /// Loop steps per task [default: spin 20,000,000 and comp 5,000,000 as in the seeds; cos 2,000,000, a fifth of seed 001's 10^7].
-    #[arg(long, value_name = "N", value_parser = at_least_one_u64)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one_u64)]
     iters: Option<u64>,
 }
 
@@ -384,7 +384,7 @@ struct MixedWorkArgs {
     io: String,
 
     /// CPU tasks submitted among the IO tasks (--tasks counts the IO tasks) [default: 4 x logical cores].
-    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
     cpu_tasks: Option<usize>,
 
     /// The loop each CPU task runs: spin, comp, cos, noop.
@@ -392,7 +392,7 @@ struct MixedWorkArgs {
     cpu_workload: String,
 
     /// Loop steps per CPU task [default: as for `cpu`].
-    #[arg(long, value_name = "N", value_parser = at_least_one_u64)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one_u64)]
     cpu_iters: Option<u64>,
 
     #[command(flatten)]
@@ -404,7 +404,7 @@ struct MixedWorkArgs {
 struct IoWorkArgs {
     /// Most tasks in flight for async runtimes [default: every task]. Runtimes whose tasks hold
     /// a thread or a process run as many as they have --workers.
-    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
+    #[arg(long, short, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
     concurrency: Option<usize>,
 
     /// A file of http(s) URLs, one per line (# comments); tasks cycle through them. Without it
@@ -413,7 +413,7 @@ struct IoWorkArgs {
     urls: Option<PathBuf>,
 
     /// Times each page is written to its file, as the seed's 50 rewrites.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = at_least_one_u32, help_heading = "Download")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 50, value_parser = at_least_one_u32, help_heading = "Download")]
     writes: u32,
 
     /// Where pages are written [default: a temporary directory, removed afterwards].
@@ -504,11 +504,11 @@ struct RunArgs {
     runtime: String,
 
     /// Threads or processes doing the work (in-flight tasks for tokio-ct on cpu) [default: logical cores].
-    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
+    #[arg(long, short, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
     workers: Option<usize>,
 
     /// Tasks per run [default: cpu 4 x logical cores; io download 16, the seed's pages; sleep 4].
-    #[arg(long, short, value_name = "N", value_parser = at_least_one)]
+    #[arg(long, short, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
     tasks: Option<usize>,
 
     /// Unmeasured runs before the measured ones.
@@ -516,7 +516,7 @@ struct RunArgs {
     warmup: usize,
 
     /// Measured runs; the record reports the median wall time and merges their histograms.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = at_least_one)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1, value_parser = at_least_one)]
     repeat: usize,
 
     /// A serial run's JSON record of the same workload and tasks, to show speed-up and efficiency.
@@ -540,7 +540,7 @@ struct RunArgs {
     /// in-flight slot took the task, which is what a closed-loop load generator would report.
     /// Above capacity the two part ways: raw stays near the service time while corrected grows
     /// with the backlog.
-    #[arg(long, value_name = "R", value_parser = per_second)]
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = per_second)]
     rate: Option<f64>,
 
     /// Do not give each tokio task its own tokio-metrics monitor (about 330 bytes per task in

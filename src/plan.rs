@@ -361,10 +361,14 @@ impl Output {
         if let Some(path) = &path {
             let dir = dir_of(path);
             if !dir.is_dir() {
+                let why = if dir.exists() {
+                    format!("{} is not a directory", dir.display())
+                } else {
+                    format!("directory {} does not exist", dir.display())
+                };
                 return Err(Error::BadInput(format!(
-                    "--output {}: directory {} does not exist",
-                    path.display(),
-                    dir.display()
+                    "--output {}: {why}",
+                    path.display()
                 )));
             }
             if path.is_dir() {

@@ -1,0 +1,175 @@
+//! The bad-input matrix: inputs across every subcommand, each rejected before any work with
+//! exit 2, one line on stderr that names the input, nothing on stdout and no file written. The
+//! README's troubleshooting table lists the same inputs; a test keeps the two in step.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::asyncstudy;
+
+/// (arguments, what the one line must contain). Run in a directory holding the fixtures of
+/// [`fixtures`].
+const MATRIX: &[(&str, &str)] = &[
+    ("cpu --runtime goroutines", "'goroutines' for '--runtime"),
+    ("cpu --runtime threads --workers 0", "'0' for '--workers"),
+    ("cpu --runtime threads --tasks -3", "'-3' for '--tasks"),
+    ("cpu --runtime threads --iters 1e9", "'1e9' for '--iters"),
+    (
+        "cpu --runtime threads --workload fib",
+        "'fib' for '--workload",
+    ),
+    ("cpu --runtime threads --rate 0", "'0' for '--rate"),
+    (
+        "cpu --runtime threads --format yaml",
+        "'yaml' for '--format",
+    ),
+    (
+        "cpu --runtime threads --output no/such/out.json",
+        "--output no/such/out.json: directory no/such does not exist",
+    ),
+    (
+        "cpu --runtime threads --output afile/out.json",
+        "--output afile/out.json: afile is not a directory",
+    ),
+    (
+        "cpu --runtime threads --output out.json --baseline notours.json",
+        "--baseline notours.json: not a run record",
+    ),
+    (
+        "io --runtime smol --urls missing.txt",
+        "--urls missing.txt: No such file",
+    ),
+    (
+        "io --runtime smol --urls empty-urls.txt",
+        "--urls empty-urls.txt: no URLs in it",
+    ),
+    (
+        "io --runtime smol --urls bad-urls.txt",
+        "bad-urls.txt:2: not a URL: \"htp:/x\"",
+    ),
+    (
+        "io --runtime smol --urls binary-urls.txt",
+        "--urls binary-urls.txt: not UTF-8",
+    ),
+    ("io --runtime smol --writes 0", "'0' for '--writes"),
+    (
+        "io --runtime smol --out-dir afile",
+        "--out-dir afile: cannot be created",
+    ),
+    (
+        "io --runtime smol --page-size 12XB",
+        "'12XB' for '--page-size",
+    ),
+    ("io --runtime smol --latency soon", "'soon' for '--latency"),
+    ("io --runtime smol --timeout 0.5", "'0.5' for '--timeout"),
+    (
+        "io --runtime smol --error-rate 1.5",
+        "'1.5' for '--error-rate",
+    ),
+    (
+        "io --runtime smol --error-rate 0.6 --reset-rate 0.6",
+        "--error-rate + --reset-rate + --stall-rate is 1.2",
+    ),
+    (
+        "io --runtime thread-per-task --workers 50000 --tasks 50000",
+        "--workers 50000: thread-per-task would run 50000 tasks at once, over --max-threads",
+    ),
+    ("mixed --runtime smol --io disk", "'disk' for '--io"),
+    ("mixed --runtime smol --cpu-tasks 0", "'0' for '--cpu-tasks"),
+    ("serve --bind localhost", "'localhost' for '--bind"),
+    ("serve --latency-dist gamma", "'gamma' for '--latency-dist"),
+    (
+        "compare cpu --runtimes threads,threads",
+        "--runtimes: threads is listed twice",
+    ),
+    ("compare cpu --workers 1,x", "'1,x' for '--workers"),
+    ("compare cpu --tasks 4,-2", "'4,-2' for '--tasks"),
+    (
+        "compare sleep --scale --runtimes threads",
+        "--runtimes: threads cannot run one unit per task with --scale",
+    ),
+    (
+        "compare io --plots afile",
+        "--plots afile: exists and is not a directory",
+    ),
+    (
+        "compare cpu --rate inf --output out.json",
+        "'inf' for '--rate",
+    ),
+    ("report missing.json", "missing.json: cannot read"),
+    (
+        "report notours.json",
+        "notours.json: not an asyncstudy record",
+    ),
+    ("report cut.json", "cut.json: not valid JSON"),
+    (
+        "report incomplete.json",
+        "incomplete.json: not a complete asyncstudy.run/1 record",
+    ),
+    (
+        "study --out afile",
+        "--out afile: exists and is not a directory",
+    ),
+    ("completions powershell", "'powershell' for '<SHELL>'"),
+];
+
+/// The files the matrix refers to.
+fn fixtures(dir: &Path) {
+    let files: [(&str, &[u8]); 7] = [
+        ("bad-urls.txt", b"http://ok.example/\nhtp:/x\n"),
+        ("empty-urls.txt", b"# nothing here\n\n"),
+        ("binary-urls.txt", b"\xff\xfe"),
+        ("notours.json", br#"{"schema":"other/1"}"#),
+        ("cut.json", br#"{"schema":"asyncstudy.run/1","tool"#),
+        ("incomplete.json", br#"{"schema":"asyncstudy.run/1"}"#),
+        ("afile", b"x"),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+fn listing(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn every_bad_input_is_one_line_naming_it_exit_2_and_nothing_written() {
+    assert!(MATRIX.len() >= 20);
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let before = listing(dir.path());
+    for (args, names) in MATRIX {
+        let out = asyncstudy()
+            .args(args.split_whitespace())
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args}: {err}");
+        assert!(out.stdout.is_empty(), "{args}: wrote to stdout");
+        assert_eq!(err.lines().count(), 1, "{args}: {err}");
+        assert!(err.starts_with("error: "), "{args}: {err}");
+        assert!(
+            err.contains(names),
+            "{args}: {err:?} does not say {names:?}"
+        );
+        assert_eq!(listing(dir.path()), before, "{args}: wrote a file");
+    }
+}
+
+#[test]
+fn the_readme_lists_the_matrix() {
+    let readme = include_str!("../README.md");
+    for (args, _) in MATRIX {
+        assert!(
+            readme.contains(&format!("`asyncstudy {args}`")),
+            "README's troubleshooting table lacks `asyncstudy {args}`"
+        );
+    }
+}
