@@ -4,14 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use asyncstudy::server::page_body;
 use asyncstudy::workload::download::file_name;
-use common::{RUNTIMES, asyncstudy, run_json};
+use common::{RUNTIMES, Server, asyncstudy, run_json};
 use serde_json::Value;
 
 fn exists(pid: u64) -> bool {
@@ -19,41 +18,6 @@ fn exists(pid: u64) -> bool {
 }
 
 /// `asyncstudy serve` as a child of the test, with its base URL.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"))
-            .arg("serve")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line {line:?}"))
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn every_runtime_downloads_every_page_with_the_right_bytes() {
     for rt in RUNTIMES {

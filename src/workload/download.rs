@@ -365,7 +365,25 @@ fn too_large(max: u64) -> TaskError {
 }
 
 fn write_error(path: &Path, e: io::Error) -> TaskError {
-    io_error(IoKind::Write, format!("{}: {e}", path.display()))
+    io_error(
+        IoKind::Write,
+        format!("{}: {}", path.display(), with_causes(&e)),
+    )
+}
+
+/// An error with the errors it wraps: async-std's file errors say only "could not write to
+/// file" and keep the operating system's reason (No space left on device) as their source.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(": {more}"));
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The kind of an IO error that broke a connection.

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -125,4 +128,43 @@ pub fn assert_accounted(r: &Value) {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(by_kind, t["failed"].as_u64().unwrap(), "{t}");
+}
+
+/// An `asyncstudy serve` on a free loopback port, stopped (stdin closed, reaped) on drop.
+pub struct Server {
+    /// The server process.
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts the server with `args` and reads its address.
+    pub fn start(args: &[&str]) -> Server {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"))
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line {line:?}"))
+            .to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
 }
