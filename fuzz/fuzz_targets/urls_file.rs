@@ -17,7 +17,10 @@ fuzz_target!(|text: &str| {
             for u in urls {
                 // The url crate accepts any case of the scheme.
                 let lower = u.to_ascii_lowercase();
-                assert!(lower.starts_with("http:") || lower.starts_with("https:"), "{u}");
+                assert!(
+                    lower.starts_with("http:") || lower.starts_with("https:"),
+                    "{u}"
+                );
             }
         }
         Err(e) => {
