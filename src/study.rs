@@ -23,7 +23,7 @@ struct Experiment {
 }
 
 /// The default experiments, sized to finish in under two minutes on a 2-core machine.
-const EXPERIMENTS: [Experiment; 5] = [
+const EXPERIMENTS: [Experiment; 6] = [
     Experiment {
         name: "cpu-runtimes",
         heading: "CPU loops on every runtime (seeds 000 and 002)",
@@ -53,6 +53,12 @@ const EXPERIMENTS: [Experiment; 5] = [
         heading: "Blocking an executor",
         about: "The same sleeps with `--blocking`: `std::thread::sleep` inside async tasks holds the executor's thread, so a runtime runs only as many tasks at once as it has threads; tokio-blocking moves the sleep to `spawn_blocking`.",
         args: "compare sleep --blocking --tasks 16 --sleep 100ms --workers 2 --runtimes tokio-mt,tokio-ct,tokio-blocking,smol,async-std",
+    },
+    Experiment {
+        name: "mixed",
+        heading: "CPU work beside IO: where to put it",
+        about: "Eight `comp` tasks (2 million steps) among 100 sleeps of 10 ms, submitted together on 2 workers. The IO tasks' p99 is the figure: CPU work inline in async tasks makes the sleeps wait for it; `spawn_blocking` or a rayon pool beside tokio keeps them near 10 ms; 2 OS threads or processes hold a worker per sleep.",
+        args: "compare mixed --cpu-tasks 8 --cpu-iters 2000000 --tasks 100 --sleep 10ms --workers 2 --runtimes tokio-mt,tokio-ct,smol,async-std,tokio-blocking,tokio+rayon,threads,process-pool",
     },
 ];
 
