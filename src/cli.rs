@@ -248,20 +248,34 @@ struct SweepArgs {
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
 
-    /// Every run submits its tasks open loop at R per second (see `asyncstudy cpu --help`).
+    #[command(flatten)]
+    how: HowArgs,
+
+    #[command(flatten)]
+    out: FormatArgs,
+}
+
+/// How tasks are submitted and watched, shared by runs and sweeps (a sweep passes them on to
+/// every child run).
+#[derive(Debug, Args)]
+struct HowArgs {
+    /// Submit tasks open loop at R per second (`100` or `100/s`) instead of all at once.
+    /// Latency then runs from each task's scheduled time, so time a task spent waiting for a
+    /// busy runtime counts even when nothing could be sent (the coordinated-omission
+    /// correction, as in wrk2); the record also gives the raw latency, from when a worker or
+    /// in-flight slot took the task, which is what a closed-loop load generator would report.
+    /// Above capacity the two part ways: raw stays near the service time while corrected grows
+    /// with the backlog.
     #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = per_second)]
     rate: Option<f64>,
 
-    /// Tell every child not to give each tokio task its own tokio-metrics monitor (see `io
-    /// --help`).
+    /// Do not give each tokio task its own tokio-metrics monitor (about 330 bytes per task in
+    /// flight, which matters when measuring memory per task at scale).
     #[arg(long)]
     no_tokio_metrics: bool,
 
     #[command(flatten)]
     limits: LimitArgs,
-
-    #[command(flatten)]
-    out: FormatArgs,
 }
 
 /// Ceilings on the threads and processes a run's tasks may hold, shared by runs and sweeps.
@@ -533,23 +547,8 @@ struct RunArgs {
     #[arg(long, value_name = "KIND@TASK", hide = true)]
     inject_fault: Vec<Fault>,
 
-    /// Submit tasks open loop at R per second (`100` or `100/s`) instead of all at once.
-    /// Latency then runs from each task's scheduled time, so time a task spent waiting for a
-    /// busy runtime counts even when nothing could be sent (the coordinated-omission
-    /// correction, as in wrk2); the record also gives the raw latency, from when a worker or
-    /// in-flight slot took the task, which is what a closed-loop load generator would report.
-    /// Above capacity the two part ways: raw stays near the service time while corrected grows
-    /// with the backlog.
-    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = per_second)]
-    rate: Option<f64>,
-
-    /// Do not give each tokio task its own tokio-metrics monitor (about 330 bytes per task in
-    /// flight, which matters when measuring memory per task at scale).
-    #[arg(long)]
-    no_tokio_metrics: bool,
-
     #[command(flatten)]
-    limits: LimitArgs,
+    how: HowArgs,
 
     #[command(flatten)]
     out: FormatArgs,
@@ -684,7 +683,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             ("mixed", a.sweep, args, server, MIXED_IO_TASKS, false)
         }
     };
-    if let Some(rate) = sweep.rate {
+    if let Some(rate) = sweep.how.rate {
         child_args.extend(["--rate".into(), rate.to_string()]);
     }
     let mut runtimes = runtime_list(&sweep.runtimes)?;
@@ -709,7 +708,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
     }
-    let limits = sweep.limits.limits();
+    let limits = sweep.how.limits.limits();
     // Children get the limits too, or a raised limit would let the sweep plan a cell its own
     // child then refuses.
     if limits.max_threads != Limits::DEFAULT_MAX_THREADS {
@@ -718,7 +717,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     if limits.max_processes != Limits::DEFAULT_MAX_PROCESSES {
         child_args.extend(["--max-processes".into(), limits.max_processes.to_string()]);
     }
-    if sweep.no_tokio_metrics {
+    if sweep.how.no_tokio_metrics {
         child_args.push("--no-tokio-metrics".into());
     }
     let plan = ComparePlan {
@@ -944,9 +943,9 @@ fn run_plan(
         output,
         faults: args.inject_fault,
         strict: args.strict,
-        tokio_metrics: !args.no_tokio_metrics,
-        rate: args.rate,
-        limits: args.limits.limits(),
+        tokio_metrics: !args.how.no_tokio_metrics,
+        rate: args.how.rate,
+        limits: args.how.limits.limits(),
     }
     .check()
 }

@@ -321,7 +321,9 @@ impl Runtime {
             Runtime::Smol => {
                 "an async_executor::Executor driven by N threads (not smol's 1-thread default)"
             }
-            Runtime::Rayon => "a rayon ThreadPool, tasks as a parallel iterator",
+            Runtime::Rayon => {
+                "a rayon ThreadPool, tasks as a parallel iterator (open loop: spawned one by one)"
+            }
             Runtime::ProcessPool => {
                 "N long-lived worker processes fed over pipes (like Python's ProcessPoolExecutor)"
             }
