@@ -492,17 +492,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
             cpu_latency_ms: cpu_hist.latency.summary(),
             cpu_service_ms: cpu_hist.service.summary(),
         }),
-        open_loop: meta.rate.map(|rate_per_s| OpenLoop {
-            rate_per_s,
-            schedule_s: meta.tasks.saturating_sub(1) as f64 / rate_per_s,
-            achieved_per_s: if wall_s > 0.0 {
-                meta.tasks as f64 / wall_s
-            } else {
-                0.0
-            },
-            raw_latency_ms: hist.service.summary(),
-            corrected_latency_ms: hist.latency.summary(),
-        }),
+        open_loop: meta.rate.map(|rate_per_s| OpenLoop { rate_per_s }),
         notes,
         interrupted,
     }
@@ -680,23 +670,6 @@ pub mod tests {
             rec.latency_ms.count
         );
         assert!(rec.open_loop.is_none());
-    }
-
-    #[test]
-    fn open_loop_gives_raw_and_corrected_latency_side_by_side() {
-        let meta = RunMeta {
-            rate: Some(100.0),
-            ..fake_meta(Runtime::Threads)
-        };
-        let rec = summarize(&meta, &[fake_run(0, 8, 25, false)]);
-        let o = rec.open_loop.expect("an open-loop run says so");
-        assert_eq!(o.rate_per_s, 100.0);
-        assert!((o.schedule_s - 0.07).abs() < 1e-9);
-        // Raw runs from the start of service, corrected from the submit time.
-        assert_eq!(o.raw_latency_ms, rec.service_ms);
-        assert_eq!(o.corrected_latency_ms, rec.latency_ms);
-        assert!(o.corrected_latency_ms.p99 > o.raw_latency_ms.p99);
-        assert!(rec.mixed.is_none());
     }
 
     #[test]

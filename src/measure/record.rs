@@ -160,7 +160,7 @@ pub struct RunRecord {
     /// The IO and the CPU tasks of a mixed run, apart: the IO tasks' latency is the headline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mixed: Option<MixedLatency>,
-    /// The schedule of an open-loop run (`--rate`) and its latency raw and corrected.
+    /// The schedule of an open-loop run (`--rate`); see [`OpenLoop`] for its two latencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_loop: Option<OpenLoop>,
     /// Things a reader must know about this run (e.g. a discontinued runtime).
@@ -209,24 +209,17 @@ pub struct MixedLatency {
     pub cpu_service_ms: Summary,
 }
 
-/// How an open-loop run (`--rate`) submitted its tasks and what that did to latency.
+/// An open-loop run (`--rate`): task `i` was due `i / rate_per_s` after the first.
 ///
-/// Each task is due `i / rate` after the first. `corrected_latency_ms` runs from that due time
-/// (it is `latency_ms`); `raw_latency_ms` runs from when a worker or an in-flight slot took the
-/// task, which is all a closed-loop generator that sends only when a connection is free ever
-/// sees: under overload it omits the waiting that the schedule exposes (coordinated omission).
+/// Its `latency_ms` runs from that due time: the corrected latency, which keeps the time a task
+/// waited because the runtime was behind. Its `service_ms` runs from when a worker or an
+/// in-flight slot took the task: the raw latency, all that a closed-loop generator (one that
+/// sends only when a connection is free) ever sees, which under overload omits the backlog
+/// (coordinated omission). Reports show the two side by side under those names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpenLoop {
     /// Tasks submitted per second, as asked.
     pub rate_per_s: f64,
-    /// Time from the first task's slot to the last one's.
-    pub schedule_s: f64,
-    /// Tasks completed per second over the run: below `rate_per_s` when over capacity.
-    pub achieved_per_s: f64,
-    /// Latency from when the task got going (end - start).
-    pub raw_latency_ms: Summary,
-    /// Latency from the task's scheduled submit time (end - due): the honest figure.
-    pub corrected_latency_ms: Summary,
 }
 
 /// Most timeline entries a record carries; histograms still count every task.

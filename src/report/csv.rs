@@ -43,7 +43,6 @@ struct Row<'a> {
     io_tasks_latency_p50_ms: Option<f64>,
     io_tasks_latency_p99_ms: Option<f64>,
     rate_per_s: Option<f64>,
-    raw_latency_p99_ms: Option<f64>,
 }
 
 /// One comparison cell as a flat CSV row.
@@ -174,7 +173,6 @@ pub fn run(r: &RunRecord) -> anyhow::Result<String> {
         io_tasks_latency_p50_ms: r.mixed.as_ref().map(|m| m.io_latency_ms.p50),
         io_tasks_latency_p99_ms: r.mixed.as_ref().map(|m| m.io_latency_ms.p99),
         rate_per_s: r.open_loop.as_ref().map(|o| o.rate_per_s),
-        raw_latency_p99_ms: r.open_loop.as_ref().map(|o| o.raw_latency_ms.p99),
     }])
 }
 

@@ -511,15 +511,16 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ));
     }
     if let Some(o) = &r.open_loop {
+        let span = r.workload.tasks_per_run.saturating_sub(1) as f64 / o.rate_per_s;
         rows.push((
             "open loop",
             format!(
                 "{} tasks/s offered over {} s, {} completed/s; p99 raw {} ms, corrected {} ms",
                 fixed(o.rate_per_s, 1),
-                fixed(o.schedule_s, 3),
-                fixed(o.achieved_per_s, 1),
-                fixed(o.raw_latency_ms.p99, 1),
-                fixed(o.corrected_latency_ms.p99, 1)
+                fixed(span, 3),
+                fixed(r.throughput_per_s, 1),
+                fixed(r.service_ms.p99, 1),
+                fixed(r.latency_ms.p99, 1)
             ),
         ));
     }
@@ -727,20 +728,18 @@ const LATENCY_HEADER: [&str; 8] = ["ms", "count", "mean", "p50", "p90", "p99", "
 
 /// Latency, queue and service rows in milliseconds, shared by the table and Markdown.
 fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
-    let latency = if r.open_loop.is_some() {
-        "latency (corrected)"
+    // Open loop, latency from the schedule is the corrected figure and service time is the
+    // raw one a closed-loop generator would report (see `OpenLoop`).
+    let (latency, service) = if r.open_loop.is_some() {
+        ("latency (corrected)", "service (raw latency)")
     } else {
-        "latency"
+        ("latency", "service")
     };
     let mut rows = vec![
         (latency, &r.latency_ms),
         ("queue", &r.queue_ms),
-        ("service", &r.service_ms),
+        (service, &r.service_ms),
     ];
-    // Open loop, what a closed-loop generator would have reported sits under the honest figure.
-    if let Some(o) = &r.open_loop {
-        rows.insert(1, ("latency (raw)", &o.raw_latency_ms));
-    }
     // tokio's view of the same tasks sits next to the harness's queue wait.
     if let Some(t) = r.tokio.as_ref().filter(|t| t.first_poll_delay_ms.count > 0) {
         rows.insert(2, ("tokio first poll", &t.first_poll_delay_ms));
