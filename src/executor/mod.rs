@@ -167,33 +167,24 @@ impl Arrivals {
     }
 
     fn submit_or(&self, task: usize, closed: u64) -> u64 {
-        match self.due_ns(task) {
-            Some(due) => {
-                let now = now_ns();
-                // After Ctrl-C the rest of the schedule is not waited for: its tasks are only
-                // recorded as cut short.
-                if due > now && crate::interrupt::requested().is_none() {
-                    std::thread::sleep(std::time::Duration::from_nanos(due - now));
-                }
-                due
-            }
-            None => closed,
+        let (wait, due) = self.delay(task);
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
         }
+        due.unwrap_or(closed)
     }
 
-    /// How long an async submitter must wait for task `task` (zero when it is late or the run
-    /// is closed loop), and the submit time to record once it has.
+    /// How long a submitter must still wait for task `task`, and its submit time once it has
+    /// (`None`: closed loop, submit now). The wait is zero when the task is late, closed loop,
+    /// and after Ctrl-C, when the rest of the schedule is not waited for: its tasks are only
+    /// recorded as cut short.
     pub fn delay(&self, task: usize) -> (std::time::Duration, Option<u64>) {
-        match self.due_ns(task) {
-            Some(_) if crate::interrupt::requested().is_some() => {
-                (std::time::Duration::ZERO, self.due_ns(task))
-            }
-            Some(due) => (
-                std::time::Duration::from_nanos(due.saturating_sub(now_ns())),
-                Some(due),
-            ),
-            None => (std::time::Duration::ZERO, None),
-        }
+        let due = self.due_ns(task);
+        let wait = match due {
+            Some(due) if crate::interrupt::requested().is_none() => due.saturating_sub(now_ns()),
+            _ => 0,
+        };
+        (std::time::Duration::from_nanos(wait), due)
     }
 }
 
@@ -503,16 +494,7 @@ pub async fn run_task_async(
 /// drain at once and only those already running are waited for.
 fn cut_short(task: usize, worker: Worker, submit_ns: u64) -> Option<TaskRecord> {
     crate::interrupt::requested()?;
-    let now = now_ns().max(submit_ns);
-    Some(TaskRecord {
-        task,
-        worker,
-        submit_ns,
-        start_ns: now,
-        end_ns: now,
-        bytes: 0,
-        error: Some(TaskError::Interrupted),
-    })
+    Some(not_run(task, worker, submit_ns, TaskError::Interrupted))
 }
 
 /// A task's record from its timestamps and what running it returned or how it panicked.
@@ -553,15 +535,20 @@ async fn admitted(
 
 /// The record of a task the runtime could not even start.
 pub fn unstarted_task(task: usize, submit_ns: u64, why: String) -> TaskRecord {
-    let now = now_ns();
+    not_run(task, Worker::current(), submit_ns, TaskError::Spawn(why))
+}
+
+/// The record of a task that failed before it ran: it starts and ends now, on `worker`.
+fn not_run(task: usize, worker: Worker, submit_ns: u64, error: TaskError) -> TaskRecord {
+    let now = now_ns().max(submit_ns);
     TaskRecord {
         task,
-        worker: Worker::current(),
+        worker,
         submit_ns,
         start_ns: now,
         end_ns: now,
         bytes: 0,
-        error: Some(TaskError::Spawn(why)),
+        error: Some(error),
     }
 }
 

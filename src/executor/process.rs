@@ -144,15 +144,12 @@ fn drive(
         let mut records = Vec::with_capacity(tasks);
         while queued < tasks && interrupt::requested().is_none() {
             // Wait for the slot in short steps, so Ctrl-C is seen while the schedule is sparse.
-            match arrivals.due_ns(queued) {
-                Some(due) if due > now_ns() => {
-                    let step = Duration::from_nanos(due.saturating_sub(now_ns())).min(WATCH_EVERY);
-                    thread::sleep(step);
-                    continue;
-                }
-                _ => {}
+            let (wait, due) = arrivals.delay(queued);
+            if !wait.is_zero() {
+                thread::sleep(wait.min(WATCH_EVERY));
+                continue;
             }
-            let submit = arrivals.due_ns(queued).unwrap_or_else(now_ns);
+            let submit = due.unwrap_or_else(now_ns);
             // The inbox is held right here, so a send cannot fail.
             queue.send((queued, submit)).expect("the inbox is alive");
             queued += 1;
