@@ -96,6 +96,21 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 }
 
 /// Renders with `draw` into an SVG string and writes it atomically to `path`.
+/// Draws a chart's legend at `at`, in the one style every chart uses.
+fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    at: SeriesLabelPosition,
+) -> anyhow::Result<()> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 13))
+        .draw()
+        .map_err(err)
+}
+
 fn render(
     path: &Path,
     size: (u32, u32),
@@ -179,14 +194,7 @@ pub fn wall_chart(path: &Path, title: &str, series: &[WallSeries]) -> anyhow::Re
                 });
             chart.draw_series(whiskers).map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         for (g, w) in workers.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
             label(
@@ -300,14 +308,7 @@ pub fn timeline_chart(path: &Path, title: &str, tasks: &[TimelineEntry]) -> anyh
                 )
             });
         chart.draw_series(seps).map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         for (i, (pid, tid, _)) in rows.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(0.0, i as f64));
             label(
@@ -434,14 +435,7 @@ fn scale_panel(
             .draw_series(line.into_iter().map(|xy| Circle::new(xy, 4, c.filled())))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT, 13))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     for &u in units {
         let (px, py) = chart.backend_coord(&(u as f64, lo / 2.0));
         label(
@@ -512,14 +506,7 @@ pub fn spectrum_chart(path: &Path, title: &str, series: &[SpectrumSeries]) -> an
                     PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         const TICKS: [&str; 7] = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"];
         for (k, text) in TICKS.iter().enumerate().take(top_x as usize + 1) {
             let (px, py) = chart.backend_coord(&(k as f64, 0.0));
