@@ -8,12 +8,8 @@ use std::collections::HashSet;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{asyncstudy, worker};
+use common::{asyncstudy, read_json, run_json, worker};
 use serde_json::Value;
-
-fn read_json(path: &std::path::Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 #[test]
 fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere() {
@@ -154,32 +150,25 @@ fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere()
 
 #[test]
 fn io_cells_share_one_embedded_server_which_is_gone_afterwards() {
-    let c: Value = serde_json::from_slice(
-        &asyncstudy()
-            .args([
-                "compare",
-                "io",
-                "--runtimes",
-                "serial,smol",
-                "--workers",
-                "2",
-                "--tasks",
-                "3",
-                "--writes",
-                "1",
-                "--repeat",
-                "1",
-                "--latency",
-                "1ms",
-                "--quiet",
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let c: Value = run_json(&[
+        "compare",
+        "io",
+        "--runtimes",
+        "serial,smol",
+        "--workers",
+        "2",
+        "--tasks",
+        "3",
+        "--writes",
+        "1",
+        "--repeat",
+        "1",
+        "--latency",
+        "1ms",
+        "--quiet",
+        "--format",
+        "json",
+    ]);
     let runs = c["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
     let urls: HashSet<&str> = runs

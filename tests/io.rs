@@ -17,7 +17,6 @@ fn exists(pid: u64) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// `asyncstudy serve` as a child of the test, with its base URL.
 #[test]
 fn every_runtime_downloads_every_page_with_the_right_bytes() {
     for rt in RUNTIMES {

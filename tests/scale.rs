@@ -4,12 +4,8 @@
 
 mod common;
 
-use common::asyncstudy;
+use common::{asyncstudy, read_json, run_json};
 use serde_json::Value;
-
-fn read_json(path: &std::path::Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("{v} is not a number"))
@@ -204,30 +200,23 @@ fn a_small_scale_sweep_skips_the_cell_over_the_limit_and_costs_each_unit() {
 
 #[test]
 fn a_sweep_without_scale_has_no_per_unit_columns() {
-    let c: Value = serde_json::from_slice(
-        &asyncstudy()
-            .args([
-                "compare",
-                "sleep",
-                "--runtimes",
-                "smol",
-                "--workers",
-                "1",
-                "--tasks",
-                "2",
-                "--sleep",
-                "10ms",
-                "--repeat",
-                "1",
-                "--quiet",
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let c: Value = run_json(&[
+        "compare",
+        "sleep",
+        "--runtimes",
+        "smol",
+        "--workers",
+        "1",
+        "--tasks",
+        "2",
+        "--sleep",
+        "10ms",
+        "--repeat",
+        "1",
+        "--quiet",
+        "--format",
+        "json",
+    ]);
     assert!(c.get("scale").is_none());
     assert!(c.get("skipped").is_none());
     let dir = tempfile::tempdir().unwrap();

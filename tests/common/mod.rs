@@ -53,6 +53,12 @@ pub fn run_json(args: &[&str]) -> Value {
     })
 }
 
+/// A JSON file written by the tool, parsed.
+pub fn read_json(path: &std::path::Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
+}
+
 /// A timeline entry's submit, start and end, in ms from the run's start.
 pub fn times(t: &Value) -> (f64, f64, f64) {
     let ms = |k: &str| {
