@@ -96,12 +96,13 @@ impl CpuWork {
                 }
             }
             CpuKind::Comp => {
-                let x = long_comp(task as u64, self.iters);
-                // Every step is a square or a square root, so the result is finite and >= 0.
-                if x.is_finite() && x >= 0.0 {
-                    Ok(Outcome::NONE)
-                } else {
-                    Err(TaskError::Check(format!("long_comp gave {x}")))
+                match long_comp(task as u64, self.iters) {
+                    // Every step is a square or a square root, so the result is finite and >= 0.
+                    Some(x) if x.is_finite() && x >= 0.0 => Ok(Outcome::NONE),
+                    Some(x) => Err(TaskError::Check(format!("long_comp gave {x}"))),
+                    None => Err(TaskError::Check(format!(
+                        "long_comp: task index {task} needs integers wider than 128 bits"
+                    ))),
                 }
             }
             CpuKind::Cos => {
@@ -135,11 +136,39 @@ pub fn spin(n: u64) -> u64 {
 
 /// Seed 002 `long_comp(i)` with `steps` steps, as Python computes it.
 ///
-/// Python starts with an int and switches to float at the first square root; the int phase
-/// only lasts a few steps and stays far below 2^53, so f64 reproduces it exactly.
-pub fn long_comp(i: u64, steps: u64) -> f64 {
-    let mut x = black_box(i as f64);
-    for y in 0..black_box(steps) {
+/// Python's `x` starts as the int `i` and stays an exact int while it is even and squared;
+/// the first odd value takes a square root and turns it into a float for good. The int steps
+/// here are exact too, in `u128`: with x = i even, x becomes i² and then (i² − 1)², which is
+/// odd, so the int phase is at most two squarings and needs 4 × the bits of `i`. Every task
+/// index below 2³² fits; `None` for one that does not (no run can have that many tasks). In f64
+/// instead, (i² − 1)² loses its last bits above 2⁵³ (from i ≈ 9,742), reads as even, and is
+/// squared on into infinity.
+///
+/// The float steps use `sqrt` and `*`, both correctly rounded, where CPython calls libm's
+/// `pow`, which may round the last bit the other way: results can differ from Python's in the
+/// last bits, never in kind.
+pub fn long_comp(i: u64, steps: u64) -> Option<f64> {
+    let steps = black_box(steps);
+    let mut int = u128::from(black_box(i));
+    let mut y = 0u64;
+    let mut x = loop {
+        if y == steps {
+            // Still an int: Python returns it as one; as a float it is the nearest double.
+            return Some(int as f64);
+        }
+        if int % 2 == 0 {
+            let d = int.abs_diff(u128::from(y));
+            int = d.checked_mul(d)?;
+            y += 1;
+        } else {
+            // Python adds exactly, then converts to the nearest double (ties to even, as `as`
+            // does) before the square root.
+            let x = (int.checked_add(u128::from(y))? as f64).sqrt();
+            y += 1;
+            break x;
+        }
+    };
+    for y in y..steps {
         let y = y as f64;
         // Python's `x % 2 == 0`. `%` on f64 is a call to libm's fmod, which would make this loop
         // measure fmod; halving is exact and `fract` is one instruction, with the same answer
@@ -151,7 +180,7 @@ pub fn long_comp(i: u64, steps: u64) -> f64 {
             (x + y).sqrt()
         };
     }
-    x
+    Some(x)
 }
 
 /// Seed 001 `compute_intensive`: `foo += foo * math.cos(i * math.pi)` for `steps` steps.
@@ -183,13 +212,17 @@ mod tests {
             3.5128271774331576,
         ];
         for (i, want) in py10.into_iter().enumerate() {
-            assert_eq!(long_comp(i as u64, 10), want, "i={i}, 10 steps");
+            assert_eq!(long_comp(i as u64, 10), Some(want), "i={i}, 10 steps");
         }
         for i in 0..4 {
-            assert_eq!(long_comp(i, 1000), 32.11066558092454, "i={i}, 1000 steps");
+            assert_eq!(
+                long_comp(i, 1000),
+                Some(32.11066558092454),
+                "i={i}, 1000 steps"
+            );
             assert_eq!(
                 long_comp(i, 100_000),
-                316.72657766046683,
+                Some(316.72657766046683),
                 "i={i}, 100000 steps"
             );
         }
@@ -198,7 +231,56 @@ mod tests {
     #[test]
     fn long_comp_full_count_matches_the_notebook_output() {
         // Seed 002 printed 2236.5678097446853 for long_comp(i) with 5,000,000 steps.
-        assert_eq!(long_comp(3, 5_000_000), 2236.5678097446853);
+        assert_eq!(long_comp(3, 5_000_000), Some(2236.5678097446853));
+    }
+
+    // The digest is FNV-1a over the little-endian bits of long_comp(i, 100) for every i in
+    // 0..=100_000, as CPython 3.11 computes it:
+    //   import struct
+    //   h = 0xcbf29ce484222325
+    //   for i in range(100_001):
+    //       for b in struct.pack("<d", float(long_comp(i, 100))):
+    //           h = ((h ^ b) * 0x100000001b3) % 2**64
+    // Python's ints are exact, so this is the exact reference for the int steps; f64 steps
+    // made tasks 9742 and 9744 infinite, which no digest of finite values can match.
+    #[test]
+    fn long_comp_matches_python_for_every_task_index_up_to_100_000() {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for i in 0..=100_000u64 {
+            let x = long_comp(i, 100).expect("indices below 2^32 fit");
+            assert!(x.is_finite(), "task {i} gave {x}");
+            for b in x.to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+            }
+        }
+        assert_eq!(h, 0xf19509d730175c61);
+        // The first indices f64 got wrong, as Python prints them.
+        assert_eq!(long_comp(9742, 100), Some(10.45990253808427));
+        assert_eq!(long_comp(9744, 100), Some(10.45990253808427));
+    }
+
+    #[test]
+    fn long_comp_keeps_exact_ints_until_they_turn_fractional() {
+        // Python: long_comp(6, 2) == (36 - 1)**2 == 1225, an int; one step later a float.
+        assert_eq!(long_comp(6, 1), Some(36.0));
+        assert_eq!(long_comp(6, 2), Some(1225.0));
+        assert_eq!(long_comp(6, 3), Some(1227f64.sqrt()));
+        // The largest index whose int phase fits: (i^2 - 1)^2 < 2^128.
+        let top = u64::from(u32::MAX);
+        assert!(long_comp(top, 3).is_some_and(f64::is_finite));
+        // Past it the task says so instead of computing something else.
+        assert_eq!(long_comp(u64::MAX - 1, 3), None);
+        let work = CpuWork {
+            kind: CpuKind::Comp,
+            iters: 3,
+        };
+        assert_eq!(
+            work.run(usize::MAX - 1),
+            Err(TaskError::Check(format!(
+                "long_comp: task index {} needs integers wider than 128 bits",
+                usize::MAX - 1
+            )))
+        );
     }
 
     #[test]
