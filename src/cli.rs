@@ -928,7 +928,7 @@ fn run_plan(
     let output = args.out.output()?;
     let baseline = args
         .baseline
-        .map(|path| Baseline::load(&path, &work, tasks))
+        .map(|path| Baseline::load(&path, &work, tasks, &params, args.how.rate))
         .transpose()?;
     RunPlan {
         runtime,

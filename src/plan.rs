@@ -189,6 +189,16 @@ pub struct MixedPlan {
 }
 
 impl WorkPlan {
+    /// The workload's kind in records: `cpu`, `io`, `sleep` or `mixed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WorkPlan::Cpu(_) => "cpu",
+            WorkPlan::Download(_) => "io",
+            WorkPlan::Sleep(_) => "sleep",
+            WorkPlan::Mixed(_) => "mixed",
+        }
+    }
+
     /// The workload's name in records.
     pub fn name(&self) -> &'static str {
         match self {
@@ -483,8 +493,27 @@ impl RunPlan {
 }
 
 impl Baseline {
-    /// Reads a serial run record and checks it measured the same work as `work` x `tasks`.
-    pub fn load(path: &Path, work: &WorkPlan, tasks: usize) -> Result<Baseline, Error> {
+    /// Parameters a record carries that say where or how a run was made, not what work it
+    /// did: a baseline may differ in these.
+    const NOT_WORK: [&'static str; 5] = [
+        "server_url",
+        "server_pid",
+        "out_dir",
+        "concurrency",
+        "server",
+    ];
+
+    /// Reads a serial run record and checks it measured the same work as this run: the same
+    /// workload, tasks, iters, rate and every workload parameter in `params` (sleep, writes,
+    /// page size, latency and its distribution, urls, faults, ...). The first that differs is
+    /// named.
+    pub fn load(
+        path: &Path,
+        work: &WorkPlan,
+        tasks: usize,
+        params: &BTreeMap<String, serde_json::Value>,
+        rate: Option<f64>,
+    ) -> Result<Baseline, Error> {
         let bad = |why: String| Error::BadInput(format!("--baseline {}: {why}", path.display()));
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let record: RunRecord =
@@ -501,17 +530,9 @@ impl Baseline {
                 record.runtime
             )));
         }
-        let same = record.workload.name == work.name()
-            && record.workload.iters == work.iters()
-            && record.workload.tasks_per_run == tasks;
-        if !same {
+        if let Some((what, theirs, ours)) = first_difference(&record, work, tasks, params, rate) {
             return Err(bad(format!(
-                "measured {} x {} tasks with {:?} iters, this run is {} x {tasks} with {} iters",
-                record.workload.name,
-                record.workload.tasks_per_run,
-                record.workload.iters,
-                work.name(),
-                work.iters().map_or("no".to_string(), |i| i.to_string())
+                "{what} differs: the baseline ran {theirs}, this run {ours}"
             )));
         }
         if record.tasks.failed > 0 {
@@ -521,6 +542,56 @@ impl Baseline {
             wall_s: record.wall_s,
         })
     }
+}
+
+/// The first thing that makes `record` other work than `work` x `tasks` with `params` and
+/// `rate`: its name, the record's value and this run's.
+fn first_difference(
+    record: &RunRecord,
+    work: &WorkPlan,
+    tasks: usize,
+    params: &BTreeMap<String, serde_json::Value>,
+    rate: Option<f64>,
+) -> Option<(String, String, String)> {
+    let none = || "none".to_string();
+    let shown = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => none(),
+    };
+    let w = &record.workload;
+    let ours_name = format!("{} {}", work.kind(), work.name());
+    let theirs_name = format!("{} {}", w.kind, w.name);
+    if theirs_name != ours_name {
+        return Some(("workload".into(), theirs_name, ours_name));
+    }
+    if w.tasks_per_run != tasks {
+        return Some((
+            "tasks".into(),
+            w.tasks_per_run.to_string(),
+            tasks.to_string(),
+        ));
+    }
+    if w.iters != work.iters() {
+        let show = |i: Option<u64>| i.map_or_else(none, |i| i.to_string());
+        return Some(("iters".into(), show(w.iters), show(work.iters())));
+    }
+    let keys: std::collections::BTreeSet<&String> = w.params.keys().chain(params.keys()).collect();
+    for key in keys {
+        if Baseline::NOT_WORK.contains(&key.as_str()) {
+            continue;
+        }
+        let (theirs, ours) = (w.params.get(key), params.get(key));
+        if theirs != ours {
+            return Some((key.clone(), shown(theirs), shown(ours)));
+        }
+    }
+    let theirs_rate = record.open_loop.as_ref().map(|o| o.rate_per_s);
+    if theirs_rate != rate {
+        let show = |r: Option<f64>| r.map_or_else(|| "closed loop".into(), |r| format!("{r}/s"));
+        return Some(("rate".into(), show(theirs_rate), show(rate)));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -549,6 +620,78 @@ mod tests {
             assert!(err.starts_with("urls.txt:3: not a URL: "), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn a_baseline_must_have_done_the_same_work() {
+        let mut base = crate::report::tests::sample_record();
+        base.runtime = "serial".into();
+        base.tasks.failed = 0;
+        base.workload.kind = "sleep".into();
+        base.workload.name = "sleep".into();
+        base.workload.iters = None;
+        base.workload.tasks_per_run = 4;
+        let params = |sleep: &str| -> BTreeMap<String, serde_json::Value> {
+            [
+                ("sleep".to_string(), sleep.into()),
+                ("blocking".to_string(), false.into()),
+            ]
+            .into()
+        };
+        base.workload.params = params("10ms");
+        // Where the run was made is not work: a server's address or pid may differ.
+        base.workload
+            .params
+            .insert("server_pid".into(), 4242.into());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.json");
+        std::fs::write(&path, serde_json::to_string(&base).unwrap()).unwrap();
+        let sleep = |ms: u64| {
+            WorkPlan::Sleep(Sleep {
+                duration: Duration::from_millis(ms),
+                blocking: false,
+            })
+        };
+        let load = |work: &WorkPlan, tasks, params: &_, rate| {
+            Baseline::load(&path, work, tasks, params, rate).map_err(|e| e.to_string())
+        };
+        let ok = load(&sleep(10), 4, &params("10ms"), None).unwrap();
+        assert_eq!(ok.wall_s, base.wall_s);
+        let shown = path.display();
+        for (got, want) in [
+            (
+                load(&sleep(300), 4, &params("300ms"), None),
+                "sleep differs: the baseline ran 10ms, this run 300ms",
+            ),
+            (
+                load(&sleep(10), 8, &params("10ms"), None),
+                "tasks differs: the baseline ran 4, this run 8",
+            ),
+            (
+                load(&sleep(10), 4, &params("10ms"), Some(50.0)),
+                "rate differs: the baseline ran closed loop, this run 50/s",
+            ),
+            (
+                load(
+                    &WorkPlan::Cpu(CpuWork {
+                        kind: crate::workload::CpuKind::Comp,
+                        iters: 5,
+                    }),
+                    4,
+                    &params("10ms"),
+                    None,
+                ),
+                "workload differs: the baseline ran sleep sleep, this run cpu comp",
+            ),
+        ] {
+            assert_eq!(got.unwrap_err(), format!("--baseline {shown}: {want}"));
+        }
+        let mut more = params("10ms");
+        more.insert("writes".into(), 50.into());
+        assert_eq!(
+            load(&sleep(10), 4, &more, None).unwrap_err(),
+            format!("--baseline {shown}: writes differs: the baseline ran none, this run 50")
+        );
     }
 
     #[test]

@@ -38,6 +38,10 @@ const MATRIX: &[(&str, &str)] = &[
         "--baseline notours.json: not a run record",
     ),
     (
+        "io --runtime threads --workload sleep --sleep 300ms --tasks 2 --baseline sleep-10ms.json",
+        "--baseline sleep-10ms.json: sleep differs: the baseline ran 10ms, this run 300ms",
+    ),
+    (
         "io --runtime smol --urls missing.txt",
         "--urls missing.txt: No such file",
     ),
@@ -129,6 +133,16 @@ fn fixtures(dir: &Path) {
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
+    // A real serial baseline, of other work than the run that names it.
+    asyncstudy()
+        .args(
+            "io --runtime serial --workload sleep --sleep 10ms --tasks 2 --warmup 0 --repeat 1"
+                .split_whitespace(),
+        )
+        .args(["--output", "sleep-10ms.json"])
+        .current_dir(dir)
+        .assert()
+        .success();
 }
 
 fn listing(dir: &Path) -> BTreeSet<String> {

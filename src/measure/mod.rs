@@ -93,7 +93,7 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
     let executor = plan
         .runtime
         .executor_with(plan.workers, plan.in_flight, plan.tokio_metrics);
-    let workload = workload_info(&work, plan);
+    let workload = workload_info(plan);
     let io = work.is_io();
     let mixed_io_tasks = match &work {
         Work::Mixed(m) => Some(m.io_tasks),
@@ -498,18 +498,13 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     }
 }
 
-/// How the record names `work`, with the plan's parameters.
-fn workload_info(work: &Work, plan: &RunPlan) -> WorkloadInfo {
-    let (kind, name, iters) = match work {
-        Work::Cpu(w) => ("cpu", w.kind.name(), Some(w.iters)),
-        Work::Download(_) => ("io", "download", None),
-        Work::Sleep(_) => ("sleep", "sleep", None),
-        Work::Mixed(m) => ("mixed", "mixed", Some(m.cpu.iters)),
-    };
+/// How the record names the plan's work, with its parameters: the same names a `--baseline`
+/// is checked against.
+fn workload_info(plan: &RunPlan) -> WorkloadInfo {
     WorkloadInfo {
-        kind: kind.into(),
-        name: name.into(),
-        iters,
+        kind: plan.work.kind().into(),
+        name: plan.work.name().into(),
+        iters: plan.work.iters(),
         tasks_per_run: plan.tasks,
         params: plan.params.clone(),
     }
