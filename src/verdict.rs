@@ -5,9 +5,21 @@
 //! Rules, stated once so tables and docs can quote them:
 //! - A cell is *noisy* when it has at least two runs and their wall times spread (max − min)
 //!   by more than [`NOISE_SPREAD`] of the median.
-//! - The winner has the lowest median. A runner-up is *tied* with it when its median is within
-//!   [`TIE_MARGIN`] of the winner's, or when the two cells' min–max ranges overlap: with a
-//!   handful of runs on a noisy machine, overlapping ranges cannot be told apart.
+//! - A cell with a failed task is never judged: its figures are of less work than the
+//!   others'. The verdict names it as left out, with how many tasks failed and how.
+//! - The winner has the best figure among the rest. Going down the ranking, each next runtime
+//!   is *tied* with the winner while its figure is within [`TIE_MARGIN`] of the winner's or
+//!   its min–max range over runs overlaps the winner's; the first that is neither is the
+//!   runner-up, and cells after it are not compared with the winner. With one run per cell
+//!   there is no range, and the sentence says the noise is unmeasured.
+//! - Latency is judged on p99 over every run's tasks merged; when a cell has fewer than
+//!   [`MIN_P99_SAMPLES`] tasks, a p99 is only its maximum, so the maximum is judged by name.
+//! - A reason is given only when a measured figure favours the winner by at least
+//!   [`REASON_MARGIN`] and by enough to account for half the gap (for figures in time);
+//!   otherwise the sentence says no measured figure explains the gap. Cores kept busy count
+//!   as a reason only for CPU work: for IO they follow from finishing sooner.
+//! - Memory of process runtimes is an upper estimate: the parent's peak plus the largest
+//!   worker's peak times the workers (see [`memory_of`]), shown with `≤`.
 //! - `serial` runs once per task count and competes in every worker count's group; so do
 //!   thread-per-task and process-per-task in a `--scale` sweep, which hold one unit per task.
 //! - Per unit: memory per unit in flight is a cell's peak memory over the most tasks its runs
@@ -21,6 +33,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::measure::histogram::{Summary, TaskHistograms};
 use crate::measure::record::RunRecord;
 
 /// Spread (max − min) over median beyond which a cell is flagged noisy.
@@ -31,7 +44,7 @@ pub const TIE_MARGIN: f64 = 0.03;
 /// A median with the smallest and largest value it came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
-    /// Median (the lower middle value for an even count).
+    /// Median (the mean of the two middle values for an even count).
     pub median: f64,
     /// Smallest.
     pub min: f64,
@@ -95,14 +108,26 @@ pub struct CellSummary {
     pub efficiency: Option<f64>,
     /// min(effective workers, cores, tasks) (for IO: tasks in flight).
     pub ideal_parallelism: usize,
-    /// Latency p50, ms (median over runs).
+    /// Latency p50, ms, over every run's tasks merged (the median of the runs' p50s for
+    /// records without histograms).
     pub p50_ms: f64,
-    /// Latency p99, ms, over runs.
+    /// The runs' own latency p99s, ms: their range is what the tie rule sees. The p99 a table
+    /// shows and a verdict ranks is `latency_ms.p99`, over every run's tasks merged.
     pub p99_ms: Spread,
-    /// Queue-wait p99, ms (median over runs).
+    /// Queue-wait p99, ms, over every run's tasks merged (as `p50_ms`).
     pub queue_p99_ms: f64,
-    /// Service-time p99, ms (median over runs).
+    /// Service-time p99, ms, over every run's tasks merged (as `p50_ms`).
     pub service_p99_ms: f64,
+    /// Latency over every run's succeeded tasks merged into one histogram; `count` says how
+    /// many tasks a percentile stands on. Absent for records without histograms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Summary>,
+    /// Queue wait over every run's tasks merged, as `latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_ms: Option<Summary>,
+    /// Service time over every run's tasks merged, as `latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_ms: Option<Summary>,
     /// tokio's first-poll delay p99, ms (median over runs), for tokio cells.
     #[serde(default)]
     pub first_poll_p99_ms: Option<f64>,
@@ -126,6 +151,9 @@ pub struct CellSummary {
     pub tasks_ok: u64,
     /// Tasks that failed, over runs.
     pub tasks_failed: u64,
+    /// Failed tasks by kind, over runs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, u64>,
     /// For mixed runs, the IO tasks' p99 latency over runs, ms: the headline of a mix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io_p99_ms: Option<Spread>,
@@ -315,6 +343,16 @@ fn tokio_median(
     (!values.is_empty()).then(|| Spread::of(values).median)
 }
 
+/// Every run's histograms merged into one, when every run carries them (records from before
+/// histograms were saved do not).
+fn merged_histograms(runs: &[&RunRecord]) -> Option<TaskHistograms> {
+    let mut merged = TaskHistograms::default();
+    for r in runs {
+        merged += &TaskHistograms::decode(r.histograms.as_ref()?).ok()?;
+    }
+    Some(merged)
+}
+
 fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummary {
     let med = |f: fn(&RunRecord) -> f64| Spread::of(runs.iter().map(|r| f(r))).median;
     let wall_s = Spread::of(runs.iter().map(|r| r.wall_s));
@@ -329,6 +367,7 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
     );
     let spawn_s = some_median(runs.iter().filter_map(|r| r.spawn_s).collect());
     let tasks = key.3;
+    let merged = merged_histograms(runs);
     // Tasks run in waves of the tasks in flight, each wave one sleep long at best.
     let waves = tasks.div_ceil(ideal_parallelism.max(1)) as f64;
     let ideal_makespan_s =
@@ -345,10 +384,19 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         speedup_vs: None,
         efficiency: None,
         ideal_parallelism,
-        p50_ms: med(|r| r.latency_ms.p50),
+        p50_ms: merged
+            .as_ref()
+            .map_or_else(|| med(|r| r.latency_ms.p50), |h| h.latency.summary().p50),
         p99_ms: Spread::of(runs.iter().map(|r| r.latency_ms.p99)),
-        queue_p99_ms: med(|r| r.queue_ms.p99),
-        service_p99_ms: med(|r| r.service_ms.p99),
+        queue_p99_ms: merged
+            .as_ref()
+            .map_or_else(|| med(|r| r.queue_ms.p99), |h| h.queue.summary().p99),
+        service_p99_ms: merged
+            .as_ref()
+            .map_or_else(|| med(|r| r.service_ms.p99), |h| h.service.summary().p99),
+        latency_ms: merged.as_ref().map(|h| h.latency.summary()),
+        queue_ms: merged.as_ref().map(|h| h.queue.summary()),
+        service_ms: merged.as_ref().map(|h| h.service.summary()),
         // Without per-task monitors (--no-tokio-metrics) no first poll was seen, not one of 0 ms.
         first_poll_p99_ms: tokio_median(runs, |t| {
             (t.first_poll_delay_ms.count > 0).then_some(t.first_poll_delay_ms.p99)
@@ -362,6 +410,12 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         distinct_workers: runs.iter().map(|r| r.distinct_workers).max().unwrap_or(0),
         tasks_ok: runs.iter().map(|r| r.tasks.ok).sum(),
         tasks_failed: runs.iter().map(|r| r.tasks.failed).sum(),
+        errors: runs.iter().fold(BTreeMap::new(), |mut all, r| {
+            for (kind, n) in &r.tasks.errors {
+                *all.entry(kind.clone()).or_default() += n;
+            }
+            all
+        }),
         io_p99_ms: runs.iter().all(|r| r.mixed.is_some()).then(|| {
             Spread::of(
                 runs.iter()
@@ -397,54 +451,87 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
 pub enum Metric {
     /// Median wall time.
     Wall,
-    /// Median p99 latency.
+    /// p99 latency over every run's tasks merged.
     P99,
-    /// Peak memory.
+    /// The longest latency, judged instead of p99 when a cell has fewer than
+    /// [`MIN_P99_SAMPLES`] tasks, where a p99 is only the maximum under another name.
+    MaxLatency,
+    /// Peak memory (an upper estimate for process runtimes, see [`memory_of`]).
     Memory,
-    /// A mixed run's IO tasks' median p99 latency.
+    /// A mixed run's IO tasks' p99 latency (median of the runs' IO p99s).
     IoP99,
     /// Peak memory over the units in flight (`--scale`).
     MemoryPerUnit,
 }
 
+/// Fewest latency samples a p99 is shown or judged on; below it, the maximum is, named as such.
+pub const MIN_P99_SAMPLES: u64 = 100;
+
+/// How much better a figure must be, relative, before a verdict gives it as the reason.
+pub const REASON_MARGIN: f64 = 0.10;
+
 impl Metric {
-    fn value(self, c: &CellSummary) -> Spread {
+    /// The figure a cell is ranked by, in the metric's unit (s, ms, bytes).
+    pub fn figure(self, c: &CellSummary) -> f64 {
         match self {
-            Metric::Wall => c.wall_s,
-            Metric::P99 => c.p99_ms,
-            Metric::Memory => c.memory_bytes,
-            Metric::IoP99 => c.io_p99_ms.unwrap_or_default(),
-            Metric::MemoryPerUnit => {
-                let m = c.memory_bytes;
-                let u = c.units_in_flight.filter(|u| *u > 0.0).unwrap_or(f64::NAN);
-                Spread {
-                    median: m.median / u,
-                    min: m.min / u,
-                    max: m.max / u,
-                }
-            }
+            Metric::Wall => c.wall_s.median,
+            Metric::P99 => c.latency_ms.as_ref().map_or(c.p99_ms.median, |s| s.p99),
+            Metric::MaxLatency => c.latency_ms.as_ref().map_or(c.p99_ms.max, |s| s.max),
+            Metric::Memory => c.memory_bytes.median,
+            Metric::IoP99 => c.io_p99_ms.unwrap_or_default().median,
+            Metric::MemoryPerUnit => c.memory_bytes.median / units(c),
         }
     }
 
-    fn show(self, v: f64) -> String {
+    /// The smallest and largest value of the figure over the cell's runs, for the tie rule.
+    fn range(self, c: &CellSummary) -> (f64, f64) {
+        match self {
+            Metric::Wall => (c.wall_s.min, c.wall_s.max),
+            // Below 100 samples a run's p99 is its maximum, so the per-run p99s are the range
+            // of both.
+            Metric::P99 | Metric::MaxLatency => (c.p99_ms.min, c.p99_ms.max),
+            Metric::Memory => (c.memory_bytes.min, c.memory_bytes.max),
+            Metric::IoP99 => {
+                let s = c.io_p99_ms.unwrap_or_default();
+                (s.min, s.max)
+            }
+            Metric::MemoryPerUnit => (c.memory_bytes.min / units(c), c.memory_bytes.max / units(c)),
+        }
+    }
+
+    /// A cell's figure as sentences show it; process runtimes' memory is an upper estimate.
+    fn show(self, c: &CellSummary) -> String {
+        let v = self.figure(c);
+        let bound = if estimated_memory(c) { "≤ " } else { "" };
         match self {
             Metric::Wall => format!("{v:.3} s"),
-            Metric::P99 | Metric::IoP99 => format!("{v:.1} ms"),
-            Metric::Memory => format!("{:.1} MiB", v / (1u64 << 20) as f64),
-            Metric::MemoryPerUnit => per_unit_bytes(v),
+            Metric::P99 | Metric::MaxLatency | Metric::IoP99 => format!("{v:.1} ms"),
+            Metric::Memory => format!("{bound}{:.1} MiB", v / (1u64 << 20) as f64),
+            Metric::MemoryPerUnit => format!("{bound}{}", per_unit_bytes(v)),
         }
     }
 
-    /// The metric's name in tables.
+    /// The metric's name in sentences.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Wall => "wall time",
             Metric::P99 => "p99 latency",
+            Metric::MaxLatency => "max latency",
             Metric::Memory => "memory",
             Metric::IoP99 => "IO p99 under CPU load",
             Metric::MemoryPerUnit => "memory per unit",
         }
     }
+}
+
+/// Units in flight, or NaN when unknown, so a figure divided by it is no figure.
+fn units(c: &CellSummary) -> f64 {
+    c.units_in_flight.filter(|u| *u > 0.0).unwrap_or(f64::NAN)
+}
+
+/// Whether a cell's memory counts worker processes, and so is an upper estimate.
+fn estimated_memory(c: &CellSummary) -> bool {
+    crate::executor::Runtime::from_name(&c.runtime).is_some_and(|rt| rt.uses_processes())
 }
 
 /// Bytes per unit in KiB, or MiB from 1 MiB up, with the digits small figures need.
@@ -459,6 +546,39 @@ pub fn per_unit_bytes(v: f64) -> String {
     }
 }
 
+/// Which way a figure is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    /// Less is better (time, memory, threads).
+    Lower,
+    /// More is better (cores kept busy).
+    Higher,
+}
+
+/// The measured figure a verdict gives for its winner's lead, so a reader or a script can check
+/// it: the figure favours the winner by at least [`REASON_MARGIN`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The figure's name in the cell summary, e.g. `queue_p99_ms`.
+    pub figure: String,
+    /// The winner's value.
+    pub winner: f64,
+    /// The runner-up's value.
+    pub other: f64,
+    /// Which way is better.
+    pub better: Better,
+}
+
+/// A cell left out of a verdict, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The cell's runtime.
+    pub runtime: String,
+    /// Why it was not judged, e.g. `3 of 48 tasks failed: timeout 3`.
+    pub reason: String,
+}
+
 /// The winner of one metric in one group of cells.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
@@ -470,24 +590,31 @@ pub struct Verdict {
     pub tasks: usize,
     /// What was judged.
     pub metric: Metric,
-    /// The runtime with the lowest median.
+    /// The runtime with the best figure among the cells that finished every task.
     pub winner: String,
     /// Runtimes within noise of the winner (empty for a clear win).
     pub tied: Vec<String>,
     /// The best runtime not tied with the winner, if any.
     pub runner_up: Option<String>,
-    /// The winner's median.
+    /// The winner's figure.
     pub value: f64,
-    /// The runner-up's median.
+    /// The runner-up's figure.
     pub runner_up_value: Option<f64>,
-    /// Runner-up median over winner median.
+    /// Runner-up figure over winner figure.
     pub ratio: Option<f64>,
+    /// The measured figure that explains the winner's lead over the runner-up; `null` when no
+    /// figure favours the winner by [`REASON_MARGIN`] (or there is no runner-up).
+    #[serde(default)]
+    pub reason: Option<Reason>,
+    /// Cells of the group that were not judged (failed tasks), with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
     /// The generated explanation.
     pub sentence: String,
 }
 
-/// Judges every group (workload, workers, tasks) with at least two runtimes that finished a
-/// task, on wall time, p99 latency and memory.
+/// Judges every group (workload, workers, tasks) with at least two runtimes, on wall time,
+/// p99 latency (the maximum below [`MIN_P99_SAMPLES`] tasks) and memory.
 pub fn judge(cells: &[CellSummary]) -> Vec<Verdict> {
     judge_with(cells, false)
 }
@@ -529,7 +656,10 @@ pub fn judge_scale(cells: &[CellSummary], skipped: &[crate::compare::Skipped]) -
                 .copied()
                 .filter(|c| c.workers == workers || one_unit_per_task(c))
                 .collect();
-            let mut v = judge_one(&members, Metric::MemoryPerUnit, workload, workers, top);
+            let Some(mut v) = judge_one(&members, Metric::MemoryPerUnit, workload, workers, top)
+            else {
+                continue;
+            };
             if members.len() < 2 {
                 v.sentence = format!(
                     "only {} ran {top} tasks: {} of memory per unit in flight.",
@@ -599,59 +729,108 @@ fn judge_with(cells: &[CellSummary], scale: bool) -> Vec<Verdict> {
     for (workload, workers, tasks) in groups {
         let members: Vec<&CellSummary> = cells
             .iter()
-            .filter(|c| c.workload == workload && c.tasks == tasks && c.tasks_ok > 0)
+            .filter(|c| c.workload == workload && c.tasks == tasks)
             .filter(|c| c.workers == workers || everywhere(c))
             .collect();
         if members.len() < 2 {
             continue;
         }
         // A mix is judged first on what it exists to show: the IO tasks' latency.
+        let mut metrics = Vec::new();
         if members.iter().all(|c| c.io_p99_ms.is_some()) {
-            out.push(judge_one(
-                &members,
-                Metric::IoP99,
-                &workload,
-                workers,
-                tasks,
-            ));
+            metrics.push(Metric::IoP99);
         }
-        for metric in [Metric::Wall, Metric::P99, Metric::Memory] {
-            out.push(judge_one(&members, metric, &workload, workers, tasks));
+        // A p99 of fewer than 100 tasks is their maximum: judge it under its own name.
+        let few = members.iter().any(|c| {
+            c.latency_ms
+                .as_ref()
+                .is_some_and(|s| s.count < MIN_P99_SAMPLES)
+        });
+        let tail = if few { Metric::MaxLatency } else { Metric::P99 };
+        metrics.extend([Metric::Wall, tail, Metric::Memory]);
+        for metric in metrics {
+            out.extend(judge_one(&members, metric, &workload, workers, tasks));
         }
     }
     out
 }
 
-fn tied(winner: &CellSummary, other: &CellSummary, metric: Metric) -> bool {
-    let (w, o) = (metric.value(winner), metric.value(other));
-    o.median <= w.median * (1.0 + TIE_MARGIN) || o.min <= w.max
+/// Why a cell may not win: some of its tasks failed, so its figures are of other work.
+fn left_out_reason(c: &CellSummary) -> Option<String> {
+    if c.tasks_failed == 0 && c.tasks_ok > 0 {
+        return None;
+    }
+    let total = c.tasks_ok + c.tasks_failed;
+    let kinds: Vec<String> = c.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    Some(if kinds.is_empty() {
+        format!("{} of {total} tasks failed", c.tasks_failed)
+    } else {
+        format!(
+            "{} of {total} tasks failed: {}",
+            c.tasks_failed,
+            kinds.join(", ")
+        )
+    })
 }
 
+/// Whether `other` is within noise of `winner`: its figure within [`TIE_MARGIN`] of the
+/// winner's, or its range over runs overlapping the winner's.
+fn tied(winner: &CellSummary, other: &CellSummary, metric: Metric) -> bool {
+    let (w, o) = (metric.figure(winner), metric.figure(other));
+    let ((_, w_max), (o_min, _)) = (metric.range(winner), metric.range(other));
+    o <= w * (1.0 + TIE_MARGIN) || o_min <= w_max
+}
+
+/// One verdict over `members`; `None` when none of them may win.
 fn judge_one(
     members: &[&CellSummary],
     metric: Metric,
     workload: &str,
     workers: usize,
     tasks: usize,
-) -> Verdict {
-    let mut ranked: Vec<&CellSummary> = members.to_vec();
-    ranked.sort_by(|a, b| metric.value(a).median.total_cmp(&metric.value(b).median));
-    let winner = ranked[0];
-    // Ties run from the winner down the ranking and stop at the first cell that is clearly
-    // behind, so the runner-up is never better than a cell called tied.
+) -> Option<Verdict> {
+    let left_out: Vec<LeftOut> = members
+        .iter()
+        .filter_map(|c| {
+            left_out_reason(c).map(|reason| LeftOut {
+                runtime: c.runtime.clone(),
+                reason,
+            })
+        })
+        .collect();
+    let mut ranked: Vec<&CellSummary> = members
+        .iter()
+        .copied()
+        .filter(|c| left_out_reason(c).is_none())
+        .collect();
+    ranked.sort_by(|a, b| metric.figure(a).total_cmp(&metric.figure(b)));
+    let winner = *ranked.first()?;
+    // Ties run from the winner down the ranking and stop at the first cell that is not tied,
+    // which is the runner-up; cells after it are not compared with the winner. So the
+    // runner-up is never better than a cell called tied.
     let cut = ranked[1..]
         .iter()
         .position(|c| !tied(winner, c, metric))
         .map_or(ranked.len(), |i| i + 1);
     let ties: Vec<&CellSummary> = ranked[1..cut].to_vec();
-    let rest: Vec<&CellSummary> = ranked[cut..].to_vec();
-    let runner = rest.first().copied();
-    let w = metric.value(winner).median;
+    let runner = ranked.get(cut).copied();
+    let w = metric.figure(winner);
     let ratio = runner
-        .map(|r| metric.value(r).median / w)
+        .map(|r| metric.figure(r) / w)
         .filter(|r| r.is_finite());
-    let sentence = sentence(metric, winner, &ties, runner);
-    Verdict {
+    let reason = runner.and_then(|r| reason(metric, winner, r));
+    let mut sentence = sentence(metric, winner, &ties, runner, reason.as_ref());
+    if !left_out.is_empty() {
+        let parts: Vec<String> = left_out
+            .iter()
+            .map(|l| format!("{} ({})", l.runtime, l.reason))
+            .collect();
+        sentence.push_str(&format!(
+            " Left out, as its figures are not of the whole work: {}.",
+            parts.join("; ")
+        ));
+    }
+    Some(Verdict {
         workload: workload.into(),
         workers,
         tasks,
@@ -660,10 +839,12 @@ fn judge_one(
         tied: ties.iter().map(|c| c.runtime.clone()).collect(),
         runner_up: runner.map(|c| c.runtime.clone()),
         value: w,
-        runner_up_value: runner.map(|c| metric.value(c).median),
+        runner_up_value: runner.map(|c| metric.figure(c)),
         ratio,
+        reason,
+        left_out,
         sentence,
-    }
+    })
 }
 
 fn margin(ratio: f64) -> String {
@@ -679,148 +860,230 @@ fn sentence(
     w: &CellSummary,
     ties: &[&CellSummary],
     runner: Option<&CellSummary>,
+    reason: Option<&Reason>,
 ) -> String {
-    let v = |c: &CellSummary| metric.show(metric.value(c).median);
-    let mut s = if ties.is_empty() {
-        format!("{} wins on {} with {}", w.runtime, metric.name(), v(w))
-    } else {
-        let mut all: Vec<String> = std::iter::once(w)
-            .chain(ties.iter().copied())
-            .map(|c| format!("{} {}", c.runtime, v(c)))
-            .collect();
-        let last = all.pop().unwrap_or_default();
-        format!(
-            "tie on {}: {} and {last} are within noise",
-            metric.name(),
-            all.join(", ")
-        )
+    let v = |c: &CellSummary| metric.show(c);
+    let single_run = std::iter::once(w)
+        .chain(ties.iter().copied())
+        .chain(runner)
+        .any(|c| c.runs < 2);
+    let mut s = match (ties.is_empty(), runner) {
+        (true, None) => format!(
+            "{} is the only runtime that finished every task, with {} on {}",
+            w.runtime,
+            v(w),
+            metric.name()
+        ),
+        (true, Some(_)) => format!("{} wins on {} with {}", w.runtime, metric.name(), v(w)),
+        (false, _) => {
+            let mut all: Vec<String> = std::iter::once(w)
+                .chain(ties.iter().copied())
+                .map(|c| format!("{} {}", c.runtime, v(c)))
+                .collect();
+            let last = all.pop().unwrap_or_default();
+            format!(
+                "tie on {}: {} and {last} are within noise",
+                metric.name(),
+                all.join(", ")
+            )
+        }
     };
-    let Some(r) = runner else {
-        return s + ".";
-    };
-    let ratio = metric.value(r).median / metric.value(w).median;
-    s.push_str(&format!(
-        "; next is {} with {} ({} more)",
-        r.runtime,
-        v(r),
-        margin(ratio)
-    ));
-    s.push_str(": ");
-    s.push_str(&why(metric, w, r));
-    if w.runs < 2 || r.runs < 2 {
-        // A single run has no range, so the tie rule cannot see noise.
-        s.push_str(" (one run per cell: noise unmeasured, so this may be a tie)");
+    if let Some(r) = runner {
+        let ratio = metric.figure(r) / metric.figure(w);
+        s.push_str(&format!(
+            "; next is {} with {} ({} more): ",
+            r.runtime,
+            v(r),
+            margin(ratio)
+        ));
+        s.push_str(&match reason {
+            Some(reason) => because(reason, w, r),
+            None => "no measured figure explains the gap".into(),
+        });
+    }
+    if single_run {
+        // A single run has no range, so the tie rule sees no noise: only the 3% margin.
+        s.push_str(if ties.is_empty() && runner.is_some() {
+            " (one run per cell: noise unmeasured, so this may be a tie)"
+        } else {
+            " (one run per cell: noise unmeasured)"
+        });
     }
     s.push('.');
     s
 }
 
-/// The measured difference that best accounts for the gap between winner `w` and `r`.
-fn why(metric: Metric, w: &CellSummary, r: &CellSummary) -> String {
-    match metric {
-        Metric::Wall => {
-            // Waiting explains the gap when the runner-up's tasks spent at least half its wall
-            // time queued for a worker; busy cores explain it only for work that used CPU.
-            let waited = r.queue_p99_ms >= 2.0 * w.queue_p99_ms
-                && r.queue_p99_ms >= 500.0 * r.wall_s.median
-                && r.queue_p99_ms > 1.0;
-            let busier = w.cores_used >= 1.25 * r.cores_used && w.cores_used >= 0.5;
-            let mut parts = Vec::new();
-            if waited {
-                parts.push(if r.distinct_workers == 1 {
-                    format!(
-                        "{} ran every task on one thread, so tasks waited up to {:.1} ms for it (queue p99) against {:.1} ms",
-                        r.runtime, r.queue_p99_ms, w.queue_p99_ms
-                    )
-                } else {
-                    format!(
-                        "with {}, {} made tasks wait up to {:.1} ms (queue p99) against {:.1} ms",
-                        workers(r.workers),
-                        r.runtime,
-                        r.queue_p99_ms,
-                        w.queue_p99_ms
-                    )
-                });
-            }
-            if busier {
-                let mut s = format!(
-                    "{} kept {:.2} cores busy against {:.2}",
-                    w.runtime, w.cores_used, r.cores_used
-                );
-                if r.distinct_workers == 1 && !waited {
-                    s.push_str(&format!(" ({} ran every task on one thread)", r.runtime));
-                }
-                parts.push(s);
-            }
-            if parts.is_empty() && w.cpu_s <= 0.8 * r.cpu_s {
-                parts.push(format!(
-                    "{} spent {:.3} s of CPU against {:.3} s",
-                    w.runtime, w.cpu_s, r.cpu_s
-                ));
-            }
-            if parts.is_empty() {
-                parts.push(format!(
-                    "cores busy ({:.2} against {:.2}), CPU time ({:.3} s against {:.3} s) and queue wait were close",
-                    w.cores_used, r.cores_used, w.cpu_s, r.cpu_s
-                ));
-            }
-            parts.join("; ")
-        }
-        Metric::P99 => {
-            if r.queue_p99_ms >= r.service_p99_ms {
-                format!(
-                    "under {} tasks waited up to {:.1} ms for a worker (queue p99) against {:.1} ms",
-                    r.runtime, r.queue_p99_ms, w.queue_p99_ms
-                )
-            } else {
-                format!(
-                    "tasks ran for up to {:.1} ms once started (service p99) against {:.1} ms under {}",
-                    w.service_p99_ms, r.service_p99_ms, r.runtime
-                )
-            }
-        }
-        Metric::IoP99 => {
+/// A figure that may explain a gap: its name, how to read it from a cell, which way is better,
+/// and the least difference that could account for the gap (in the figure's unit).
+struct Candidate {
+    figure: &'static str,
+    read: fn(&CellSummary) -> Option<f64>,
+    better: Better,
+    least: f64,
+}
+
+/// The first candidate figure that favours winner `w` over `r` by [`REASON_MARGIN`] and by a
+/// difference large enough to account for the gap; `None` if no figure does.
+fn reason(metric: Metric, w: &CellSummary, r: &CellSummary) -> Option<Reason> {
+    let gap = metric.figure(r) - metric.figure(w);
+    let cpu_work = w.workload.starts_with("cpu");
+    // A figure explains a gap in time only if its own difference is at least half the gap.
+    let half_gap_ms = gap * 1000.0 / 2.0;
+    let half_gap_s = gap / 2.0;
+    let candidates: Vec<Candidate> = match metric {
+        // Cores kept busy are a cause only for work that needs cores; for IO they follow from
+        // finishing the same work sooner.
+        Metric::Wall if cpu_work => vec![
+            Candidate {
+                figure: "cores_used",
+                read: |c| Some(c.cores_used),
+                better: Better::Higher,
+                least: 0.0,
+            },
+            Candidate {
+                figure: "cpu_s",
+                read: |c| Some(c.cpu_s),
+                better: Better::Lower,
+                least: half_gap_s,
+            },
+        ],
+        Metric::Wall => vec![
+            Candidate {
+                figure: "queue_p99_ms",
+                read: |c| Some(c.queue_p99_ms),
+                better: Better::Lower,
+                least: half_gap_ms,
+            },
+            Candidate {
+                figure: "cpu_s",
+                read: |c| Some(c.cpu_s),
+                better: Better::Lower,
+                least: half_gap_s,
+            },
+        ],
+        Metric::P99 => vec![
+            Candidate {
+                figure: "queue_p99_ms",
+                read: |c| Some(c.queue_p99_ms),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+            Candidate {
+                figure: "service_p99_ms",
+                read: |c| Some(c.service_p99_ms),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+        ],
+        Metric::MaxLatency => vec![
+            Candidate {
+                figure: "queue_max_ms",
+                read: |c| c.queue_ms.as_ref().map(|s| s.max),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+            Candidate {
+                figure: "service_max_ms",
+                read: |c| c.service_ms.as_ref().map(|s| s.max),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+        ],
+        Metric::IoP99 => vec![Candidate {
+            figure: "io_queue_p99_ms",
+            read: |c| c.io_queue_p99_ms,
+            better: Better::Lower,
+            least: gap / 2.0,
+        }],
+        Metric::Memory | Metric::MemoryPerUnit => vec![
+            Candidate {
+                figure: "threads_peak",
+                read: |c| Some(c.threads_peak as f64),
+                better: Better::Lower,
+                least: 1.0,
+            },
+            Candidate {
+                figure: "processes_peak",
+                read: |c| Some(c.processes_peak as f64),
+                better: Better::Lower,
+                least: 1.0,
+            },
+        ],
+    };
+    candidates.into_iter().find_map(|c| {
+        let (a, b) = ((c.read)(w)?, (c.read)(r)?);
+        let favours = match c.better {
+            Better::Lower => b >= a * (1.0 + REASON_MARGIN) && b - a >= c.least,
+            Better::Higher => a >= b * (1.0 + REASON_MARGIN) && a - b >= c.least,
+        };
+        (favours && a.is_finite() && b.is_finite()).then(|| Reason {
+            figure: c.figure.into(),
+            winner: a,
+            other: b,
+            better: c.better,
+        })
+    })
+}
+
+/// The sentence for a reason, winner `w` against `r`.
+fn because(reason: &Reason, w: &CellSummary, r: &CellSummary) -> String {
+    let (a, b) = (reason.winner, reason.other);
+    let one_thread = |c: &CellSummary| c.distinct_workers == 1;
+    match reason.figure.as_str() {
+        "cores_used" if one_thread(r) => format!(
+            "{} kept {a:.2} cores busy against {b:.2} ({} ran every task on one thread)",
+            w.runtime, r.runtime
+        ),
+        "cores_used" => format!("{} kept {a:.2} cores busy against {b:.2}", w.runtime),
+        "cpu_s" => format!("{} spent {a:.3} s of CPU against {b:.3} s", w.runtime),
+        "queue_p99_ms" if one_thread(r) => format!(
+            "{} ran every task on one thread, so tasks waited up to {b:.1} ms for it (queue p99) against {a:.1} ms",
+            r.runtime
+        ),
+        "queue_p99_ms" => format!(
+            "with {}, {} made tasks wait up to {b:.1} ms for a worker (queue p99) against {a:.1} ms",
+            workers(r.workers),
+            r.runtime
+        ),
+        "service_p99_ms" => format!(
+            "tasks ran for up to {a:.1} ms once started (service p99) against {b:.1} ms under {}",
+            r.runtime
+        ),
+        "queue_max_ms" => format!(
+            "under {} a task waited {b:.1} ms to start (longest queue wait) against {a:.1} ms",
+            r.runtime
+        ),
+        "service_max_ms" => format!(
+            "the longest task ran {a:.1} ms once started against {b:.1} ms under {}",
+            r.runtime
+        ),
+        "io_queue_p99_ms" => {
             let place = |c: &CellSummary| {
                 crate::executor::Runtime::from_name(&c.runtime)
                     .map_or("where its runtime puts it", |rt| rt.cpu_placement())
             };
-            let mut s = format!(
-                "{} ran the CPU work {}, {} {}",
+            format!(
+                "{} ran the CPU work {}, {} {}; under {} IO tasks waited up to {b:.1} ms to start (queue p99) against {a:.1} ms",
                 w.runtime,
                 place(w),
                 r.runtime,
-                place(r)
-            );
-            if let (Some(wq), Some(rq)) = (w.io_queue_p99_ms, r.io_queue_p99_ms) {
-                s.push_str(&format!(
-                    "; under {} IO tasks waited up to {rq:.1} ms to start (queue p99) against {wq:.1} ms",
-                    r.runtime
-                ));
-            }
-            s
-        }
-        Metric::Memory => format!(
-            "{} peaked at {} and {} against {} and {}",
-            w.runtime,
-            count(w.threads_peak, "thread"),
-            count(w.processes_peak, "process"),
-            count(r.threads_peak, "thread"),
-            count(r.processes_peak, "process")
-        ),
-        Metric::MemoryPerUnit => {
-            let units = |c: &CellSummary| c.units_in_flight.unwrap_or(0.0).round() as u64;
-            format!(
-                "{} held {} in flight with {} and {}, {} held {} with {} and {}",
-                w.runtime,
-                count(units(w), "task"),
-                count(w.threads_peak, "thread"),
-                count(w.processes_peak, "process"),
-                r.runtime,
-                count(units(r), "task"),
-                count(r.threads_peak, "thread"),
-                count(r.processes_peak, "process")
+                place(r),
+                r.runtime
             )
         }
+        "threads_peak" => format!(
+            "{} peaked at {} against {}",
+            w.runtime,
+            count(a as u64, "thread"),
+            count(b as u64, "thread")
+        ),
+        "processes_peak" => format!(
+            "{} ran {} against {}",
+            w.runtime,
+            count(a as u64, "process"),
+            count(b as u64, "process")
+        ),
+        other => format!("{other} {a} against {b}"),
     }
 }
 
@@ -864,6 +1127,10 @@ mod tests {
             distinct_workers: if cores < 1.1 { 1 } else { 2 },
             tasks_ok: 8,
             tasks_failed: 0,
+            errors: BTreeMap::new(),
+            latency_ms: None,
+            queue_ms: None,
+            service_ms: None,
             io_p99_ms: None,
             io_queue_p99_ms: None,
             units_in_flight: None,
@@ -893,9 +1160,29 @@ mod tests {
         assert_eq!(v[0].metric, Metric::IoP99);
         assert_eq!(v[0].winner, "tokio+rayon");
         assert_eq!(v[0].runner_up.as_deref(), Some("tokio-blocking"));
+        // 0.1 against 0.2 ms of queue wait is twice as good but 0.1 ms cannot account for a
+        // 2.8 ms gap: no reason is claimed.
+        assert_eq!(v[0].reason, None);
         assert!(
             v[0].sentence
-                .contains("on a rayon pool beside the async runtime"),
+                .ends_with("(24% more): no measured figure explains the gap."),
+            "{}",
+            v[0].sentence
+        );
+        // Against inline CPU work the IO tasks' queue wait does explain it, with the placement.
+        let v = judge(&cells[..2]);
+        assert_eq!(
+            v[0].reason,
+            Some(Reason {
+                figure: "io_queue_p99_ms".into(),
+                winner: 0.1,
+                other: 236.0,
+                better: Better::Lower,
+            })
+        );
+        assert!(
+            v[0].sentence
+                .contains("tokio+rayon ran the CPU work on a rayon pool beside the async runtime, tokio-mt inline in async tasks"),
             "{}",
             v[0].sentence
         );
@@ -955,20 +1242,169 @@ mod tests {
 
     #[test]
     fn waiting_explains_an_io_gap_and_idle_cores_do_not() {
-        // Sleep-like work: almost no CPU; the runner-up's tasks queued for two workers.
+        // Sleep work: almost no CPU; the runner-up's tasks queued for two workers.
         let mut fast = cell("smol", &[0.10, 0.10, 0.10], 0.06, 9.0);
+        fast.workload = "sleep".into();
         fast.queue_p99_ms = 0.2;
         let mut slow = cell("threads", &[0.80, 0.80, 0.80], 0.04, 9.0);
+        slow.workload = "sleep".into();
         slow.queue_p99_ms = 702.5;
         slow.distinct_workers = 2;
         let s = wall(&judge(&[fast, slow])).sentence.clone();
         assert!(
             s.ends_with(
-                "with 2 workers, threads made tasks wait up to 702.5 ms (queue p99) against 0.2 ms."
+                "with 2 workers, threads made tasks wait up to 702.5 ms for a worker (queue p99) against 0.2 ms."
             ),
             "{s}"
         );
         assert!(!s.contains("cores busy"), "{s}");
+    }
+
+    #[test]
+    fn a_cell_with_failed_tasks_never_wins_and_is_said_left_out() {
+        let mut fast = cell("smol", &[0.05, 0.05, 0.05], 1.9, 1.0);
+        fast.tasks_ok = 21;
+        fast.tasks_failed = 3;
+        fast.errors = [("timeout".to_string(), 3)].into();
+        let cells = [
+            fast,
+            cell("threads", &[0.20, 0.21, 0.22], 1.9, 4.0),
+            cell("rayon", &[0.40, 0.41, 0.42], 1.9, 5.0),
+        ];
+        let verdicts = judge(&cells);
+        assert_eq!(verdicts.len(), 3);
+        for v in &verdicts {
+            assert_eq!(v.winner, "threads", "{v:?}");
+            assert_eq!(
+                v.left_out,
+                [LeftOut {
+                    runtime: "smol".into(),
+                    reason: "3 of 24 tasks failed: timeout 3".into()
+                }]
+            );
+            assert!(
+                v.sentence.ends_with(
+                    "Left out, as its figures are not of the whole work: smol (3 of 24 tasks failed: timeout 3)."
+                ),
+                "{}",
+                v.sentence
+            );
+        }
+        // With one clean cell left, it is not said to win, only to be the one that finished.
+        let w = wall(&judge(&cells[..2])).clone();
+        assert_eq!(w.runner_up, None);
+        assert!(
+            w.sentence
+                .starts_with("threads is the only runtime that finished every task"),
+            "{}",
+            w.sentence
+        );
+    }
+
+    // The four false causes docs/STUDY.md once published, rebuilt from their figures.
+    #[test]
+    fn a_reason_only_cites_a_figure_that_favours_the_winner() {
+        // download, 8 workers, p99: the winner's tasks ran longer once started; the runner-up
+        // lost on queue wait.
+        let mut smol = cell("smol", &[0.3], 0.4, 9.0);
+        smol.workload = "io download".into();
+        smol.p99_ms = Spread::of([211.0]);
+        (smol.service_p99_ms, smol.queue_p99_ms) = (209.1, 2.3);
+        let mut threads = cell("threads", &[0.5], 0.4, 9.0);
+        threads.workload = "io download".into();
+        threads.p99_ms = Spread::of([330.0]);
+        (threads.service_p99_ms, threads.queue_p99_ms) = (165.7, 162.9);
+        let v = judge(&[smol.clone(), threads.clone()]);
+        let p99 = v.iter().find(|v| v.metric == Metric::P99).unwrap();
+        assert_eq!(p99.reason.as_ref().unwrap().figure, "queue_p99_ms");
+        assert_eq!(
+            (
+                p99.reason.as_ref().unwrap().winner,
+                p99.reason.as_ref().unwrap().other
+            ),
+            (2.3, 162.9)
+        );
+        assert!(!p99.sentence.contains("service p99"), "{}", p99.sentence);
+
+        // CPU loops, wall: 1.93 against 1.55 cores is 24% apart, not "close".
+        let cells = [
+            cell("threads", &[0.30], 1.93, 4.0),
+            cell("smol", &[0.37], 1.55, 4.0),
+        ];
+        let w = wall(&judge(&cells)).clone();
+        assert_eq!(w.reason.as_ref().unwrap().figure, "cores_used");
+        assert!(!w.sentence.contains("were close"), "{}", w.sentence);
+
+        // sleep, 16 workers, memory: equal thread and process counts explain nothing.
+        let mut a = cell("tokio-ct", &[1.0], 0.01, 3.0);
+        let mut b = cell("smol", &[1.0], 0.01, 4.0);
+        for c in [&mut a, &mut b] {
+            c.workload = "sleep".into();
+            (c.threads_peak, c.processes_peak) = (1, 1);
+        }
+        let m = judge(&[a, b])
+            .into_iter()
+            .find(|v| v.metric == Metric::Memory)
+            .unwrap();
+        assert_eq!(m.reason, None);
+        assert!(
+            m.sentence.contains("no measured figure explains the gap"),
+            "{}",
+            m.sentence
+        );
+        assert!(
+            !m.sentence.contains("1 thread and 1 process"),
+            "{}",
+            m.sentence
+        );
+
+        // download, 16 workers, wall: cores busy do not explain how IO finished sooner.
+        smol.cores_used = 0.9;
+        threads.cores_used = 0.3;
+        threads.queue_p99_ms = smol.queue_p99_ms;
+        let w = wall(&judge(&[smol, threads])).clone();
+        assert_eq!(w.reason, None, "{}", w.sentence);
+        assert!(!w.sentence.contains("cores busy"), "{}", w.sentence);
+    }
+
+    #[test]
+    fn a_tie_of_single_runs_says_its_noise_is_unmeasured() {
+        let cells = [
+            cell("rayon", &[0.100], 1.9, 4.0),
+            cell("smol", &[0.101], 1.9, 4.0),
+        ];
+        let w = wall(&judge(&cells)).clone();
+        assert_eq!(w.tied, ["smol"]);
+        assert!(
+            w.sentence
+                .ends_with("(one run per cell: noise unmeasured)."),
+            "{}",
+            w.sentence
+        );
+    }
+
+    #[test]
+    fn below_100_tasks_the_tail_is_judged_as_the_maximum() {
+        let runs: Vec<RunRecord> = ["threads", "smol"]
+            .iter()
+            .map(|rt| {
+                let mut r = crate::report::tests::sample_record();
+                r.runtime = rt.to_string();
+                r.tasks.ok = r.tasks.total;
+                r.tasks.failed = 0;
+                r.tasks.errors.clear();
+                r
+            })
+            .collect();
+        let cells = summarize(&runs);
+        let merged = cells[0].latency_ms.as_ref().unwrap();
+        // Three repeats of eight tasks, one failed and so not in the histogram.
+        assert_eq!(merged.count, 23);
+        let v = judge(&cells);
+        assert!(v.iter().all(|v| v.metric != Metric::P99), "{v:?}");
+        let tail = v.iter().find(|v| v.metric == Metric::MaxLatency).unwrap();
+        assert_eq!(tail.value, merged.max);
+        assert!(tail.sentence.contains("max latency"), "{}", tail.sentence);
     }
 
     #[test]
@@ -1045,6 +1481,10 @@ mod tests {
         r.spawn_s = Some(spawn_s);
         r.wall_s = 1.25;
         r.memory.peak_rss_bytes = (rss_mib * (1u64 << 20) as f64) as u64;
+        // Every task finished: a cell with failed tasks is never judged.
+        r.tasks.ok = r.tasks.total;
+        r.tasks.failed = 0;
+        r.tasks.errors.clear();
         r
     }
 

@@ -149,7 +149,7 @@ fn a_baseline_must_be_a_matching_serial_run() {
             "--baseline",
             s,
         ],
-        "measured comp x 2 tasks",
+        "tasks differs: the baseline ran 2, this run 3",
     );
 
     let junk = dir.path().join("junk.json");

@@ -226,13 +226,20 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     let mut failures = Vec::new();
     for (repeat, run) in runs.iter().enumerate() {
         for task in &run.tasks {
-            hist.record(task.submit_ns, task.start_ns, task.end_ns);
-            if let Some(io_tasks) = meta.mixed_io_tasks {
+            // Only tasks that succeeded enter the histograms: a task that never started has no
+            // latency, and one that failed fast (a refused connection, a 503) would pass for a
+            // quick answer. Failures are counted by kind instead.
+            if task.error.is_some() {
+                // Counted below.
+            } else if let Some(io_tasks) = meta.mixed_io_tasks {
+                hist.record(task.submit_ns, task.start_ns, task.end_ns);
                 let side = match crate::workload::mixed::io_index(task.task, io_tasks, meta.tasks) {
                     Some(_) => &mut io_hist,
                     None => &mut cpu_hist,
                 };
                 side.record(task.submit_ns, task.start_ns, task.end_ns);
+            } else {
+                hist.record(task.submit_ns, task.start_ns, task.end_ns);
             }
             counts.total += 1;
             match &task.error {
@@ -317,11 +324,12 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         .flat_map(|r| &r.tasks)
         .map(|t| t.end_ns.saturating_sub(t.start_ns) as f64 / 1e9)
         .sum();
-    let utilization = if total_wall > 0.0 {
-        service_s / (ideal_parallelism as f64 * total_wall)
+    let mean_tasks_running = if total_wall > 0.0 {
+        service_s / total_wall
     } else {
         0.0
     };
+    let utilization = mean_tasks_running / ideal_parallelism as f64;
 
     // Tasks that never started carry the time the runtime gave up on them, not a start.
     let started =
@@ -471,6 +479,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         speedup,
         efficiency,
         utilization,
+        mean_tasks_running,
         spawn_s: (!spawns.is_empty()).then(|| median(&spawns)),
         in_flight_peak,
         repeat: Repeats {
@@ -625,7 +634,10 @@ pub mod tests {
             (24, 23, 1)
         );
         assert_eq!(rec.tasks.errors.get("check"), Some(&1));
-        assert_eq!(rec.latency_ms.count, 24);
+        // The failed task is counted, not ranked among the latencies.
+        assert_eq!(rec.latency_ms.count, 23);
+        assert_eq!(rec.queue_ms.count, 23);
+        assert_eq!(rec.service_ms.count, 23);
         assert_eq!(rec.repeat.count, 3);
         // Walls are 4 x service + 2 ms: 102, 82, 122 ms; the median is 102 ms.
         assert!((rec.wall_s - 0.102).abs() < 1e-9, "{}", rec.wall_s);

@@ -102,11 +102,13 @@ pub struct RunRecord {
     /// Bytes downloaded per run (mean over repeats), for IO work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_per_run: Option<u64>,
-    /// End minus submit, over all measured repeats.
+    /// End minus submit, over the tasks of all measured repeats that succeeded: a failed or
+    /// never-started task has no latency worth ranking, so it is counted in `tasks.errors`
+    /// instead and `count` says how many tasks the percentiles stand on.
     pub latency_ms: Summary,
-    /// Start minus submit.
+    /// Start minus submit, over the same tasks.
     pub queue_ms: Summary,
-    /// End minus start.
+    /// End minus start, over the same tasks.
     pub service_ms: Summary,
     /// CPU time per run (mean over repeats), this process plus its children.
     pub cpu: CpuUsage,
@@ -122,18 +124,28 @@ pub struct RunRecord {
     pub distinct_workers: usize,
     /// The measuring process's main thread, to tell pool threads from the caller.
     pub main_worker: String,
-    /// Upper bound on parallel speed-up: min(effective workers, logical cores, tasks).
+    /// The most a runtime could speed this work up, per workload kind. CPU work (`cpu`):
+    /// min(effective workers, logical cores, tasks), since a loop needs a core. Work that
+    /// waits (`io`, `sleep`, `mixed`): the tasks in flight at once, min(in-flight limit,
+    /// tasks), where the limit is `--concurrency` on async runtimes and the workers on the
+    /// others, since a waiting task needs no core.
     pub ideal_parallelism: usize,
     /// Serial wall time over this wall time, when a serial baseline is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speedup: Option<f64>,
-    /// Speed-up over ideal parallelism, when a serial baseline is known.
+    /// `speedup / ideal_parallelism`, when a serial baseline is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efficiency: Option<f64>,
-    /// Time spent inside tasks over `ideal_parallelism` x wall: how busy the ideal workers were.
-    /// Near 1 with a low efficiency means the tasks themselves ran slower in parallel (shared
-    /// caches, lower all-core clock), not that the runtime left workers idle.
+    /// `mean_tasks_running / ideal_parallelism`. Above 1 means more tasks were between start
+    /// and end at once than the ideal parallelism: they took turns on the cores or waited,
+    /// not that the workers were busier than possible.
     pub utilization: f64,
+    /// Sum of the tasks' service times (end − start) over wall time: how many tasks were
+    /// between their start and their end at an average instant. A task counts while it is
+    /// descheduled or waiting, so this is tasks in progress, not cores in use (`cpu.cores_used`
+    /// says that).
+    #[serde(default)]
+    pub mean_tasks_running: f64,
     /// Seconds from the first task's submission to the last task's start (median over
     /// repeats), tasks that never started left out. With every task in flight at once it is
     /// the time to get them all running: thread or process creation, or spawning and first

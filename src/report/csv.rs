@@ -63,6 +63,8 @@ pub(super) struct CompareRow<'a> {
     ideal_parallelism: usize,
     latency_p50_ms: f64,
     latency_p99_ms: f64,
+    latency_max_ms: Option<f64>,
+    latency_samples: Option<u64>,
     queue_p99_ms: f64,
     service_p99_ms: f64,
     tokio_first_poll_p99_ms: Option<f64>,
@@ -71,11 +73,14 @@ pub(super) struct CompareRow<'a> {
     cores_used: f64,
     cpu_s: f64,
     memory_bytes: f64,
+    memory_is_upper_estimate: bool,
     threads_peak: u64,
     processes_peak: u64,
     distinct_workers: usize,
     tasks_ok: u64,
     tasks_failed: u64,
+    /// `timeout:3 reset:1`: the failed tasks by kind.
+    failed_kinds: String,
     // The per-unit columns only exist in a `--scale` comparison: the outer `None` leaves the
     // column out, the inner one leaves a figure the cell does not have empty.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,7 +116,11 @@ impl<'a> CompareRow<'a> {
             efficiency: c.efficiency,
             ideal_parallelism: c.ideal_parallelism,
             latency_p50_ms: c.p50_ms,
-            latency_p99_ms: c.p99_ms.median,
+            // Over every run's tasks merged, as the tables show it; below 100 samples it is
+            // their maximum (see latency_samples).
+            latency_p99_ms: c.latency_ms.as_ref().map_or(c.p99_ms.median, |s| s.p99),
+            latency_max_ms: c.latency_ms.as_ref().map(|s| s.max),
+            latency_samples: c.latency_ms.as_ref().map(|s| s.count),
             queue_p99_ms: c.queue_p99_ms,
             service_p99_ms: c.service_p99_ms,
             tokio_first_poll_p99_ms: c.first_poll_p99_ms,
@@ -120,11 +129,19 @@ impl<'a> CompareRow<'a> {
             cores_used: c.cores_used,
             cpu_s: c.cpu_s,
             memory_bytes: c.memory_bytes.median,
+            memory_is_upper_estimate: crate::executor::Runtime::from_name(&c.runtime)
+                .is_some_and(crate::executor::Runtime::uses_processes),
             threads_peak: c.threads_peak,
             processes_peak: c.processes_peak,
             distinct_workers: c.distinct_workers,
             tasks_ok: c.tasks_ok,
             tasks_failed: c.tasks_failed,
+            failed_kinds: c
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k}:{n}"))
+                .collect::<Vec<_>>()
+                .join(" "),
             units_in_flight: scaled(c.units_in_flight),
             memory_per_unit_bytes: scaled(c.memory_per_unit_bytes),
             memory_per_unit_above_base_bytes: scaled(c.memory_per_unit_above_base_bytes),

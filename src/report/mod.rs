@@ -51,15 +51,27 @@ pub fn render_compare(c: &CompareRecord, format: Format) -> anyhow::Result<Strin
 
 /// `report`: renders a saved record, then writes its plots and interval logs if asked.
 pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
-    let text = match &plan.record {
-        Loaded::Run(r) => render_run(r, plan.output.format)?,
-        Loaded::Compare(c) => render_compare(c, plan.output.format)?,
+    // A saved comparison is judged again with the current rules, so an old file shows what
+    // its runs support today rather than the verdict it was written with.
+    let rejudged = match &plan.record {
+        Loaded::Compare(c) => {
+            let mut c = (**c).clone();
+            c.refresh();
+            Some(c)
+        }
+        Loaded::Run(_) => None,
+    };
+    let text = match (&plan.record, &rejudged) {
+        (_, Some(c)) => render_compare(c, plan.output.format)?,
+        (Loaded::Run(r), None) => render_run(r, plan.output.format)?,
+        (Loaded::Compare(_), None) => unreachable!("a comparison is always re-judged"),
     };
     emit(&plan.output, &text)?;
     if let Some(dir) = &plan.plots {
-        let written = match &plan.record {
-            Loaded::Run(r) => run_plots(r, dir)?,
-            Loaded::Compare(c) => compare_plots(c, dir)?,
+        let written = match (&plan.record, &rejudged) {
+            (_, Some(c)) => compare_plots(c, dir)?,
+            (Loaded::Run(r), None) => run_plots(r, dir)?,
+            (Loaded::Compare(c), None) => compare_plots(c, dir)?,
         };
         eprintln!(
             "asyncstudy: wrote {} plots in {}",
@@ -132,6 +144,7 @@ pub fn run_plots(r: &RunRecord, dir: &Path) -> anyhow::Result<Vec<std::path::Pat
         .into_iter()
         .map(|(n, h)| plot::SpectrumSeries {
             name: n.into(),
+            samples: h.len(),
             points: h.spectrum(),
         })
         .collect::<Vec<_>>();
@@ -216,6 +229,7 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
                 }
                 curves.push(plot::SpectrumSeries {
                     name: first.runtime.clone(),
+                    samples: merged.latency.len(),
                     points: merged.latency.spectrum(),
                 });
             }
@@ -437,10 +451,11 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
     }
     let speedup = match (r.speedup, r.efficiency) {
         (Some(s), Some(e)) => format!(
-            "{}x, efficiency {} of ideal {}",
+            "{}x, efficiency {} of ideal {} ({})",
             fixed(s, 2),
             fixed(e, 2),
-            r.ideal_parallelism
+            r.ideal_parallelism,
+            ideal_rule(&r.workload.kind)
         ),
         _ => format!(
             "unknown (no serial baseline; ideal {})",
@@ -475,8 +490,12 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ),
         ("speed-up vs serial", speedup),
         (
-            "time in tasks",
-            format!("{} of ideal workers x wall", fixed(r.utilization, 2)),
+            "tasks running at once",
+            format!(
+                "{} on average (ideal parallelism {}; a task counts while it waits or is descheduled)",
+                fixed(r.mean_tasks_running, 2),
+                r.ideal_parallelism
+            ),
         ),
         (
             "CPU per run",
@@ -553,6 +572,25 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
     rows
 }
 
+/// How the ideal parallelism of a workload kind is counted (see `RunRecord::ideal_parallelism`).
+fn ideal_rule(kind: &str) -> &'static str {
+    if kind == "cpu" {
+        "min(workers, cores, tasks)"
+    } else {
+        "tasks in flight: min(in-flight limit, tasks)"
+    }
+}
+
+/// A tail percentile as tables show it: the value, or `max (n=8)` when the samples are too few
+/// for the percentile to be anything but their maximum.
+fn tail(value: f64, s: &crate::measure::histogram::Summary, least: u64, digits: usize) -> String {
+    if s.count < least {
+        format!("{} max (n={})", fixed(s.max, digits), s.count)
+    } else {
+        fixed(value, digits)
+    }
+}
+
 /// The headline of a comparison.
 fn compare_title(c: &CompareRecord) -> String {
     let state = match (&c.interrupted, c.complete) {
@@ -579,7 +617,7 @@ fn compare_title(c: &CompareRecord) -> String {
 }
 
 /// Header of the comparison table.
-const COMPARE_HEADER: [&str; 14] = [
+const COMPARE_HEADER: [&str; 15] = [
     "workload",
     "runtime",
     "workers",
@@ -588,12 +626,13 @@ const COMPARE_HEADER: [&str; 14] = [
     "speed-up",
     "efficiency",
     "p50 ms",
-    "p99 ms",
+    "p99 ms (all runs)",
     "queue p99 ms (tokio first poll)",
     "cores",
-    "memory",
+    "memory (≤ upper est.)",
     "threads",
     "procs",
+    "failed",
 ];
 
 /// The columns a `--scale` comparison adds: what each unit in flight cost.
@@ -669,15 +708,24 @@ fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
                     .unwrap_or_else(|| "–".into()),
                 vs(c.efficiency),
                 fixed(c.p50_ms, 1),
-                fixed(c.p99_ms.median, 1),
+                match &c.latency_ms {
+                    Some(s) => tail(s.p99, s, crate::verdict::MIN_P99_SAMPLES, 1),
+                    // Records without histograms: the runs' own p99s.
+                    None => format!("{} (median of runs)", fixed(c.p99_ms.median, 1)),
+                },
                 match c.first_poll_p99_ms {
                     Some(f) => format!("{} ({})", fixed(c.queue_p99_ms, 1), fixed(f, 2)),
                     None => fixed(c.queue_p99_ms, 1),
                 },
                 fixed(c.cores_used, 2),
-                bytes(c.memory_bytes.median as u64),
+                if Runtime::from_name(&c.runtime).is_some_and(Runtime::uses_processes) {
+                    format!("≤ {}", bytes(c.memory_bytes.median as u64))
+                } else {
+                    bytes(c.memory_bytes.median as u64)
+                },
                 c.threads_peak.to_string(),
                 c.processes_peak.to_string(),
+                c.tasks_failed.to_string(),
             ];
             if mixed {
                 row.insert(
@@ -699,10 +747,23 @@ fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
 
 /// The footnotes every comparison table carries: what the columns are measured against.
 fn compare_notes(c: &CompareRecord) -> Vec<String> {
-    let mut notes = vec![format!(
-        "wall is the median of each cell's runs; ~ marks a noisy cell (max − min over {:.0}% of the median); speed-up is against serial (or the runtime at its fewest workers); efficiency is speed-up over the ideal min(workers, cores, tasks in flight); memory is peak RSS, plus the largest child's times the children for process runtimes.",
-        crate::verdict::NOISE_SPREAD * 100.0
-    )];
+    let ideal = if c.kind == "cpu" {
+        "min(workers, cores, tasks), as a loop needs a core"
+    } else {
+        "the tasks in flight at once, min(in-flight limit, tasks), as a waiting task needs no core"
+    };
+    let mut notes = vec![
+        format!(
+            "wall is the median of each cell's runs; ~ marks a noisy cell (max − min over {:.0}% of the median); speed-up is against serial (or the runtime at its fewest workers); efficiency is speed-up over the ideal parallelism, for {} work {ideal}.",
+            crate::verdict::NOISE_SPREAD * 100.0,
+            c.kind
+        ),
+        format!(
+            "latency counts the tasks that succeeded; p50 and p99 are over every run's tasks merged, and below {} tasks p99 shows as the maximum with the count (max (n=…)); failed counts failed tasks over all runs, and a cell with any is left out of the verdict.",
+            crate::verdict::MIN_P99_SAMPLES
+        ),
+        "memory is peak RSS; for process runtimes (≤) it is an upper estimate: the parent's peak plus the largest worker's peak times the workers seen, shared pages counted in every worker.".to_string(),
+    ];
     if c.scale {
         notes.push("in flight is the most tasks running at once (median over runs); KiB/unit is peak memory over them; above base is the memory added per unit since the same runtime's cell at the fewest tasks, its own cost taken out; spawn µs/unit is the time from the first task's submission to the last one's start, over the tasks; makespan × ideal is wall time over the sleep (for sleep work) or over serial's wall spread across the tasks in flight. Process runtimes count every child's whole RSS, shared pages included, so theirs is an upper estimate.".to_string());
     }
@@ -763,8 +824,8 @@ fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
                 fixed(s.mean, 3),
                 fixed(s.p50, 3),
                 fixed(s.p90, 3),
-                fixed(s.p99, 3),
-                fixed(s.p999, 3),
+                tail(s.p99, s, crate::verdict::MIN_P99_SAMPLES, 3),
+                tail(s.p999, s, 10 * crate::verdict::MIN_P99_SAMPLES, 3),
                 fixed(s.max, 3),
             ]
         })

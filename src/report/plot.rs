@@ -41,6 +41,8 @@ pub struct WallPoint {
 pub struct SpectrumSeries {
     /// The legend's name (a runtime's name picks its colour).
     pub name: String,
+    /// Tasks the curve stands on, shown in the legend: a curve of 8 tasks has no p99.
+    pub samples: u64,
     /// (quantile in [0, 1), milliseconds), rising.
     pub points: Vec<(f64, f64)>,
 }
@@ -501,7 +503,7 @@ pub fn spectrum_chart(path: &Path, title: &str, series: &[SpectrumSeries]) -> an
             chart
                 .draw_series(LineSeries::new(line, c.stroke_width(2)))
                 .map_err(err)?
-                .label(s.name.clone())
+                .label(format!("{} (n={})", s.name, s.samples))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(2))
                 });
@@ -607,6 +609,7 @@ mod tests {
             .iter()
             .map(|n| SpectrumSeries {
                 name: n.to_string(),
+                samples: 30,
                 points: (0..30)
                     .map(|k| {
                         let q = 1.0 - 10f64.powf(-(k as f64) / 10.0);
@@ -695,6 +698,7 @@ mod tests {
             "nan",
             &[SpectrumSeries {
                 name: "x".into(),
+                samples: 2,
                 points: vec![(0.5, f64::NAN), (0.9, 2.0)],
             }],
         )
