@@ -955,16 +955,14 @@ impl CpuWorkArgs {
         cpu_work(&self.workload, self.iters)
     }
 
-    /// The `cpu` arguments that give a child run this work.
+    /// The `cpu` arguments that give a child run this work. Without `--iters` the child
+    /// takes the same default (for `noop`, 0 steps, which `--iters` itself refuses).
     fn child_args(&self) -> Vec<String> {
-        let w = self.work();
-        vec![
-            "cpu".into(),
-            "--workload".into(),
-            self.workload.clone(),
-            "--iters".into(),
-            w.iters.to_string(),
-        ]
+        let mut args = vec!["cpu".into(), "--workload".into(), self.workload.clone()];
+        if let Some(iters) = self.iters {
+            args.extend(["--iters".into(), iters.to_string()]);
+        }
+        args
     }
 }
 
@@ -988,11 +986,15 @@ impl MixedWorkArgs {
             self.io.clone(),
             "--cpu-workload".into(),
             cpu.kind.name().into(),
-            "--cpu-iters".into(),
-            cpu.iters.to_string(),
+        ];
+        // As for `cpu`: without it the child takes the same default, 0 for noop.
+        if let Some(iters) = self.cpu_iters {
+            a.extend(["--cpu-iters".into(), iters.to_string()]);
+        }
+        a.extend([
             "--cpu-tasks".into(),
             self.cpu_tasks.unwrap_or(4 * logical_cores()).to_string(),
-        ];
+        ]);
         a.extend(self.io_work.child_args(&self.io, MIXED_SLEEP));
         a
     }

@@ -414,3 +414,64 @@ fn every_subcommand_help_shows_examples() {
         );
     }
 }
+
+#[test]
+fn report_rejudges_a_saved_comparison_with_the_current_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("old.json");
+    let run = asyncstudy()
+        .args([
+            "compare",
+            "cpu",
+            "--runtimes",
+            "serial,threads",
+            "--workers",
+            "2",
+            "--tasks",
+            "2",
+            "--workload",
+            "noop",
+            "--repeat",
+            "1",
+            "--quiet",
+            "--output",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // A file written by an older version: its summary and verdict say other things.
+    let mut old = read_json(&out);
+    for v in old["verdict"].as_array_mut().unwrap() {
+        v["sentence"] = "stale".into();
+        v.as_object_mut().unwrap().remove("reason");
+    }
+    for s in old["summary"].as_array_mut().unwrap() {
+        s["p50_ms"] = (-1.0).into();
+    }
+    std::fs::write(&out, old.to_string()).unwrap();
+    let o = asyncstudy()
+        .args(["report", "--format", "json"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let new: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let verdict = new["verdict"].as_array().unwrap();
+    assert_eq!(verdict.len(), 3, "wall, tail latency and memory");
+    for v in verdict {
+        assert_ne!(v["sentence"], "stale", "{v}");
+        assert!(v.get("reason").is_some(), "{v}");
+    }
+    for s in new["summary"].as_array().unwrap() {
+        assert!(s["p50_ms"].as_f64().unwrap() >= 0.0, "{s}");
+    }
+    assert_eq!(
+        new["runs"], old["runs"],
+        "the runs themselves are kept as they were"
+    );
+}
