@@ -20,8 +20,9 @@ use serde_json::Value;
 
 use crate::compare::ComparePlan;
 use crate::plan::{
-    Baseline, DownloadPlan, Format, Limits, Loaded, MixedPlan, Output, Plan, ReportPlan, RunPlan,
-    Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
+    Baseline, DownloadPlan, Format, Limits, Loaded, MAX_DURATION, MAX_PAGE_SIZE, MixedPlan, Output,
+    Plan, ReportPlan, RunPlan, Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir,
+    read_urls,
 };
 use crate::protocol::Fault;
 use crate::server::{LatencyDist, ServeOptions};
@@ -597,6 +598,14 @@ where
                 }
             }
             let output = args.out.output()?;
+            if let Some(out) = &output.path {
+                if *out == args.file || crate::files::same_file(out, &args.file) {
+                    return Err(Error::BadInput(format!(
+                        "--output {}: is the record being reported; writing there would replace it",
+                        out.display()
+                    )));
+                }
+            }
             Plan::Report(Box::new(ReportPlan {
                 record: Loaded::read(&args.file)?,
                 output,
@@ -898,6 +907,15 @@ fn io_work(
             }
         }
     };
+    if let Some(available) = crate::measure::machine::available_memory() {
+        if args.max_page_size > available / 2 {
+            return Err(Error::BadInput(format!(
+                "--max-page-size {}: more than half this machine's available memory ({} MiB); a task holds its whole page",
+                crate::files::human_bytes(args.max_page_size),
+                available >> 20
+            )));
+        }
+    }
     if let Some(dir) = &args.out_dir {
         check_out_dir(dir)?;
     }
@@ -926,6 +944,14 @@ fn run_plan(
     // The value comes from a PossibleValuesParser built from the same list.
     let runtime = Runtime::from_name(&args.runtime).expect("clap checked the runtime name");
     let output = args.out.output()?;
+    if let (Some(out), Some(base)) = (&output.path, &args.baseline) {
+        if out == base || crate::files::same_file(out, base) {
+            return Err(Error::BadInput(format!(
+                "--output {}: is the --baseline file; the run would replace the baseline",
+                out.display()
+            )));
+        }
+    }
     let baseline = args
         .baseline
         .map(|path| Baseline::load(&path, &work, tasks, &params, args.how.rate))
@@ -1076,6 +1102,13 @@ impl ServerArgs {
                 "--error-rate + --reset-rate + --stall-rate is {total}, more than 1"
             )));
         }
+        if self.page_size > MAX_PAGE_SIZE {
+            return Err(Error::BadInput(format!(
+                "--page-size {}: over the limit of {} (the server builds each answer in memory)",
+                crate::files::human_bytes(self.page_size),
+                crate::files::human_bytes(MAX_PAGE_SIZE)
+            )));
+        }
         Ok(ServeOptions {
             bind,
             page_size: self.page_size as usize,
@@ -1116,10 +1149,17 @@ fn at_least_one_u32(s: &str) -> Result<u32, String> {
     at_least_one(s).and_then(|n| u32::try_from(n).map_err(|_| "too large".into()))
 }
 
-/// A duration such as `100ms`, `2s` or `1m 30s`.
+/// A duration such as `100ms`, `2s` or `1m 30s`, at most [`MAX_DURATION`].
 fn duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{e} (expected a duration such as 100ms, 2s, 1m)"))
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{e} (expected a duration such as 100ms, 2s, 1m)"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "over the limit of {} days",
+            MAX_DURATION.as_secs() / 86_400
+        ));
+    }
+    Ok(d)
 }
 
 /// A byte size such as `16KiB`, `10MiB`, `64KB` or `1000`.

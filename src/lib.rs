@@ -27,6 +27,7 @@ pub mod cli;
 pub mod clock;
 pub mod compare;
 pub mod executor;
+pub mod files;
 pub mod interrupt;
 pub mod measure;
 pub mod plan;
@@ -62,8 +63,31 @@ pub enum Status {
     Interrupted(i32),
 }
 
+/// Locks the file `output` goes to, if it is a file, for as long as the lock is held: a second
+/// run writing the same file is refused before any work (see [`files::OutputLock`]).
+fn lock(flag: &str, path: Option<&std::path::Path>) -> Result<Option<files::OutputLock>, Error> {
+    match path {
+        Some(path) => files::OutputLock::acquire(path)
+            .map_err(|why| Error::BadInput(format!("{flag} {}: {why}", path.display()))),
+        None => Ok(None),
+    }
+}
+
 /// Carries out a checked plan and writes its results.
 pub fn run(plan: Plan) -> Result<Status, Error> {
+    // Held until the results are written, so two runs never silently write one file.
+    let _lock = match &plan {
+        Plan::Run(run) => lock("--output", run.output.path.as_deref())?,
+        Plan::Compare(c) => lock("--output", c.output.path.as_deref())?,
+        Plan::Report(r) => lock("--output", r.output.path.as_deref())?,
+        Plan::Study(s) => {
+            std::fs::create_dir_all(&s.out).map_err(|e| {
+                Error::BadInput(format!("--out {}: cannot be created: {e}", s.out.display()))
+            })?;
+            lock("--out", Some(&s.out.join("STUDY.md")))?
+        }
+        _ => None,
+    };
     match plan {
         Plan::Run(mut run) => {
             // From here Ctrl-C and SIGTERM stop the run instead of killing the tool: queued

@@ -73,10 +73,13 @@ impl Loaded {
     /// Reads a record from `path`; anything that is not one of ours is bad input.
     pub fn read(path: &Path) -> Result<Loaded, Error> {
         let shown = path.display();
-        let text = std::fs::read(path)
-            .map_err(|e| Error::BadInput(format!("{shown}: cannot read: {e}")))?;
-        let value: serde_json::Value = serde_json::from_slice(&text)
-            .map_err(|e| Error::BadInput(format!("{shown}: not valid JSON: {e}")))?;
+        let cannot = |e: String| Error::BadInput(format!("{shown}: cannot read: {e}"));
+        let mut input =
+            crate::files::Bounded::open(path, crate::files::RECORD_LIMIT).map_err(cannot)?;
+        let parsed = serde_json::from_reader(std::io::BufReader::new(&mut input));
+        input.check().map_err(cannot)?;
+        let value: serde_json::Value =
+            parsed.map_err(|e| Error::BadInput(format!("{shown}: not valid JSON: {e}")))?;
         let schema = value
             .get("schema")
             .and_then(|s| s.as_str())
@@ -85,13 +88,26 @@ impl Loaded {
         let shape = |e: serde_json::Error| {
             Error::BadInput(format!("{shown}: not a complete {schema} record: {e}"))
         };
+        let contradicts =
+            |why: String| Error::BadInput(format!("{shown}: contradicts itself: {why}"));
         match schema.as_str() {
-            RUN_SCHEMA => Ok(Loaded::Run(Box::new(
-                serde_json::from_value(value).map_err(shape)?,
-            ))),
-            crate::compare::COMPARE_SCHEMA => Ok(Loaded::Compare(Box::new(
-                serde_json::from_value(value).map_err(shape)?,
-            ))),
+            RUN_SCHEMA => {
+                let r: RunRecord = serde_json::from_value(value).map_err(shape)?;
+                match r.contradiction() {
+                    Some(why) => Err(contradicts(why)),
+                    None => Ok(Loaded::Run(Box::new(r))),
+                }
+            }
+            crate::compare::COMPARE_SCHEMA => {
+                let c: crate::compare::CompareRecord =
+                    serde_json::from_value(value).map_err(shape)?;
+                for (i, r) in c.runs.iter().enumerate() {
+                    if let Some(why) = r.contradiction() {
+                        return Err(contradicts(format!("run {}: {why}", i + 1)));
+                    }
+                }
+                Ok(Loaded::Compare(Box::new(c)))
+            }
             "" => Err(Error::BadInput(format!(
                 "{shown}: not an asyncstudy record (no \"schema\" field)"
             ))),
@@ -125,6 +141,15 @@ pub fn check_dir_target(flag: &str, dir: &Path) -> Result<(), Error> {
             up.display()
         )));
     }
+    // A read-only file system is found now, not after the work.
+    tempfile::tempfile_in(up).map_err(|e| {
+        Error::BadInput(format!(
+            "{flag} {}: cannot write in {}: {}",
+            dir.display(),
+            up.display(),
+            crate::files::os_reason(e)
+        ))
+    })?;
     Ok(())
 }
 
@@ -251,7 +276,8 @@ pub enum Source {
 /// Reads a urls file: one http(s) URL per line, blank lines and `#` comments skipped.
 pub fn read_urls(path: &Path) -> Result<Vec<String>, Error> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("--urls {shown}: {e}")))?;
+    let bytes = crate::files::read_bounded(path, crate::files::URLS_LIMIT)
+        .map_err(|e| Error::BadInput(format!("--urls {shown}: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| Error::BadInput(format!("--urls {shown}: not UTF-8 text ({e})")))?;
     parse_urls(&shown.to_string(), &text)
@@ -381,12 +407,8 @@ impl Output {
                     path.display()
                 )));
             }
-            if path.is_dir() {
-                return Err(Error::BadInput(format!(
-                    "--output {}: is a directory",
-                    path.display()
-                )));
-            }
+            crate::files::check_writable(path)
+                .map_err(|why| Error::BadInput(format!("--output {}: {why}", path.display())))?;
         }
         let format = format
             .or(path.as_deref().map(Format::for_path))
@@ -395,13 +417,7 @@ impl Output {
     }
 }
 
-/// The directory a file path lands in: its parent, or `.` for a bare file name.
-pub fn dir_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    }
-}
+pub use crate::files::dir_of;
 
 /// Ceilings on the units a run may hold at once as OS threads (`thread-per-task`) or processes
 /// (`process-per-task`), so a large `--workers` stops with a message instead of exhausting the
@@ -435,28 +451,69 @@ impl Limits {
     };
 
     /// Units `runtime` holds at once as threads or processes with `workers` workers and `tasks`
-    /// tasks, and why that is over a limit; `None` when it is within them or the runtime does
-    /// not hold a thread or process per task.
+    /// tasks, and why that is over a limit; `None` when it is within them. Per-task runtimes
+    /// hold min(workers, tasks); pools and executors start all their workers whatever the
+    /// tasks; a current-thread runtime and serial hold none beyond the caller.
     pub fn exceeded(
         &self,
         runtime: Runtime,
         workers: usize,
         tasks: usize,
     ) -> Option<(usize, String)> {
-        let units = workers.min(tasks);
-        let (limit, flag, holds) = match runtime {
-            Runtime::ThreadPerTask => (self.max_threads, "--max-threads", "an OS thread"),
-            Runtime::ProcessPerTask => (self.max_processes, "--max-processes", "a process"),
-            _ => return None,
+        let (units, limit, flag, holds) = match runtime {
+            Runtime::ThreadPerTask => (
+                workers.min(tasks),
+                self.max_threads,
+                "--max-threads",
+                "each unit holds an OS thread",
+            ),
+            Runtime::ProcessPerTask => (
+                workers.min(tasks),
+                self.max_processes,
+                "--max-processes",
+                "each unit holds a process",
+            ),
+            Runtime::ProcessPool => (
+                workers,
+                self.max_processes,
+                "--max-processes",
+                "each worker is a process",
+            ),
+            Runtime::Serial | Runtime::TokioCt => return None,
+            // tokio+rayon starts a pool of N beside its N tokio workers.
+            Runtime::TokioRayon => (
+                2 * workers,
+                self.max_threads,
+                "--max-threads",
+                "each worker is an OS thread",
+            ),
+            _ => (
+                workers,
+                self.max_threads,
+                "--max-threads",
+                "each worker is an OS thread",
+            ),
         };
         (units > limit).then(|| {
             (
                 units,
-                format!("over {flag} {limit} (each unit holds {holds}; raise the limit to try)"),
+                format!("over {flag} {limit} ({holds}; raise the limit to try)"),
             )
         })
     }
 }
+
+/// The longest duration any option takes: longer ones are refused before any work, since a
+/// deadline past it is no deadline and one near `u64::MAX` seconds overflows the clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Largest page the embedded server builds: it builds each answer in memory.
+pub const MAX_PAGE_SIZE: u64 = 1 << 30;
+
+/// Bytes a task costs the measuring process until the run is summarized: its record and its
+/// runtime's bookkeeping, rounded up. Task counts whose records would not fit in half the
+/// machine's available memory are refused.
+pub const BYTES_PER_TASK: u64 = 512;
 
 impl RunPlan {
     /// Checks the parts of a run that depend on each other or on the outside world.
@@ -482,11 +539,40 @@ impl RunPlan {
             }
         }
         if let Some((units, why)) = self.limits.exceeded(self.runtime, self.workers, self.tasks) {
+            let holds = if self.runtime.one_unit_per_task() {
+                format!("run {units} tasks at once")
+            } else {
+                format!("start {units} workers")
+            };
             return Err(Error::BadInput(format!(
-                "--workers {}: {} would run {units} tasks at once, {why}",
+                "--workers {}: {} would {holds}, {why}",
                 self.workers,
                 self.runtime.name()
             )));
+        }
+        let records = (self.tasks as u64)
+            .saturating_mul(self.repeat.max(self.warmup) as u64)
+            .saturating_mul(BYTES_PER_TASK);
+        if let Some(available) = crate::measure::machine::available_memory() {
+            if records > available / 2 {
+                return Err(Error::BadInput(format!(
+                    "--tasks {}: their records would need about {} MiB, more than half this machine's available memory ({} MiB)",
+                    self.tasks,
+                    records >> 20,
+                    available >> 20
+                )));
+            }
+        }
+        if let Some(rate) = self.rate {
+            let span = self.tasks.saturating_sub(1) as f64 / rate;
+            if span > MAX_DURATION.as_secs_f64() {
+                return Err(Error::BadInput(format!(
+                    "--rate {rate}: submitting {} tasks would take {:.0} days, over the limit of {} days",
+                    self.tasks,
+                    span / 86_400.0,
+                    MAX_DURATION.as_secs() / 86_400
+                )));
+            }
         }
         Ok(self)
     }
@@ -515,9 +601,14 @@ impl Baseline {
         rate: Option<f64>,
     ) -> Result<Baseline, Error> {
         let bad = |why: String| Error::BadInput(format!("--baseline {}: {why}", path.display()));
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let record: RunRecord =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not a run record: {e}")))?;
+        let mut input =
+            crate::files::Bounded::open(path, crate::files::RECORD_LIMIT).map_err(bad)?;
+        let parsed = serde_json::from_reader(std::io::BufReader::new(&mut input));
+        input.check().map_err(bad)?;
+        let record: RunRecord = parsed.map_err(|e| bad(format!("not a run record: {e}")))?;
+        if let Some(why) = record.contradiction() {
+            return Err(bad(format!("contradicts itself: {why}")));
+        }
         if record.schema != RUN_SCHEMA {
             return Err(bad(format!(
                 "schema is {:?}, expected {RUN_SCHEMA:?}",
@@ -626,7 +717,9 @@ mod tests {
     fn a_baseline_must_have_done_the_same_work() {
         let mut base = crate::report::tests::sample_record();
         base.runtime = "serial".into();
+        base.tasks.ok = base.tasks.total;
         base.tasks.failed = 0;
+        base.tasks.errors.clear();
         base.workload.kind = "sleep".into();
         base.workload.name = "sleep".into();
         base.workload.iters = None;

@@ -177,7 +177,9 @@ fn findings(record: &compare::CompareRecord) -> Vec<String> {
         }
     }
     // The lowest and highest of a figure over cells, with the runtimes that had them.
-    let range = |cells: &[&CellSummary], f: &dyn Fn(&CellSummary) -> Option<f64>, show: &dyn Fn(f64) -> String| {
+    let range = |cells: &[&CellSummary],
+                 f: &dyn Fn(&CellSummary) -> Option<f64>,
+                 show: &dyn Fn(f64) -> String| {
         let mut v: Vec<(f64, &str)> = cells
             .iter()
             .filter_map(|c| f(c).map(|x| (x, c.runtime.as_str())))
@@ -213,8 +215,10 @@ fn findings(record: &compare::CompareRecord) -> Vec<String> {
                 range(&cells, &|c| Some(c.cores_used), &|v| format!("{v:.2}"))
                     .map(|r| format!("cores kept busy {r}"))
             } else {
-                range(&cells, &|c| c.io_p99_ms.map(|s| s.median), &|v| format!("{v:.1} ms"))
-                    .map(|r| format!("IO tasks' p99 {r}"))
+                range(&cells, &|c| c.io_p99_ms.map(|s| s.median), &|v| {
+                    format!("{v:.1} ms")
+                })
+                .map(|r| format!("IO tasks' p99 {r}"))
             };
             if let Some(f) = focus {
                 line.push_str(&format!("; {f}"));
@@ -261,7 +265,9 @@ mod tests {
         record.refresh();
         assert_eq!(
             findings(&record),
-            ["cpu comp, 2 workers · median wall time from 0.200 s (threads) to 0.410 s (tokio-ct); cores kept busy from 0.99 (tokio-ct) to 1.93 (threads)."]
+            [
+                "cpu comp, 2 workers · median wall time from 0.200 s (threads) to 0.410 s (tokio-ct); cores kept busy from 0.99 (tokio-ct) to 1.93 (threads)."
+            ]
         );
     }
 

@@ -42,6 +42,50 @@ const MATRIX: &[(&str, &str)] = &[
         "--baseline sleep-10ms.json: sleep differs: the baseline ran 10ms, this run 300ms",
     ),
     (
+        "io --runtime serial --workload sleep --sleep 10ms --tasks 2 --baseline sleep-10ms.json --output sleep-10ms.json",
+        "--output sleep-10ms.json: is the --baseline file; the run would replace the baseline",
+    ),
+    (
+        "cpu --runtime threads --output link.json",
+        "--output link.json: is a symlink; give the path it points to",
+    ),
+    (
+        "cpu --runtime threads --output sock",
+        "--output sock: is a socket",
+    ),
+    (
+        "cpu --runtime threads --output /proc/out.json",
+        "--output /proc/out.json: cannot write in /proc",
+    ),
+    (
+        "cpu --runtime threads --workers 20000",
+        "--workers 20000: threads would start 20000 workers, over --max-threads 12000",
+    ),
+    (
+        "cpu --runtime threads --workload noop --tasks 10000000000",
+        "--tasks 10000000000: their records would need about",
+    ),
+    (
+        "cpu --runtime threads --workload noop --tasks 10 --rate 0.000001",
+        "--rate 0.000001: submitting 10 tasks would take 104 days, over the limit of 7 days",
+    ),
+    (
+        "io --runtime smol --urls /dev/zero",
+        "--urls /dev/zero: longer than the limit of 4 MiB",
+    ),
+    (
+        "io --runtime smol --page-size 100GiB",
+        "--page-size 100 GiB: over the limit of 1 GiB",
+    ),
+    (
+        "io --runtime smol --max-page-size 100000GiB",
+        "--max-page-size 100000 GiB: more than half this machine's available memory",
+    ),
+    (
+        "io --runtime threads --timeout 18446744073709551615s",
+        "'18446744073709551615s' for '--timeout <DURATION>': over the limit of 7 days",
+    ),
+    (
         "io --runtime smol --urls missing.txt",
         "--urls missing.txt: No such file",
     ),
@@ -109,6 +153,14 @@ const MATRIX: &[(&str, &str)] = &[
     ),
     ("report cut.json", "cut.json: not valid JSON"),
     (
+        "report contradicts.json",
+        "contradicts.json: contradicts itself: tasks.ok 3 + tasks.failed 0 is not tasks.total 2",
+    ),
+    (
+        "report notours.json --output notours.json",
+        "--output notours.json: is the record being reported",
+    ),
+    (
         "report incomplete.json",
         "incomplete.json: not a complete asyncstudy.run/1 record",
     ),
@@ -143,6 +195,13 @@ fn fixtures(dir: &Path) {
         .current_dir(dir)
         .assert()
         .success();
+    // The same record, made to say more tasks succeeded than ran.
+    let mut r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("sleep-10ms.json")).unwrap()).unwrap();
+    r["tasks"]["ok"] = 3.into();
+    std::fs::write(dir.join("contradicts.json"), r.to_string()).unwrap();
+    std::os::unix::fs::symlink("afile", dir.join("link.json")).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(dir.join("sock")).unwrap());
 }
 
 fn listing(dir: &Path) -> BTreeSet<String> {

@@ -244,3 +244,83 @@ fn runtimes_lists_all_twelve_in_every_format() {
             "note: async-std: async-std is discontinued upstream",
         ));
 }
+
+#[test]
+fn output_to_a_device_writes_through_it_and_leaves_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let out = asyncstudy()
+        .args([
+            "cpu",
+            "--runtime",
+            "threads",
+            "--workload",
+            "noop",
+            "--tasks",
+            "2",
+        ])
+        .args(["--format", "json", "--output", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "{meta:?}");
+}
+
+#[test]
+fn a_second_run_writing_the_same_output_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.json");
+    let lock = dir.path().join(".results.json.asyncstudy-lock");
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_asyncstudy"))
+        .args([
+            "io",
+            "--runtime",
+            "serial",
+            "--workload",
+            "sleep",
+            "--sleep",
+            "3s",
+        ])
+        .args(["--tasks", "1", "--warmup", "0", "--repeat", "1", "--output"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The lock is taken before any work; wait for it (generously: the machine may be busy).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !lock.exists() {
+        assert!(std::time::Instant::now() < deadline, "no lock appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = asyncstudy()
+        .args([
+            "cpu",
+            "--runtime",
+            "threads",
+            "--workload",
+            "noop",
+            "--output",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "results.json: another asyncstudy is writing it (pid {}: ",
+            first.id()
+        )),
+        "{err}"
+    );
+    assert!(first.wait().unwrap().success());
+    // The first run's results are whole, and the lock is gone with it.
+    let rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(rec["runtime"], "serial");
+    assert!(!lock.exists());
+}

@@ -451,6 +451,12 @@ impl Runtime {
         }
     }
 
+    /// Whether the runtime starts a thread or a process for every task, so `--workers` is how
+    /// many it holds at once.
+    pub fn one_unit_per_task(self) -> bool {
+        matches!(self, Runtime::ThreadPerTask | Runtime::ProcessPerTask)
+    }
+
     /// Whether tasks run in worker processes rather than in this one.
     pub fn uses_processes(self) -> bool {
         matches!(self, Runtime::ProcessPool | Runtime::ProcessPerTask)

@@ -183,6 +183,82 @@ pub struct RunRecord {
     pub interrupted: Option<String>,
 }
 
+impl RunRecord {
+    /// The first way this record contradicts itself (counts that do not add up, times that are
+    /// negative or not numbers, a timeline past its cap), for records read from elsewhere;
+    /// `None` for a consistent one.
+    pub fn contradiction(&self) -> Option<String> {
+        let t = &self.tasks;
+        if t.ok.checked_add(t.failed) != Some(t.total) {
+            return Some(format!(
+                "tasks.ok {} + tasks.failed {} is not tasks.total {}",
+                t.ok, t.failed, t.total
+            ));
+        }
+        let by_kind: u64 = t.errors.values().fold(0u64, |a, n| a.saturating_add(*n));
+        if by_kind != t.failed {
+            return Some(format!(
+                "tasks.errors count {by_kind} failures, tasks.failed {}",
+                t.failed
+            ));
+        }
+        let bad = |x: f64| !x.is_finite() || x < 0.0;
+        for (name, x) in [
+            ("wall_s", self.wall_s),
+            ("throughput_per_s", self.throughput_per_s),
+            ("cpu.user_s", self.cpu.user_s),
+            ("cpu.sys_s", self.cpu.sys_s),
+            ("cpu.cores_used", self.cpu.cores_used),
+        ] {
+            if bad(x) {
+                return Some(format!("{name} is {x}"));
+            }
+        }
+        for (name, s) in [
+            ("latency_ms", &self.latency_ms),
+            ("queue_ms", &self.queue_ms),
+            ("service_ms", &self.service_ms),
+        ] {
+            let values = [s.mean, s.p50, s.p90, s.p99, s.p999, s.max];
+            if let Some(x) = values.into_iter().find(|x| bad(*x)) {
+                return Some(format!("{name} holds {x}"));
+            }
+            if s.count > t.total {
+                return Some(format!(
+                    "{name}.count {} is more than tasks.total {}",
+                    s.count, t.total
+                ));
+            }
+        }
+        if self.repeat.count != self.repeat.wall_s.len() {
+            return Some(format!(
+                "repeat.count {} but {} repeat wall times",
+                self.repeat.count,
+                self.repeat.wall_s.len()
+            ));
+        }
+        if let Some(x) = self.repeat.wall_s.iter().find(|x| bad(**x)) {
+            return Some(format!("repeat.wall_s holds {x}"));
+        }
+        if self.timeline.len() > TIMELINE_CAP {
+            return Some(format!(
+                "its timeline has {} entries, past the cap of {TIMELINE_CAP}",
+                self.timeline.len()
+            ));
+        }
+        for e in &self.timeline {
+            if bad(e.start_ms) || bad(e.end_ms) || e.end_ms < e.start_ms || !e.submit_ms.is_finite()
+            {
+                return Some(format!(
+                    "timeline task {} runs from {} to {} ms",
+                    e.task, e.start_ms, e.end_ms
+                ));
+            }
+        }
+        None
+    }
+}
+
 /// A tokio run's scheduling, per instrumented task (tasks run straight in `spawn_blocking` have
 /// no polls and are not counted) and for the runtime's workers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ use crate::compare::CompareRecord;
 use crate::executor::Runtime;
 use crate::measure::histogram::TaskHistograms;
 use crate::measure::record::RunRecord;
-use crate::plan::{Format, Output, dir_of};
+use crate::plan::{Format, Output};
 use crate::plan::{Loaded, ReportPlan};
 use crate::verdict::CellSummary;
 
@@ -370,20 +370,10 @@ pub fn emit(output: &Output, text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it into place, so `path` is
-/// either its old self or complete, never half-written.
+/// Writes `bytes` to `path`: regular files and new paths replaced atomically, devices and
+/// FIFOs written in place, anything else refused (see [`crate::files`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = dir_of(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".asyncstudy-")
-        .tempfile_in(dir)
-        .with_context(|| format!("could not create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("could not write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("could not write {}", path.display()))?;
-    Ok(())
+    crate::files::write(path, bytes)
 }
 
 /// One runtime as listings show it.

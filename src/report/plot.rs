@@ -222,8 +222,22 @@ fn label(
         .map_err(err)
 }
 
+/// Most timeline entries a plot draws, whatever the record holds.
+pub const TIMELINE_PLOT_CAP: usize = 2_000;
+
 /// One row per worker thread, grouped by process; a line from start to end per task.
 pub fn timeline_chart(path: &Path, title: &str, tasks: &[TimelineEntry]) -> anyhow::Result<()> {
+    // A record from elsewhere may hold millions of entries; a plot of them would be gigabytes.
+    let capped;
+    let (title, tasks) = if tasks.len() > TIMELINE_PLOT_CAP {
+        capped = format!(
+            "{title} (first {TIMELINE_PLOT_CAP} of {} tasks)",
+            tasks.len()
+        );
+        (capped.as_str(), &tasks[..TIMELINE_PLOT_CAP])
+    } else {
+        (title, tasks)
+    };
     let ok: Vec<&TimelineEntry> = tasks
         .iter()
         .filter(|t| t.start_ms.is_finite() && t.end_ms.is_finite() && t.submit_ms.is_finite())
