@@ -283,7 +283,7 @@ fn a_second_run_writing_the_same_output_is_refused_while_the_first_runs() {
             "--workload",
             "sleep",
             "--sleep",
-            "3s",
+            "5s",
         ])
         .args(["--tasks", "1", "--warmup", "0", "--repeat", "1", "--output"])
         .arg(&out)
