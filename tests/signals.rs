@@ -243,3 +243,42 @@ fn sigterm_mid_comparison_keeps_a_valid_partial_file_and_reaps_everything() {
     assert_gone(&below, "compare");
     assert_empty(&scratch, "compare");
 }
+
+/// A terminal's Ctrl-C and `timeout` signal the whole process group, so the run gets the same
+/// signal twice in a row: that is one request, which must still end in a record, on in-process
+/// and process runtimes alike.
+#[test]
+fn a_signal_sent_to_the_process_and_its_group_is_one_request() {
+    for rt in ["threads", "tokio-mt", "process-pool"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"))
+                .args(["io", "--runtime", rt, "--tasks", "40", "--workers", "4"])
+                .args(["--concurrency", "4", "--latency", "200ms", "--writes", "1"])
+                .args(["--format", "json"])
+                .env("TMPDIR", tmp.path())
+                .env_remove("ASYNC_STD_THREAD_COUNT")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                // Its own group, as `timeout` makes one, so the group can be signalled.
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let pid = child.id();
+        wait_for_a_page(tmp.path());
+        // What GNU timeout does: the command, then its whole group. A moment apart, so the
+        // first is delivered before the second (pending ones would merge into one).
+        signal(pid, libc::SIGTERM);
+        std::thread::sleep(Duration::from_millis(20));
+        // SAFETY: kill has no memory effects; the group is our child's own.
+        assert_eq!(unsafe { libc::kill(-(pid as i32), libc::SIGTERM) }, 0);
+        let (status, stdout, stderr) = finish(child);
+        assert_eq!(status, Some(143), "{rt}: {stderr}");
+        let rec: Value = serde_json::from_slice(&stdout)
+            .unwrap_or_else(|e| panic!("{rt}: no record ({e}): {stderr}"));
+        assert_eq!(rec["interrupted"], "SIGTERM", "{rt}");
+        assert_accounted(&rec);
+    }
+}
