@@ -111,6 +111,13 @@ enum Command {
     /// Run the seeds' experiments and write docs/STUDY.md with tables, plots and verdicts.
     #[command(after_help = STUDY_EXAMPLES)]
     Study(StudyArgs),
+    /// Remove the temporary out-dirs of io runs that were killed (SIGKILL) before they could.
+    #[command(after_help = CLEAN_EXAMPLES)]
+    Clean {
+        /// List what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
@@ -158,6 +165,14 @@ const STUDY_EXAMPLES: &str = "\
 Examples:
   asyncstudy study               # writes docs/STUDY.md and docs/img/*.svg
   asyncstudy study --out /tmp/study";
+
+const CLEAN_EXAMPLES: &str = "\
+Examples:
+  asyncstudy clean --dry-run     # list the stale temporary out-dirs in $TMPDIR
+  asyncstudy clean               # remove those whose run is provably dead
+
+A run's temporary out-dir names its owner (pid and start time); a directory without that
+marker, or whose owner is alive, is left alone.";
 
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
@@ -621,6 +636,7 @@ where
             })
         }
         Command::Completions { shell } => Plan::Print(completions(&shell)),
+        Command::Clean { dry_run } => Plan::Clean { dry_run },
     };
     Ok(Some(plan))
 }

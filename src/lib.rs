@@ -23,6 +23,7 @@
 //!   [`study`] runs the seeds' experiments as comparisons and writes them up.
 //! - [`server`] is the embedded HTTP server the IO study downloads from.
 
+pub mod clean;
 pub mod cli;
 pub mod clock;
 pub mod compare;
@@ -141,6 +142,25 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             report::emit(&plan::Output::stdout(), &text)?;
             Ok(Status::Ok)
         }
+        Plan::Clean { dry_run } => {
+            let tmp = std::env::temp_dir();
+            let swept = clean::clean(&tmp, dry_run)?;
+            let verb = if dry_run { "would remove" } else { "removed" };
+            let mut text = String::new();
+            for s in &swept {
+                text.push_str(&match s {
+                    clean::Swept::Removed(dir, why) => {
+                        format!("{verb} {} ({why})\n", dir.display())
+                    }
+                    clean::Swept::Kept(dir, why) => format!("kept {} ({why})\n", dir.display()),
+                });
+            }
+            if swept.is_empty() {
+                text = format!("no temporary out-dirs in {}\n", tmp.display());
+            }
+            report::emit(&plan::Output::stdout(), &text)?;
+            Ok(Status::Ok)
+        }
     }
 }
 
@@ -218,6 +238,8 @@ impl Prepared {
         drop(self.server);
         if let Some(dir) = self.temp_dir {
             if self.keep {
+                // Kept, it is the user's now: nothing for `clean` to find.
+                let _ = std::fs::remove_file(dir.path().join(clean::OWNER_FILE));
                 eprintln!("asyncstudy: kept the pages in {}", dir.keep().display());
             }
         }
@@ -285,9 +307,13 @@ fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Resul
         Some(dir) => dir.clone(),
         None => {
             let temp = tempfile::Builder::new()
-                .prefix("asyncstudy-io-")
+                .prefix(clean::TEMP_PREFIX)
                 .tempdir()
                 .context("could not create a temporary directory for the pages")?;
+            // If this run is killed before it can remove the directory, `clean` can prove it
+            // is ours and dead.
+            clean::mark(temp.path())
+                .context("could not mark the temporary directory as this run's")?;
             let path = temp.path().to_path_buf();
             temp_dir = Some(temp);
             path

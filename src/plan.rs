@@ -36,6 +36,11 @@ pub enum Plan {
     Study(StudyPlan),
     /// Print this text to stdout (shell completions).
     Print(String),
+    /// Remove the temporary out-dirs of killed runs (`clean`).
+    Clean {
+        /// Only list them.
+        dry_run: bool,
+    },
 }
 
 /// `report`: a loaded record and where its renderings go.

@@ -33,7 +33,12 @@ fn wait_for_a_page(tmp: &Path) {
             .flatten()
             .flatten()
             .filter(|d| d.path().is_dir())
-            .any(|d| std::fs::read_dir(d.path()).is_ok_and(|mut f| f.next().is_some()));
+            .any(|d| {
+                // Pages, not the run's owner marker (a dot file).
+                std::fs::read_dir(d.path()).is_ok_and(|mut f| {
+                    f.any(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.')))
+                })
+            });
         if written {
             return;
         }
@@ -281,4 +286,55 @@ fn a_signal_sent_to_the_process_and_its_group_is_one_request() {
         assert_eq!(rec["interrupted"], "SIGTERM", "{rt}");
         assert_accounted(&rec);
     }
+}
+
+/// A run killed outright cannot remove its temporary out-dir; `clean` removes it, and only it:
+/// the directory of a run still going, and one without an owner marker, stay.
+#[test]
+fn clean_removes_the_out_dir_of_a_killed_run_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut killed = start(
+        &[
+            "io",
+            "--runtime",
+            "threads",
+            "--tasks",
+            "40",
+            "--workers",
+            "2",
+        ],
+        tmp.path(),
+    );
+    wait_for_a_page(tmp.path());
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let foreign = tmp.path().join("asyncstudy-io-not-ours");
+    std::fs::create_dir(&foreign).unwrap();
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p != &foreign)
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"))
+        .arg("clean")
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "removed {} (pid {} is gone)",
+            left[0].display(),
+            killed.id()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("(it has no owner marker, so it may not be ours)"),
+        "{text}"
+    );
+    assert!(!left[0].exists());
+    assert!(foreign.exists());
 }
