@@ -148,20 +148,18 @@ pub fn measure_once(
     let before = UsagePair::now();
     let sampler = Sampler::start();
     let t0_ns = now_ns();
-    let records = executor.run(job, tasks)?;
+    let out = executor.run(job, tasks)?;
     let t1_ns = now_ns();
-    let internals = executor.take_internals();
-    let children_peak = executor.take_children_peak_rss();
     let peaks = sampler.stop();
     let mut usage = UsagePair::now().since(&before);
-    usage.children.max_rss_bytes = children_peak.unwrap_or(0);
+    usage.children.max_rss_bytes = out.children_peak_rss.unwrap_or(0);
     Ok(MeasuredRun {
         t0_ns,
         t1_ns,
-        tasks: records,
+        tasks: out.tasks,
         usage,
         peaks,
-        internals,
+        internals: out.internals,
     })
 }
 
