@@ -414,24 +414,25 @@ impl Proc {
             proc.kill_and_reap();
             return Err(TaskError::Interrupted);
         }
+        // A worker killed because the run is stopping did not fail: its task was cut short.
+        let failed = |proc: Proc, lost: Lost| {
+            let reason = proc.bury(lost, children, Stage::Start);
+            if children.stopping() {
+                TaskError::Interrupted
+            } else {
+                TaskError::Worker(reason)
+            }
+        };
         if let Err(e) = proc.send(&ToWorker::Setup(setup.clone())) {
-            return Err(TaskError::Worker(proc.bury(
-                Lost::Write(e),
-                children,
-                Stage::Start,
-            )));
+            return Err(failed(proc, Lost::Write(e)));
         }
         match proc.answer::<Ready>() {
             Ok(ready) if ready.pid == pid => Ok(proc),
             Ok(ready) => {
                 let what = format!("said it was ready as pid {}", ready.pid);
-                Err(TaskError::Worker(proc.bury(
-                    Lost::Garbage(what),
-                    children,
-                    Stage::Start,
-                )))
+                Err(failed(proc, Lost::Garbage(what)))
             }
-            Err(lost) => Err(TaskError::Worker(proc.bury(lost, children, Stage::Start))),
+            Err(lost) => Err(failed(proc, lost)),
         }
     }
 
