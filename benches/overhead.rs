@@ -52,12 +52,10 @@ fn executor(rt: Runtime) -> Box<dyn Executor> {
         Runtime::ProcessPool => Box::new(ProcessPool {
             workers: WORKERS,
             program,
-            children_peak_rss: Default::default(),
         }),
         Runtime::ProcessPerTask => Box::new(ProcessPerTask {
             max_alive: WORKERS,
             program,
-            children_peak_rss: Default::default(),
         }),
         _ => rt.executor(WORKERS, None),
     }
@@ -258,7 +256,7 @@ fn overhead(c: &mut Criterion) {
         group.bench_function("harness", |b| {
             b.iter_custom(|tasks| {
                 let start = Instant::now();
-                let records = executor.run(&job, tasks as usize).unwrap();
+                let records = executor.run(&job, tasks as usize).unwrap().tasks;
                 let took = start.elapsed();
                 assert_eq!(records.len(), tasks as usize);
                 took
@@ -273,7 +271,7 @@ fn overhead(c: &mut Criterion) {
             group.bench_function("harness-no-metrics", |b| {
                 b.iter_custom(|tasks| {
                     let start = Instant::now();
-                    let records = bare.run(&job, tasks as usize).unwrap();
+                    let records = bare.run(&job, tasks as usize).unwrap().tasks;
                     let took = start.elapsed();
                     assert_eq!(records.len(), tasks as usize);
                     took

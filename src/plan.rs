@@ -544,7 +544,7 @@ impl RunPlan {
             }
         }
         if let Some((units, why)) = self.limits.exceeded(self.runtime, self.workers, self.tasks) {
-            let holds = if self.runtime.one_unit_per_task() {
+            let holds = if self.runtime.creates_unit_per_task() {
                 format!("run {units} tasks at once")
             } else {
                 format!("start {units} workers")

@@ -98,6 +98,10 @@ pub struct CellSummary {
     pub runs: usize,
     /// Wall time in seconds.
     pub wall_s: Spread,
+    /// Start-up in seconds, inside the wall time (median over the runs that measured it; see
+    /// `RunRecord::startup_s`).
+    #[serde(default)]
+    pub startup_s: Option<f64>,
     /// Whether the runs' wall times disagree by more than [`NOISE_SPREAD`].
     pub noisy: bool,
     /// Baseline wall over this wall, when a baseline ran.
@@ -380,6 +384,7 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         runs: runs.len(),
         noisy: runs.len() >= 2 && wall_s.relative() > NOISE_SPREAD,
         wall_s,
+        startup_s: some_median(runs.iter().filter_map(|r| r.startup_s).collect()),
         speedup: None,
         speedup_vs: None,
         efficiency: None,
@@ -1108,6 +1113,7 @@ mod tests {
             tasks: 8,
             runs: walls.len(),
             wall_s: Spread::of(walls.iter().copied()),
+            startup_s: None,
             noisy: false,
             speedup: None,
             speedup_vs: None,

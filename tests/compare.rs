@@ -44,6 +44,8 @@ fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere()
     );
     let table = String::from_utf8(run.stdout).unwrap();
     assert!(table.contains("verdict:"), "{table}");
+    assert!(table.contains("startup ms"), "{table}");
+    assert!(table.contains("queue wait starts after it"), "{table}");
 
     let c = read_json(&out);
     assert_eq!(c["schema"], "asyncstudy.compare/1");
@@ -70,6 +72,12 @@ fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere()
         assert_eq!(s["runs"], 2);
         assert!(s["wall_s"]["min"].as_f64() <= s["wall_s"]["median"].as_f64());
         assert!(s["wall_s"]["median"].as_f64() <= s["wall_s"]["max"].as_f64());
+        // Start-up is part of the wall time of every run it is the median of.
+        let startup = s["startup_s"].as_f64().unwrap();
+        assert!(
+            startup > 0.0 && startup <= s["wall_s"]["max"].as_f64().unwrap(),
+            "{s}"
+        );
         // No serial cell: speed-up is against the runtime at 1 worker.
         if s["workers"] == 2 {
             assert!(s["speedup_vs"].as_str().unwrap().ends_with("at 1 workers"));
@@ -101,7 +109,9 @@ fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere()
     assert_eq!(json["verdict"], c["verdict"]);
     let csv = report("csv");
     assert_eq!(csv.lines().count(), 5, "{csv}");
-    assert!(csv.starts_with("workload,runtime,workers,tasks,runs,wall_median_s"));
+    assert!(csv.starts_with(
+        "workload,runtime,workers,tasks,runs,wall_median_s,wall_min_s,wall_max_s,startup_median_s,"
+    ));
     let md = report("markdown");
     assert!(md.contains("| workload | runtime |"), "{md}");
     assert!(md.contains("**Verdict**"));

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{IN_PROCESS, asyncstudy, cpu_args, run_json, worker};
+use common::{IN_PROCESS, RUNTIMES, asyncstudy, cpu_args, run_json, times, worker};
 use serde_json::Value;
 
 const WORKERS: usize = 2;
@@ -125,6 +125,49 @@ fn every_workload_passes_its_check() {
         assert_eq!(r["workload"]["name"], workload);
         assert_eq!(r["workload"]["kind"], "cpu");
         assert_eq!(r["tasks"]["ok"], 3, "{workload} on {runtime}");
+    }
+}
+
+#[test]
+fn every_runtime_starts_its_workers_before_the_first_submit() {
+    for rt in RUNTIMES {
+        let r = run_json(&[
+            "cpu",
+            "--runtime",
+            rt,
+            "--workers",
+            "2",
+            "--workload",
+            "noop",
+            "--tasks",
+            "4",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r["tasks"]["ok"], 4, "{rt}: {}", r["tasks"]);
+        let startup_ms = r["startup_s"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{rt}: no startup_s"))
+            * 1e3;
+        // Runtimes with workers to start take some time to start them; serial and tokio-ct
+        // have none beyond the caller, the per-task runtimes create theirs per task.
+        if !["serial", "tokio-ct", "thread-per-task", "process-per-task"].contains(&rt) {
+            assert!(startup_ms > 0.0, "{rt}: {startup_ms}");
+        }
+        assert!(startup_ms >= 0.0, "{rt}: {startup_ms}");
+        assert!(startup_ms <= r["wall_s"].as_f64().unwrap() * 1e3, "{rt}");
+        // One repeat: the timeline's origin is the same repeat's start as start-up's, and
+        // no task is submitted before every worker runs (1 ns of float rounding allowed).
+        let timeline = r["timeline"].as_array().unwrap();
+        assert_eq!(timeline.len(), 4, "{rt}");
+        for t in timeline {
+            let (submit, start, end) = times(t);
+            assert!(
+                submit + 1e-6 >= startup_ms,
+                "{rt}: {t} before {startup_ms} ms"
+            );
+            assert!(submit <= start && start <= end, "{rt}: {t}");
+        }
     }
 }
 

@@ -242,24 +242,39 @@ fn sigint_and_sigterm_stop_the_run_reap_every_worker_and_print_what_finished() {
 
 #[test]
 fn a_worker_exits_when_its_stdin_closes() {
-    // Nothing at all, then a setup and nothing more: both end cleanly.
+    // The frames a worker wrote, as JSON.
+    let frames = |mut out: &[u8]| {
+        let mut frames = Vec::new();
+        while !out.is_empty() {
+            let len = u32::from_le_bytes(out[..4].try_into().unwrap()) as usize;
+            frames.push(serde_json::from_slice::<Value>(&out[4..4 + len]).unwrap());
+            out = &out[4 + len..];
+        }
+        frames
+    };
+    // Nothing at all ends cleanly and says nothing.
     asyncstudy()
         .arg("worker")
         .write_stdin("")
         .assert()
-        .success();
+        .success()
+        .stdout("");
+    // A setup and nothing more: the worker says it is ready, then ends cleanly.
     let mut setup = Vec::new();
     let body = br#"{"setup":{"work":{"cpu":{"kind":"noop","iters":0}}}}"#;
     setup.extend_from_slice(&(body.len() as u32).to_le_bytes());
     setup.extend_from_slice(body);
-    asyncstudy()
+    let out = asyncstudy()
         .arg("worker")
         .write_stdin(setup.clone())
-        .assert()
-        .success()
-        .stdout("");
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ready = frames(&out.stdout);
+    assert_eq!(ready.len(), 1, "exactly one frame: {ready:?}");
+    assert!(ready[0]["pid"].as_u64().unwrap() > 0, "{ready:?}");
 
-    // A task gets an answer frame on stdout.
+    // A task gets an answer frame on stdout, after the ready one.
     let run = br#"{"run":{"task":4}}"#;
     let mut input = setup.clone();
     input.extend_from_slice(&(run.len() as u32).to_le_bytes());
@@ -270,11 +285,13 @@ fn a_worker_exits_when_its_stdin_closes() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let len = u32::from_le_bytes(out.stdout[..4].try_into().unwrap()) as usize;
-    assert_eq!(out.stdout.len(), 4 + len, "exactly one frame");
-    let done: Value = serde_json::from_slice(&out.stdout[4..]).unwrap();
+    let answers = frames(&out.stdout);
+    assert_eq!(answers.len(), 2, "ready, then one answer: {answers:?}");
+    assert!(answers[0]["pid"].is_u64(), "{answers:?}");
+    let done = &answers[1];
     assert_eq!(done["task"], 4);
     assert_eq!(done["error"], Value::Null);
+    assert_eq!(done["worker"]["pid"], answers[0]["pid"]);
 }
 
 #[test]

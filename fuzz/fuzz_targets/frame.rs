@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use asyncstudy::protocol::{Done, MAX_FRAME, ToWorker, read_frame, write_frame};
+use asyncstudy::protocol::{Done, MAX_FRAME, Ready, ToWorker, read_frame, write_frame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
@@ -23,5 +23,12 @@ fuzz_target!(|bytes: &[u8]| {
         write_frame(&mut again, &done).unwrap();
         let back: Done = read_frame(&mut &again[..]).unwrap().unwrap();
         assert_eq!(back, done);
+    }
+    let mut input = bytes;
+    if let Ok(Some(ready)) = read_frame::<_, Ready>(&mut input) {
+        let mut again = Vec::new();
+        write_frame(&mut again, &ready).unwrap();
+        let back: Ready = read_frame(&mut &again[..]).unwrap().unwrap();
+        assert_eq!(back, ready);
     }
 });

@@ -3,6 +3,11 @@
 //! async-std is discontinued upstream; it is measured because much code still runs on it.
 //! Its executor (async-global-executor) reads its thread count once, at first use, so the
 //! count is configured here before async-std touches it and can't change afterwards.
+//!
+//! The executor starts its threads when it is first used and keeps them for the life of the
+//! process: async-global-executor can stop threads only down to its minimum, which is N here, and
+//! has no shutdown. So a run cannot tear it down, and a later run in the same process reuses its
+//! threads; `compare` runs every cell in a process of its own.
 
 use std::io;
 use std::path::Path;
@@ -12,9 +17,10 @@ use std::time::Duration;
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
-use super::{Executor, Job, TaskKind, admitted, run_task, run_task_async};
+use super::{
+    Executor, Job, Meet, RunOutput, TaskKind, admitted, no_panic, run_task, run_task_async,
+};
 use crate::clock::now_ns;
-use crate::measure::record::TaskRecord;
 use crate::workload::Outcome;
 use crate::workload::download::FuturesRuntime;
 
@@ -45,33 +51,55 @@ impl FuturesRuntime for AsyncStdRt {
     }
 }
 
-/// The thread count the global executor was started with in this process.
-static STARTED_WITH: OnceLock<usize> = OnceLock::new();
+/// The thread count the global executor was started with in this process, or why it could not
+/// start.
+static STARTED_WITH: OnceLock<Result<usize, String>> = OnceLock::new();
 
 /// Environment variable async-std's own start-up would read; it overrides the configured count.
 pub const THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
 
 impl Executor for AsyncStd {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let n = self.workers;
-        let started = *STARTED_WITH.get_or_init(|| {
-            async_global_executor::init_with_config(
-                GlobalExecutorConfig::default()
-                    // Read the same variable async-std would, so a user who sets it is not
-                    // silently ignored; the plan rejects a value that disagrees with --workers.
-                    .with_env_var(THREAD_COUNT_VAR)
-                    .with_min_threads(n)
-                    .with_max_threads(n)
-                    .with_thread_name_fn(|| "async-std/runtime".into()),
-            );
-            n
+        let started = STARTED_WITH.get_or_init(|| {
+            // async-global-executor panics when it cannot spawn its threads.
+            no_panic("async-std's executor threads", || {
+                async_global_executor::init_with_config(
+                    GlobalExecutorConfig::default()
+                        // Read the same variable async-std would, so a user who sets it is not
+                        // silently ignored; the plan rejects a value that disagrees with
+                        // --workers.
+                        .with_env_var(THREAD_COUNT_VAR)
+                        .with_min_threads(n)
+                        .with_max_threads(n)
+                        .with_thread_name_fn(|| "async-std/runtime".into()),
+                );
+                n
+            })
+            .map_err(|e| e.to_string())
         });
+        let started = match started {
+            Ok(started) => *started,
+            Err(e) => anyhow::bail!("{e}"),
+        };
         anyhow::ensure!(
             started == n,
             "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
         );
         let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
         Ok(async_std::task::block_on(async {
+            // The executor's threads were spawned when it started; n tasks that each hold their
+            // thread until all n have arrived show that every one of them runs the executor.
+            let meet = Arc::new(Meet::new(n));
+            let warm: Vec<_> = (0..n)
+                .map(|_| {
+                    let meet = meet.clone();
+                    async_std::task::spawn(async move { meet.arrive() })
+                })
+                .collect();
+            for w in warm {
+                w.await;
+            }
             let arrivals = job.arrivals();
             let mut handles = Vec::with_capacity(tasks);
             for i in 0..tasks {
@@ -116,7 +144,7 @@ impl Executor for AsyncStd {
             for handle in handles {
                 records.push(handle.await);
             }
-            records
+            RunOutput::new(records, arrivals.t0_ns())
         }))
     }
 }

@@ -4,6 +4,16 @@
 //! builds its runtime inside `run` and tears it down before returning, so start-up and shutdown
 //! are part of what a run measures, as they are in the seed notebooks' `with Pool(...)` blocks.
 //! Adding a runtime is one file here and one [`Runtime`] variant.
+//!
+//! # Start-up before the first submission
+//!
+//! Every `run` first starts all of its runtime's workers (threads, executor threads, worker
+//! processes) and waits until each one runs, then starts the arrival clock ([`Job::arrivals`])
+//! and submits. The clock's start is the run's ready time ([`RunOutput::ready_ns`]), so a task's
+//! queue wait is queueing only, and start-up is a figure of its own. `thread-per-task` and
+//! `process-per-task` have no workers to start: their unit is created per task, inside that
+//! task's queue wait. A worker that cannot be started never hangs a run: its tasks are recorded
+//! as failed, or `run` returns an error, as before the workers were started up front.
 
 mod async_std;
 pub mod process;
@@ -15,8 +25,10 @@ mod tokio;
 
 pub use self::async_std::THREAD_COUNT_VAR as ASYNC_STD_THREAD_COUNT_VAR;
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -70,8 +82,9 @@ impl Job {
         self.rate.is_some()
     }
 
-    /// The submission schedule of one run, starting now. Call it once per run, just before
-    /// the first task is submitted.
+    /// The submission schedule of one run, starting now. Call it once per run, once every
+    /// worker of the runtime runs and just before the first task is submitted: its start is the
+    /// run's ready time.
     pub fn arrivals(&self) -> Arrivals {
         Arrivals {
             t0_ns: now_ns(),
@@ -188,25 +201,152 @@ impl Arrivals {
     }
 }
 
+/// Everything one [`Executor::run`] produced, by value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunOutput {
+    /// One record per task, in task order.
+    pub tasks: Vec<TaskRecord>,
+    /// CLOCK_MONOTONIC ns when every worker ran and the arrival clock started: no task was
+    /// submitted before it.
+    pub ready_ns: u64,
+    /// What the runtime itself saw, for runtimes that expose it (tokio, through tokio-metrics).
+    pub internals: Option<TokioInternals>,
+    /// The largest peak RSS a worker process reported, for runtimes that have them.
+    pub children_peak_rss: Option<u64>,
+}
+
+impl RunOutput {
+    /// The output of a runtime with nothing to report beyond its tasks and ready time.
+    pub fn new(tasks: Vec<TaskRecord>, ready_ns: u64) -> RunOutput {
+        RunOutput {
+            tasks,
+            ready_ns,
+            internals: None,
+            children_peak_rss: None,
+        }
+    }
+}
+
 /// Runs a batch of tasks on one runtime.
 pub trait Executor {
-    /// Runs tasks `0..tasks` of `job` and returns their records in task order.
+    /// Starts the runtime and every one of its workers, then runs tasks `0..tasks` of `job` and
+    /// returns their records in task order, with the ready time and what the runtime saw.
     ///
     /// A failing task is a record with an error, not an `Err`; `Err` means the runtime itself
     /// could not be built or broke down.
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>>;
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput>;
+}
 
-    /// What the runtime itself saw during the last `run`, for runtimes that expose it (tokio,
-    /// through tokio-metrics); taken, so each run reports its own.
-    fn take_internals(&self) -> Option<TokioInternals> {
-        None
+/// The longest a run waits for its workers to report in. Only a runtime that silently failed to
+/// start a worker ever reaches it; the run then goes on with the workers it has.
+const START_LIMIT: Duration = Duration::from_secs(10);
+
+thread_local! {
+    // When this thread last reported in as a runtime's worker, for the tests' check that every
+    // task ran on a worker that was up before the run's ready time.
+    static UP_SINCE: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Marks the calling thread as a runtime worker that runs now.
+fn mark_up() {
+    UP_SINCE.with(|c| c.set(Some(now_ns())));
+}
+
+/// When the calling thread last reported in as a worker; `None` if it never did.
+#[cfg(test)]
+fn up_since() -> Option<u64> {
+    UP_SINCE.with(Cell::get)
+}
+
+/// Where a run's workers report that they run, so `run` starts the arrival clock only after
+/// all of them do.
+struct StartGate {
+    report: crossbeam_channel::Sender<()>,
+    reports: crossbeam_channel::Receiver<()>,
+}
+
+/// One worker's way to report in; dropping it unreported (a thread that could not be spawned)
+/// tells the gate not to wait for it.
+#[derive(Clone)]
+struct Reporter(crossbeam_channel::Sender<()>);
+
+impl Reporter {
+    /// Reports the calling thread as a worker that runs.
+    fn up(&self) {
+        mark_up();
+        // The gate stops listening once the run is ready; later reports (a tokio blocking
+        // thread started mid-run) are not waited for.
+        let _ = self.0.send(());
+    }
+}
+
+impl StartGate {
+    fn new() -> StartGate {
+        let (report, reports) = crossbeam_channel::unbounded();
+        StartGate { report, reports }
     }
 
-    /// The largest peak RSS its worker processes reported during the last `run`, for runtimes
-    /// that have them.
-    fn take_children_peak_rss(&self) -> Option<u64> {
-        None
+    /// A handle for one or more workers to report through.
+    fn reporter(&self) -> Reporter {
+        Reporter(self.report.clone())
     }
+
+    /// Waits until `workers` reports came, every reporter is gone, or [`START_LIMIT`] passed,
+    /// and returns the reports that came.
+    fn wait(self, workers: usize) -> usize {
+        let StartGate { report, reports } = self;
+        drop(report);
+        let deadline = std::time::Instant::now() + START_LIMIT;
+        (0..workers)
+            .take_while(|_| reports.recv_deadline(deadline).is_ok())
+            .count()
+    }
+}
+
+/// A meeting of `n` pieces of blocking work, for runtimes that pick or create a thread per
+/// piece of blocking work (tokio's blocking pool, async-std's executor): each piece holds its
+/// thread until all `n` have arrived, so `n` distinct threads are up. After [`START_LIMIT`] it
+/// lets them go anyway, so a runtime that could not start `n` threads never hangs a run.
+struct Meet {
+    arrived: Mutex<usize>,
+    all_in: Condvar,
+    n: usize,
+}
+
+impl Meet {
+    fn new(n: usize) -> Meet {
+        Meet {
+            arrived: Mutex::new(0),
+            all_in: Condvar::new(),
+            n,
+        }
+    }
+
+    /// Marks the calling thread up, then waits for the other pieces.
+    fn arrive(&self) {
+        mark_up();
+        // The count is a plain number every arrival leaves consistent, so a poisoned lock
+        // still holds the truth.
+        let mut arrived = self
+            .arrived
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *arrived += 1;
+        if *arrived >= self.n {
+            self.all_in.notify_all();
+            return;
+        }
+        let _ = self
+            .all_in
+            .wait_timeout_while(arrived, START_LIMIT, |a| *a < self.n);
+    }
+}
+
+/// Runs `start`, which may panic where a runtime cannot spawn its threads (tokio, async-std),
+/// and turns such a panic into an error naming `what`.
+fn no_panic<T>(what: &str, start: impl FnOnce() -> T) -> anyhow::Result<T> {
+    catch_unwind(AssertUnwindSafe(start))
+        .map_err(|p| anyhow::anyhow!("could not start {what}: {}", panic_message(p.as_ref())))
 }
 
 pub use self::tokio::{TaskPolls, TokioInternals};
@@ -426,7 +566,6 @@ impl Runtime {
                     workers: n,
                     in_flight,
                     per_task_metrics,
-                    internals: Default::default(),
                 })
             }
             Runtime::AsyncStd => Box::new(async_std::AsyncStd {
@@ -441,25 +580,24 @@ impl Runtime {
             Runtime::ProcessPool => Box::new(process::ProcessPool {
                 workers: n,
                 program: None,
-                children_peak_rss: Default::default(),
             }),
             Runtime::ProcessPerTask => Box::new(process::ProcessPerTask {
                 max_alive: n,
                 program: None,
-                children_peak_rss: Default::default(),
             }),
         }
-    }
-
-    /// Whether the runtime starts a thread or a process for every task, so `--workers` is how
-    /// many it holds at once.
-    pub fn one_unit_per_task(self) -> bool {
-        matches!(self, Runtime::ThreadPerTask | Runtime::ProcessPerTask)
     }
 
     /// Whether tasks run in worker processes rather than in this one.
     pub fn uses_processes(self) -> bool {
         matches!(self, Runtime::ProcessPool | Runtime::ProcessPerTask)
+    }
+
+    /// Whether the runtime creates its unit (a thread or a process) for each task, so it has no
+    /// workers to start before the first submission and the creation is in each task's queue
+    /// wait.
+    pub fn creates_unit_per_task(self) -> bool {
+        matches!(self, Runtime::ThreadPerTask | Runtime::ProcessPerTask)
     }
 }
 
@@ -593,7 +731,8 @@ mod tests {
             let records = rt
                 .executor(N, None)
                 .run(&job(|_| Ok(Outcome::NONE)), 7)
-                .unwrap();
+                .unwrap()
+                .tasks;
             let tasks: Vec<usize> = records.iter().map(|r| r.task).collect();
             assert_eq!(tasks, (0..7).collect::<Vec<_>>(), "{}", rt.name());
             for r in &records {
@@ -607,6 +746,69 @@ mod tests {
         }
     }
 
+    /// A task and when the thread that ran it reported in as a worker.
+    type UpAt = (usize, Option<u64>);
+
+    #[test]
+    fn every_worker_runs_before_the_ready_time_and_no_task_is_submitted_before_it() {
+        for rate in [None, Some(5_000.0)] {
+            for rt in Runtime::IN_PROCESS {
+                // Each task notes when the thread it runs on reported in as a worker.
+                let seen: Arc<Mutex<Vec<UpAt>>> = Arc::default();
+                let probe = {
+                    let seen = seen.clone();
+                    job(move |i| {
+                        seen.lock().unwrap().push((i, up_since()));
+                        Ok(Outcome::NONE)
+                    })
+                    .with_rate(rate)
+                };
+                let before = now_ns();
+                let out = rt.executor(N, None).run(&probe, 12).unwrap();
+                let name = format!("{} at rate {rate:?}", rt.name());
+                assert!(before <= out.ready_ns, "{name}");
+                assert_eq!(out.tasks.len(), 12, "{name}");
+                for r in &out.tasks {
+                    assert!(r.submit_ns >= out.ready_ns, "{name}: {r:?}");
+                    assert!(r.error.is_none(), "{name}: {r:?}");
+                }
+                let seen = seen.lock().unwrap();
+                assert_eq!(seen.len(), 12, "{name}");
+                // The caller runs serial and tokio-ct tasks, and a thread-per-task thread is
+                // created for its task: none of them is a worker started before the run.
+                if matches!(
+                    rt,
+                    Runtime::Serial | Runtime::TokioCt | Runtime::ThreadPerTask
+                ) {
+                    continue;
+                }
+                for (task, up) in seen.iter() {
+                    let up = up.unwrap_or_else(|| {
+                        panic!("{name}: task {task} ran on a thread that never reported in")
+                    });
+                    assert!(
+                        up <= out.ready_ns,
+                        "{name}: task {task} ran on a worker that came up after the ready time"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_start_gate_does_not_wait_for_workers_that_never_started() {
+        let gate = StartGate::new();
+        let up = gate.reporter();
+        let spawned = std::thread::spawn(move || up.up());
+        let lost = gate.reporter();
+        // A worker whose thread could not be spawned drops its reporter unused.
+        drop(lost);
+        let waiting = std::time::Instant::now();
+        assert_eq!(gate.wait(2), 1);
+        assert!(waiting.elapsed() < START_LIMIT, "it waited out its limit");
+        spawned.join().unwrap();
+    }
+
     #[test]
     fn failures_and_panics_are_recorded_not_raised() {
         // Silence the default hook's message for the deliberate panics of this test only.
@@ -618,7 +820,7 @@ mod tests {
                 1 => Err(TaskError::Check(format!("task {i}"))),
                 _ => panic!("task {i} blew up"),
             });
-            let records = rt.executor(N, None).run(&failing, 9).unwrap();
+            let records = rt.executor(N, None).run(&failing, 9).unwrap().tasks;
             assert_eq!(records.len(), 9, "{}", rt.name());
             let kinds: Vec<Option<&str>> = records
                 .iter()
@@ -645,7 +847,8 @@ mod tests {
             let records = rt
                 .executor(N, None)
                 .run(&job(|_| Ok(Outcome::NONE)), 40)
-                .unwrap();
+                .unwrap()
+                .tasks;
             let workers: HashSet<Worker> = records.iter().map(|r| r.worker).collect();
             match rt {
                 Runtime::Serial | Runtime::TokioCt => {

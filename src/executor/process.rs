@@ -9,6 +9,13 @@
 //! starts a new one for the next task. The worker measures its own start and end times on
 //! CLOCK_MONOTONIC, so they land on the parent's timeline unchanged.
 //!
+//! A pool starts all its workers before the first submission: each slot spawns its worker,
+//! sends it the setup and waits for its [`Ready`] answer (exec'd, initialised, holding the
+//! setup), and the run's clock starts once every slot has its answer or knows that its worker
+//! could not start. A slot whose worker could not start fails its first task with the reason
+//! and tries again for the next one, as after a worker dies. `process-per-task` has nothing to
+//! start up front: each task's worker is spawned, set up and waited for inside its queue time.
+//!
 //! Workers are spawned with `std::process::Command` (no shell, no `pre_exec`, which would force
 //! a full fork instead of `posix_spawn`), in a process group of their own: Ctrl-C in a terminal
 //! reaches only the parent, which then stops dispatching, kills every worker and reaps it. A
@@ -29,12 +36,15 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use crossbeam_channel::{RecvTimeoutError, bounded, unbounded};
+use serde::de::DeserializeOwned;
 
-use super::{Executor, Job, in_task_order, run_task};
+use super::{Executor, Job, RunOutput, in_task_order, run_task};
 use crate::clock::now_ns;
 use crate::interrupt;
 use crate::measure::record::{TaskRecord, Worker};
-use crate::protocol::{Done, FaultKind, FrameError, Setup, ToWorker, read_frame, write_frame};
+use crate::protocol::{
+    Done, FaultKind, FrameError, Ready, Setup, ToWorker, read_frame, write_frame,
+};
 use crate::workload::TaskError;
 
 /// The hidden subcommand that turns the binary into a worker.
@@ -46,8 +56,6 @@ pub struct ProcessPool {
     pub workers: usize,
     /// The asyncstudy binary to start workers from; `None` means the running one.
     pub program: Option<PathBuf>,
-    /// The largest peak RSS a worker reported in the last run.
-    pub children_peak_rss: AtomicU64,
 }
 
 /// A new worker process for every task, at most `max_alive` at once.
@@ -56,31 +64,17 @@ pub struct ProcessPerTask {
     pub max_alive: usize,
     /// The asyncstudy binary to start workers from; `None` means the running one.
     pub program: Option<PathBuf>,
-    /// The largest peak RSS a worker reported in the last run.
-    pub children_peak_rss: AtomicU64,
 }
 
 impl Executor for ProcessPool {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        let (records, peak) = drive(job, tasks, self.workers, self.program.as_deref(), false)?;
-        self.children_peak_rss.store(peak, Ordering::Relaxed);
-        Ok(records)
-    }
-
-    fn take_children_peak_rss(&self) -> Option<u64> {
-        Some(self.children_peak_rss.swap(0, Ordering::Relaxed))
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
+        drive(job, tasks, self.workers, self.program.as_deref(), false)
     }
 }
 
 impl Executor for ProcessPerTask {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        let (records, peak) = drive(job, tasks, self.max_alive, self.program.as_deref(), true)?;
-        self.children_peak_rss.store(peak, Ordering::Relaxed);
-        Ok(records)
-    }
-
-    fn take_children_peak_rss(&self) -> Option<u64> {
-        Some(self.children_peak_rss.swap(0, Ordering::Relaxed))
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
+        drive(job, tasks, self.max_alive, self.program.as_deref(), true)
     }
 }
 
@@ -88,14 +82,15 @@ impl Executor for ProcessPerTask {
 /// on it: a finishing slot wakes the parent at once.
 const WATCH_EVERY: Duration = Duration::from_millis(20);
 
-/// Runs `tasks` tasks on `slots` worker slots; `one_task_each` retires a worker after one task.
+/// Runs `tasks` tasks on `slots` worker slots; `one_task_each` retires a worker after one task
+/// (and so starts none before the first submission).
 fn drive(
     job: &Job,
     tasks: usize,
     slots: usize,
     program: Option<&Path>,
     one_task_each: bool,
-) -> anyhow::Result<(Vec<TaskRecord>, u64)> {
+) -> anyhow::Result<RunOutput> {
     let setup = job
         .setup()
         .context("this job cannot be described to a worker process")?;
@@ -106,18 +101,10 @@ fn drive(
     interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
     let children = Children::default();
     let (queue, inbox) = unbounded::<(usize, u64)>();
-    let arrivals = job.arrivals();
-    // Closed loop every task is queued before the first worker starts; open loop the slots
-    // start first and tasks are queued on their schedule below.
-    let mut queued = 0;
-    if !job.is_paced() {
-        for i in 0..tasks {
-            // The receiver is held right here, so a send cannot fail.
-            queue.send((i, now_ns())).expect("the inbox is alive");
-        }
-        queued = tasks;
-    }
     let (finished, slot_records) = bounded::<Vec<TaskRecord>>(slots);
+    // Each slot says once that it is ready for tasks: its worker answered ready, or could not
+    // be started (or it has none to start, one task each).
+    let (up, ups) = unbounded::<()>();
     thread::scope(|scope| {
         let mut open = 0;
         for k in 0..slots {
@@ -127,11 +114,13 @@ fn drive(
                 children: &children,
                 one_task_each,
             };
-            let (inbox, finished) = (inbox.clone(), finished.clone());
+            let (inbox, finished, up) = (inbox.clone(), finished.clone(), up.clone());
             let started = thread::Builder::new()
                 .name(format!("asyncstudy-proxy-{k}"))
                 .spawn_scoped(scope, move || {
-                    let _ = finished.send(slot.run(&inbox));
+                    let first = (!slot.one_task_each).then(|| slot.start());
+                    let _ = up.send(());
+                    let _ = finished.send(slot.run(&inbox, first));
                 });
             match started {
                 Ok(_) => open += 1,
@@ -140,8 +129,23 @@ fn drive(
                 Err(e) => return Err(e).context("could not start a proxy thread"),
             }
         }
-        drop(finished);
+        drop((finished, up));
+        let mut ready = 0;
+        while ready < open {
+            match ups.recv_timeout(WATCH_EVERY) {
+                Ok(()) => ready += 1,
+                Err(RecvTimeoutError::Timeout) => {
+                    // Killing the workers ends their slots' wait for an answer.
+                    if interrupt::requested().is_some() {
+                        children.stop_all();
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let arrivals = job.arrivals();
         let mut records = Vec::with_capacity(tasks);
+        let mut queued = 0;
         while queued < tasks && interrupt::requested().is_none() {
             // Wait for the slot in short steps, so Ctrl-C is seen while the schedule is sparse.
             let (wait, due) = arrivals.delay(queued);
@@ -149,7 +153,8 @@ fn drive(
                 thread::sleep(wait.min(WATCH_EVERY));
                 continue;
             }
-            let submit = due.unwrap_or_else(now_ns);
+            // Closed loop the whole batch is submitted at the ready time.
+            let submit = due.unwrap_or(arrivals.t0_ns());
             // The inbox is held right here, so a send cannot fail.
             queue.send((queued, submit)).expect("the inbox is alive");
             queued += 1;
@@ -188,10 +193,12 @@ fn drive(
                     error: Some(TaskError::Interrupted),
                 }),
         );
-        Ok((
-            in_task_order(records),
-            children.peak_rss.load(Ordering::Relaxed),
-        ))
+        Ok(RunOutput {
+            tasks: in_task_order(records),
+            ready_ns: arrivals.t0_ns(),
+            internals: None,
+            children_peak_rss: Some(children.peak_rss.load(Ordering::Relaxed)),
+        })
     })
 }
 
@@ -261,10 +268,24 @@ struct Slot<'a> {
 }
 
 impl Slot<'_> {
-    /// Takes tasks until there are none or the run stops, and returns their records.
-    fn run(&self, inbox: &crossbeam_channel::Receiver<(usize, u64)>) -> Vec<TaskRecord> {
+    /// Starts the slot's worker and waits until it is ready.
+    fn start(&self) -> Result<Proc, TaskError> {
+        Proc::spawn(self.program, self.setup, self.children)
+    }
+
+    /// Takes tasks until there are none or the run stops, and returns their records. `first`
+    /// is the worker [`Slot::start`] started, or why it could not.
+    fn run(
+        &self,
+        inbox: &crossbeam_channel::Receiver<(usize, u64)>,
+        first: Option<Result<Proc, TaskError>>,
+    ) -> Vec<TaskRecord> {
         let mut records = Vec::new();
-        let mut live: Option<Proc> = None;
+        let (mut live, mut unstarted) = match first {
+            Some(Ok(p)) => (Some(p), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
         while let Ok((task, submit_ns)) = inbox.recv() {
             let failed = |start_ns: u64, worker: Worker, error: TaskError| TaskRecord {
                 task,
@@ -281,7 +302,9 @@ impl Slot<'_> {
             }
             let proc = match live.take() {
                 Some(p) => p,
-                None => match Proc::spawn(self.program, self.setup, self.children) {
+                // The worker that could not start before the run fails this task with its
+                // reason; the next task tries a new one.
+                None => match unstarted.take().map_or_else(|| self.start(), Err) {
                     Ok(p) => p,
                     Err(e) => {
                         records.push(failed(now_ns(), Worker::current(), e));
@@ -310,7 +333,7 @@ impl Slot<'_> {
                 }
                 Err(lost) => {
                     let pid = proc.pid;
-                    let reason = proc.bury(lost, self.children);
+                    let reason = proc.bury(lost, self.children, Stage::Task);
                     let error = if self.children.stopping() {
                         TaskError::Interrupted
                     } else {
@@ -336,18 +359,36 @@ struct Proc {
     reaped: bool,
 }
 
-/// How a worker failed the parent while running a task.
+/// What a worker was doing when it failed the parent.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// Starting: between its spawn and its ready answer.
+    Start,
+    /// Running a task.
+    Task,
+}
+
+impl Stage {
+    fn doing(self) -> &'static str {
+        match self {
+            Stage::Start => "while starting",
+            Stage::Task => "while running a task",
+        }
+    }
+}
+
+/// How a worker failed the parent.
 enum Lost {
     /// Its stdin broke: it is gone or closed it.
     Write(io::Error),
     /// Its stdout ended, broke, or stopped mid-frame.
     Ended(Option<FrameError>),
-    /// It sent something that is not the answer to the task.
+    /// It sent something that is not the answer expected.
     Garbage(String),
 }
 
 impl Proc {
-    /// Starts a worker and sends it the setup.
+    /// Starts a worker, sends it the setup and waits for its ready answer.
     fn spawn(program: &Path, setup: &Setup, children: &Children) -> Result<Proc, TaskError> {
         let mut child = Command::new(program)
             .arg(WORKER_COMMAND)
@@ -373,10 +414,26 @@ impl Proc {
             proc.kill_and_reap();
             return Err(TaskError::Interrupted);
         }
+        // A worker killed because the run is stopping did not fail: its task was cut short.
+        let failed = |proc: Proc, lost: Lost| {
+            let reason = proc.bury(lost, children, Stage::Start);
+            if children.stopping() {
+                TaskError::Interrupted
+            } else {
+                TaskError::Worker(reason)
+            }
+        };
         if let Err(e) = proc.send(&ToWorker::Setup(setup.clone())) {
-            return Err(TaskError::Worker(proc.bury(Lost::Write(e), children)));
+            return Err(failed(proc, Lost::Write(e)));
         }
-        Ok(proc)
+        match proc.answer::<Ready>() {
+            Ok(ready) if ready.pid == pid => Ok(proc),
+            Ok(ready) => {
+                let what = format!("said it was ready as pid {}", ready.pid);
+                Err(failed(proc, Lost::Garbage(what)))
+            }
+            Err(lost) => Err(failed(proc, lost)),
+        }
     }
 
     fn send(&mut self, message: &ToWorker) -> io::Result<()> {
@@ -389,12 +446,19 @@ impl Proc {
     /// Sends one task and waits for its answer.
     fn run(&mut self, task: usize) -> Result<Done, Lost> {
         self.send(&ToWorker::Run { task }).map_err(Lost::Write)?;
-        match read_frame::<_, Done>(&mut self.stdout) {
-            Ok(Some(done)) if done.task == task => Ok(done),
-            Ok(Some(done)) => Err(Lost::Garbage(format!(
+        match self.answer::<Done>()? {
+            done if done.task == task => Ok(done),
+            done => Err(Lost::Garbage(format!(
                 "answered task {} when asked for task {task}",
                 done.task
             ))),
+        }
+    }
+
+    /// Reads the worker's next frame as a `T`.
+    fn answer<T: DeserializeOwned>(&mut self) -> Result<T, Lost> {
+        match read_frame::<_, T>(&mut self.stdout) {
+            Ok(Some(answer)) => Ok(answer),
             Ok(None) => Err(Lost::Ended(None)),
             Err(e @ (FrameError::TooLarge(_) | FrameError::Decode(_))) => {
                 Err(Lost::Garbage(e.to_string()))
@@ -403,8 +467,8 @@ impl Proc {
         }
     }
 
-    /// Reaps a worker that failed a task and says what happened to it.
-    fn bury(mut self, lost: Lost, children: &Children) -> String {
+    /// Reaps a worker that failed the parent at `stage` and says what happened to it.
+    fn bury(mut self, lost: Lost, children: &Children, stage: Stage) -> String {
         let pid = self.pid;
         children.forget(pid);
         match lost {
@@ -414,17 +478,23 @@ impl Proc {
                 format!("worker pid {pid} broke the protocol: {what}")
             }
             Lost::Write(_) | Lost::Ended(_) => {
-                let detail = match &lost {
-                    Lost::Ended(Some(e)) => format!(" ({e})"),
-                    Lost::Write(e) => format!(" (could not send it the task: {e})"),
+                let detail = match (&lost, stage) {
+                    (Lost::Ended(Some(e)), _) => format!(" ({e})"),
+                    (Lost::Write(e), Stage::Start) => {
+                        format!(" (could not send it the setup: {e})")
+                    }
+                    (Lost::Write(e), Stage::Task) => format!(" (could not send it the task: {e})"),
                     _ => String::new(),
                 };
+                let doing = stage.doing();
                 // A worker that died takes a moment to become reapable after its pipes close.
                 match self.reap_within(Duration::from_millis(200)) {
-                    Some(status) => format!("worker pid {pid} {}{detail}", describe(status)),
+                    Some(status) => {
+                        format!("worker pid {pid} {}{detail}", describe(status, stage))
+                    }
                     None => {
                         self.kill_and_reap();
-                        format!("worker pid {pid} closed its stdout while running a task{detail}")
+                        format!("worker pid {pid} closed its stdout {doing}{detail}")
                     }
                 }
             }
@@ -481,16 +551,18 @@ impl Drop for Proc {
     }
 }
 
-/// How a worker's exit reads in a task's error.
-fn describe(status: ExitStatus) -> String {
+/// How a worker's exit at `stage` reads in a task's error.
+fn describe(status: ExitStatus, stage: Stage) -> String {
+    let doing = stage.doing();
     match (status.signal(), status.code()) {
         (Some(sig), _) => format!("killed by signal {sig} ({})", interrupt::signal_name(sig)),
-        (None, Some(code)) => format!("exited with code {code} while running a task"),
-        (None, None) => format!("ended ({status}) while running a task"),
+        (None, Some(code)) => format!("exited with code {code} {doing}"),
+        (None, None) => format!("ended ({status}) {doing}"),
     }
 }
 
-/// The worker side: reads the setup, then runs tasks until stdin closes.
+/// The worker side: reads the setup, answers that it is ready, then runs tasks until stdin
+/// closes.
 ///
 /// Its stdout carries only frames; anything a task prints goes to stderr.
 pub fn serve() -> anyhow::Result<()> {
@@ -510,6 +582,16 @@ pub fn serve() -> anyhow::Result<()> {
         Err(e) => bail!("worker: message from the parent: {e}"),
     };
     let job = Job::new(setup.work);
+    match write_frame(
+        &mut out,
+        &Ready {
+            pid: std::process::id(),
+        },
+    ) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => bail!("worker: could not say it is ready: {e}"),
+    }
     loop {
         let task = match read_frame::<_, ToWorker>(&mut input) {
             Ok(Some(ToWorker::Run { task })) => task,
@@ -581,16 +663,15 @@ mod tests {
             Box::new(ProcessPool {
                 workers: 2,
                 program: Some(missing.clone()),
-                children_peak_rss: Default::default(),
             }),
             Box::new(ProcessPerTask {
                 max_alive: 2,
                 program: Some(missing),
-                children_peak_rss: Default::default(),
             }),
         ];
         for executor in executors {
-            let records = executor.run(&noop(), 5).unwrap();
+            let out = executor.run(&noop(), 5).unwrap();
+            let records = out.tasks;
             assert_eq!(records.len(), 5);
             for (i, r) in records.iter().enumerate() {
                 assert_eq!(r.task, i);
@@ -609,12 +690,16 @@ mod tests {
     #[test]
     fn exits_read_as_reasons() {
         assert_eq!(
-            describe(ExitStatus::from_raw(9)),
+            describe(ExitStatus::from_raw(9), Stage::Task),
             "killed by signal 9 (SIGKILL)"
         );
         assert_eq!(
-            describe(ExitStatus::from_raw(3 << 8)),
+            describe(ExitStatus::from_raw(3 << 8), Stage::Task),
             "exited with code 3 while running a task"
+        );
+        assert_eq!(
+            describe(ExitStatus::from_raw(3 << 8), Stage::Start),
+            "exited with code 3 while starting"
         );
     }
 }

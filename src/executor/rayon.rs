@@ -1,10 +1,13 @@
-//! `rayon`: a rayon `ThreadPool` of N threads, the tasks as a parallel iterator.
+//! `rayon`: a rayon `ThreadPool` of N threads, the tasks as a parallel iterator; and the pool
+//! itself, which tokio+rayon uses too.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::{Executor, Job, in_task_order, run_task};
-use crate::measure::record::TaskRecord;
+use super::{Executor, Job, RunOutput, in_task_order, mark_up, run_task};
 
 /// A dedicated rayon pool of `workers` threads (not the global pool, whose size is fixed).
 pub struct Rayon {
@@ -13,12 +16,9 @@ pub struct Rayon {
 }
 
 impl Executor for Rayon {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.workers)
-            .thread_name(|k| format!("asyncstudy-rayon-{k}"))
-            .build()
-            .context("could not build the rayon pool")?;
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
+        let started = JoinedPool::start(self.workers, "the rayon pool")?;
+        let pool = started.pool();
         let arrivals = job.arrivals();
         if job.is_paced() {
             // Open loop, tasks must enter one at a time on their schedule, which a parallel
@@ -36,16 +36,86 @@ impl Executor for Rayon {
             }
             drop(done);
             // run_task catches panics, so every spawned task sends one record.
-            return Ok(in_task_order(records.iter().take(tasks).collect()));
+            let records = in_task_order(records.iter().take(tasks).collect());
+            return Ok(RunOutput::new(records, arrivals.t0_ns()));
         }
         // A parallel iterator is submitted as one batch; rayon splits it among its threads.
         let submit = arrivals.t0_ns();
         // `install` runs the closure on a pool thread; the caller only waits.
-        Ok(pool.install(|| {
+        let records = pool.install(|| {
             (0..tasks)
                 .into_par_iter()
                 .map(|i| run_task(job, i, submit))
                 .collect()
-        }))
+        });
+        Ok(RunOutput::new(records, arrivals.t0_ns()))
+    }
+}
+
+/// A rayon pool whose threads this module spawns, handed out only once every one of them runs,
+/// and whose threads are joined when it is dropped: dropping a rayon `ThreadPool` only tells its
+/// threads to stop.
+pub(super) struct JoinedPool {
+    pool: Option<Arc<rayon::ThreadPool>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl JoinedPool {
+    /// Builds a pool of `n` threads and waits until each has run a job; `what` names it in
+    /// errors.
+    pub(super) fn start(n: usize, what: &str) -> anyhow::Result<JoinedPool> {
+        let mut threads = Vec::with_capacity(n);
+        let built = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|k| format!("asyncstudy-rayon-{k}"))
+            .spawn_handler(|thread| {
+                let mut b = std::thread::Builder::new();
+                if let Some(name) = thread.name() {
+                    b = b.name(name.to_owned());
+                }
+                threads.push(b.spawn(move || thread.run())?);
+                Ok(())
+            })
+            .build();
+        match built {
+            Ok(pool) => {
+                // A broadcast runs on every thread of the pool and returns when all have run it:
+                // each thread is then in rayon's work loop, not only spawned.
+                pool.broadcast(|_| mark_up());
+                Ok(JoinedPool {
+                    pool: Some(Arc::new(pool)),
+                    threads,
+                })
+            }
+            Err(e) => {
+                // rayon has told the threads it did start to stop.
+                for t in threads {
+                    let _ = t.join();
+                }
+                Err(e).with_context(|| format!("could not build {what}"))
+            }
+        }
+    }
+
+    /// The pool, shared: the last handle must be dropped before this for the threads to stop.
+    pub(super) fn pool(&self) -> &Arc<rayon::ThreadPool> {
+        self.pool.as_ref().expect("the pool lives until drop")
+    }
+}
+
+impl Drop for JoinedPool {
+    fn drop(&mut self) {
+        let Some(pool) = self.pool.take() else {
+            return;
+        };
+        // Only the last handle stops the pool; with another still held elsewhere (never after
+        // a run, whose tasks are done) joining would wait forever, so the threads are left to
+        // stop when that handle goes.
+        if let Ok(pool) = Arc::try_unwrap(pool) {
+            drop(pool);
+            for t in self.threads.drain(..) {
+                let _ = t.join();
+            }
+        }
     }
 }

@@ -13,8 +13,7 @@ use anyhow::Context;
 use async_executor::Executor as AsyncExecutor;
 use async_lock::Semaphore;
 
-use super::{Executor, Job, TaskKind, admitted, run_task, run_task_async};
-use crate::measure::record::TaskRecord;
+use super::{Executor, Job, RunOutput, StartGate, TaskKind, admitted, run_task, run_task_async};
 use crate::workload::Outcome;
 use crate::workload::download::FuturesRuntime;
 
@@ -46,17 +45,24 @@ impl FuturesRuntime for SmolRt {
 }
 
 impl Executor for Smol {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let ex = AsyncExecutor::new();
         // Closing this channel ends `ex.run` on every driver thread.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let gate = StartGate::new();
         thread::scope(|scope| {
             let mut drivers = Vec::with_capacity(self.workers);
             for k in 0..self.workers {
-                let (ex, stopped) = (&ex, stopped.clone());
+                let (ex, stopped, up) = (&ex, stopped.clone(), gate.reporter());
+                // A driver reports from inside `ex.run`, so it runs the executor when it does.
                 let driver = thread::Builder::new()
                     .name(format!("asyncstudy-smol-{k}"))
-                    .spawn_scoped(scope, move || smol::block_on(ex.run(stopped.recv())));
+                    .spawn_scoped(scope, move || {
+                        smol::block_on(ex.run(async move {
+                            up.up();
+                            stopped.recv().await
+                        }))
+                    });
                 match driver {
                     Ok(d) => drivers.push(d),
                     Err(e) => {
@@ -65,14 +71,15 @@ impl Executor for Smol {
                     }
                 }
             }
-            let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
+            gate.wait(drivers.len());
+            let in_flight = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
             // The calling thread submits but never runs executor tasks, so an open-loop
             // wait for a task's slot can block it.
             let arrivals = job.arrivals();
             let handles: Vec<_> = (0..tasks)
                 .map(|i| {
                     let submit = arrivals.submit(i);
-                    let gate = gate.clone();
+                    let gate = in_flight.clone();
                     // Each kind of task is its own future: one async block for all kinds would
                     // be as large as a download for every task, which cost noop tasks 3 µs.
                     match job.kind(i) {
@@ -115,7 +122,7 @@ impl Executor for Smol {
             for d in drivers {
                 let _ = d.join();
             }
-            Ok(records)
+            Ok(RunOutput::new(records, arrivals.t0_ns()))
         })
     }
 }

@@ -5,7 +5,7 @@ use std::thread;
 use anyhow::Context;
 use crossbeam_channel::unbounded;
 
-use super::{Executor, Job, in_task_order, run_task, unstarted_task};
+use super::{Executor, Job, RunOutput, StartGate, in_task_order, run_task, unstarted_task};
 use crate::measure::record::TaskRecord;
 
 /// A fixed pool of `workers` threads taking tasks from one channel, like Python's ThreadPool.
@@ -15,15 +15,17 @@ pub struct ThreadPool {
 }
 
 impl Executor for ThreadPool {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let (queue, inbox) = unbounded::<(usize, u64)>();
+        let gate = StartGate::new();
         thread::scope(|scope| {
             let mut pool = Vec::with_capacity(self.workers);
             for k in 0..self.workers {
-                let inbox = inbox.clone();
+                let (inbox, up) = (inbox.clone(), gate.reporter());
                 let worker = thread::Builder::new()
                     .name(format!("asyncstudy-pool-{k}"))
                     .spawn_scoped(scope, move || {
+                        up.up();
                         inbox
                             .iter()
                             .map(|(i, submit)| run_task(job, i, submit))
@@ -32,6 +34,8 @@ impl Executor for ThreadPool {
                     .context("could not start a pool thread")?;
                 pool.push(worker);
             }
+            // A spawned thread is not yet a running one: the clock starts once each runs.
+            gate.wait(pool.len());
             let arrivals = job.arrivals();
             for i in 0..tasks {
                 // The receivers live until the queue is closed below, so a send cannot fail.
@@ -48,7 +52,7 @@ impl Executor for ThreadPool {
                         .map_err(|_| anyhow::anyhow!("a pool thread died"))?,
                 );
             }
-            Ok(in_task_order(records))
+            Ok(RunOutput::new(in_task_order(records), arrivals.t0_ns()))
         })
     }
 }
@@ -60,14 +64,15 @@ pub struct ThreadPerTask {
 }
 
 impl Executor for ThreadPerTask {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         // A finishing thread sends its record here; receiving one frees its place. Handles are
         // dropped at once (the threads detach, the scope still waits for them), so glibc can
         // reuse a finished thread's stack instead of mapping a new one for every task.
         let (finished, records_in) = unbounded::<TaskRecord>();
-        // Closed loop all tasks are submitted at once; waiting for a free place is their queue
-        // time. Open loop a task is submitted at its slot, and a spawn late for lack of a free
-        // place still counts from the slot.
+        // There are no workers to start: each task's thread is created after its submission,
+        // inside its queue time. Closed loop all tasks are submitted at once; waiting for a free
+        // place is their queue time. Open loop a task is submitted at its slot, and a spawn late
+        // for lack of a free place still counts from the slot.
         let arrivals = job.arrivals();
         thread::scope(|scope| {
             let mut records = Vec::with_capacity(tasks);
@@ -90,7 +95,7 @@ impl Executor for ThreadPerTask {
             drop(finished);
             // Every spawned thread sends exactly one record before it ends.
             records.extend(records_in.iter());
-            Ok(in_task_order(records))
+            Ok(RunOutput::new(in_task_order(records), arrivals.t0_ns()))
         })
     }
 }

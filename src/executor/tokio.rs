@@ -7,12 +7,21 @@
 //! are futures with tokio's own pieces: reqwest for HTTP, `tokio::fs` for files,
 //! `tokio::time` for sleeps.
 //!
+//! Before the first submission every worker runs: the multi-thread runtime's worker threads
+//! report in from tokio's `on_thread_start` hook, which runs on each of them as it begins its
+//! work loop. A task per worker would not show that (one worker can run all of them before the
+//! others wake), nor would `block_on` (it runs on the caller). tokio-blocking's blocking threads
+//! are spawned on demand, so it starts all N with N pieces of blocking work that hold their
+//! thread until every one has arrived; they then idle in the pool (tokio keeps an idle blocking
+//! thread for 10 s) until the tasks come. tokio+rayon's rayon pool runs a broadcast. Dropping
+//! the runtime joins tokio's threads; the rayon pool is joined after it.
+//!
 //! Every spawned task is instrumented with its own tokio-metrics `TaskMonitor` (first-poll
 //! delay, time scheduled but not running, time polled), and the runtime's workers' busy time
 //! comes from tokio's stable runtime metrics, so a record can show scheduling delay beside the
 //! harness's queue wait.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -21,7 +30,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_metrics::{RuntimeMonitor, TaskMonitor};
 
-use super::{Executor, Job, TaskKind, run_task, run_task_async};
+use super::rayon::JoinedPool;
+use super::{
+    Executor, Job, Meet, RunOutput, StartGate, TaskKind, no_panic, run_task, run_task_async,
+};
 use crate::clock::now_ns;
 use crate::measure::record::TaskRecord;
 use crate::workload::download::reqwest_client;
@@ -92,8 +104,6 @@ pub struct Tokio {
     /// Whether each task gets its own tokio-metrics `TaskMonitor` (about 330 bytes and a few
     /// atomic adds per poll; `--no-tokio-metrics` turns it off for scale runs).
     pub per_task_metrics: bool,
-    /// What the last run's runtime saw.
-    pub internals: Mutex<Option<TokioInternals>>,
 }
 
 /// One spawned task as its `TaskMonitor` saw it.
@@ -124,7 +134,7 @@ pub struct TokioInternals {
 }
 
 impl Executor for Tokio {
-    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<Vec<TaskRecord>> {
+    fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let (mut builder, name) = match self.flavor {
             Flavor::MultiThread | Flavor::Rayon => {
                 let mut b = Builder::new_multi_thread();
@@ -138,23 +148,41 @@ impl Executor for Tokio {
                 (b, "tokio-blocking")
             }
         };
-        let rt = builder
-            .thread_name(name)
-            .enable_all()
-            .build()
-            .with_context(|| format!("could not build the {name} runtime"))?;
-        let offload = match self.flavor {
-            Flavor::Blocking => Offload::SpawnBlocking,
-            Flavor::Rayon => Offload::Rayon(Arc::new(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(self.workers)
-                    .thread_name(|k| format!("asyncstudy-rayon-{k}"))
-                    .build()
-                    .context("could not build the rayon pool beside tokio")?,
-            )),
-            Flavor::MultiThread | Flavor::CurrentThread => Offload::Inline,
+        // Declared before the runtime, so that on every way out the runtime (and the tasks
+        // holding the pool) drops first and the pool's threads can be joined.
+        let rayon = match self.flavor {
+            Flavor::Rayon => Some(JoinedPool::start(
+                self.workers,
+                "the rayon pool beside tokio",
+            )?),
+            _ => None,
         };
-        let (records, internals) = run_spawned(
+        let gate = StartGate::new();
+        let multi_thread = matches!(self.flavor, Flavor::MultiThread | Flavor::Rayon);
+        if multi_thread {
+            let up = gate.reporter();
+            // Also called for blocking threads started later; the gate no longer listens then.
+            builder.on_thread_start(move || up.up());
+        }
+        // tokio panics when the OS refuses it a thread.
+        let rt = no_panic(&format!("the {name} runtime"), || {
+            builder.thread_name(name).enable_all().build()
+        })?
+        .with_context(|| format!("could not build the {name} runtime"))?;
+        if multi_thread {
+            gate.wait(self.workers);
+        } else {
+            drop(gate);
+        }
+        if self.flavor == Flavor::Blocking {
+            start_blocking_threads(&rt, self.workers)?;
+        }
+        let offload = match (&rayon, self.flavor) {
+            (_, Flavor::Blocking) => Offload::SpawnBlocking,
+            (Some(pool), _) => Offload::Rayon(pool.pool().clone()),
+            _ => Offload::Inline,
+        };
+        let (records, internals, ready_ns) = run_spawned(
             &rt,
             job,
             tasks,
@@ -162,16 +190,35 @@ impl Executor for Tokio {
             &offload,
             self.per_task_metrics,
         )?;
-        // A poisoned lock only loses the metrics.
-        if let Ok(mut slot) = self.internals.lock() {
-            *slot = Some(internals);
-        }
-        Ok(records)
+        Ok(RunOutput {
+            tasks: records,
+            ready_ns,
+            internals: Some(internals),
+            children_peak_rss: None,
+        })
     }
+}
 
-    fn take_internals(&self) -> Option<TokioInternals> {
-        self.internals.lock().ok().and_then(|mut s| s.take())
-    }
+/// Starts tokio-blocking's `n` blocking threads before the clock: tokio spawns one on demand
+/// whenever blocking work finds no idle thread, so `n` pieces of work that each hold their
+/// thread until all have arrived start `n` of them.
+fn start_blocking_threads(rt: &Runtime, n: usize) -> anyhow::Result<()> {
+    let meet = Arc::new(Meet::new(n));
+    // tokio panics when it cannot spawn a first blocking thread.
+    no_panic("tokio's blocking threads", || {
+        let started: Vec<_> = (0..n)
+            .map(|_| {
+                let meet = meet.clone();
+                rt.spawn_blocking(move || meet.arrive())
+            })
+            .collect();
+        // Waiting for them to return leaves every thread idle in the pool, ready for a task.
+        rt.block_on(async {
+            for s in started {
+                let _ = s.await;
+            }
+        });
+    })
 }
 
 /// Waits for a permit when the run limits the tasks in flight.
@@ -195,7 +242,8 @@ where
 }
 
 /// Spawns every task on `rt` behind an optional in-flight gate and collects the records in
-/// task order. `offload` says where each task's blocking part runs.
+/// task order, with what tokio saw and the ready time. `offload` says where each task's
+/// blocking part runs; every worker of `rt` must already run.
 fn run_spawned(
     rt: &Runtime,
     job: &Job,
@@ -203,7 +251,7 @@ fn run_spawned(
     in_flight: Option<usize>,
     offload: &Offload,
     per_task_metrics: bool,
-) -> anyhow::Result<(Vec<TaskRecord>, TokioInternals)> {
+) -> anyhow::Result<(Vec<TaskRecord>, TokioInternals, u64)> {
     let client = match job.work().and_then(Work::download) {
         Some(d) => Some(reqwest_client(d.timeout)?),
         None => None,
@@ -219,10 +267,11 @@ fn run_spawned(
     let monitors: Vec<Option<TaskMonitor>> = (0..tasks)
         .map(|i| (per_task_metrics && !straight_to_blocking(i)).then(TaskMonitor::new))
         .collect();
+    // Everything the run needs is built: the clock starts now.
+    let arrivals = job.arrivals();
     // Spawning happens inside block_on so a current-thread runtime has its context; the
     // handles are awaited in task order, which also returns the records in task order.
     let records = rt.block_on(async {
-        let arrivals = job.arrivals();
         let mut handles = Vec::with_capacity(tasks);
         for (i, monitor) in monitors.iter().enumerate() {
             // Open loop, wait for the task's slot on tokio's own timer: a blocking wait here
@@ -307,5 +356,5 @@ fn run_spawned(
         busy: runtime.total_busy_duration,
         elapsed: runtime.elapsed,
     };
-    Ok((records, internals))
+    Ok((records, internals, arrivals.t0_ns()))
 }

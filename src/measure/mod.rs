@@ -31,6 +31,8 @@ use rusage::{Peaks, Sampler, UsagePair};
 pub struct MeasuredRun {
     /// CLOCK_MONOTONIC ns just before the runtime was built.
     pub t0_ns: u64,
+    /// When every worker ran and the first task could be submitted.
+    pub ready_ns: u64,
     /// CLOCK_MONOTONIC ns just after it was torn down.
     pub t1_ns: u64,
     /// One record per task.
@@ -148,20 +150,19 @@ pub fn measure_once(
     let before = UsagePair::now();
     let sampler = Sampler::start();
     let t0_ns = now_ns();
-    let records = executor.run(job, tasks)?;
+    let out = executor.run(job, tasks)?;
     let t1_ns = now_ns();
-    let internals = executor.take_internals();
-    let children_peak = executor.take_children_peak_rss();
     let peaks = sampler.stop();
     let mut usage = UsagePair::now().since(&before);
-    usage.children.max_rss_bytes = children_peak.unwrap_or(0);
+    usage.children.max_rss_bytes = out.children_peak_rss.unwrap_or(0);
     Ok(MeasuredRun {
         t0_ns,
+        ready_ns: out.ready_ns,
         t1_ns,
-        tasks: records,
+        tasks: out.tasks,
         usage,
         peaks,
-        internals,
+        internals: out.internals,
     })
 }
 
@@ -342,6 +343,10 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
             Some(last.saturating_sub(first) as f64 / 1e9)
         })
         .collect();
+    let startups: Vec<f64> = runs
+        .iter()
+        .map(|r| r.ready_ns.saturating_sub(r.t0_ns) as f64 / 1e9)
+        .collect();
     let in_flight_peak = runs
         .iter()
         .map(|r| {
@@ -449,6 +454,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         effective_workers,
         tasks: counts,
         wall_s,
+        startup_s: (!startups.is_empty()).then(|| median(&startups)),
         throughput_per_s: if wall_s > 0.0 {
             meta.tasks as f64 / wall_s
         } else {
@@ -579,6 +585,8 @@ pub mod tests {
         };
         MeasuredRun {
             t0_ns: t0,
+            // Closed loop, the batch is submitted at the ready time.
+            ready_ns: t0 + ms,
             t1_ns: end,
             tasks: records,
             usage: UsagePair {
@@ -738,6 +746,32 @@ pub mod tests {
             notes.contains("interrupted by SIGINT in repeat 1 of 3: 1 tasks cut short"),
             "{notes}"
         );
+    }
+
+    #[test]
+    fn startup_is_the_median_time_to_ready_and_old_records_still_load() {
+        // Ready 300, 100 and 200 µs into each repeat, before its tasks' submission at 1 ms.
+        let runs: Vec<MeasuredRun> = [300_000, 100_000, 200_000]
+            .into_iter()
+            .enumerate()
+            .map(|(i, ready_ns)| {
+                let mut run = fake_run(1000 * i as u64, 4, 10, false);
+                run.ready_ns = run.t0_ns + ready_ns;
+                run
+            })
+            .collect();
+        let rec = summarize(&fake_meta(Runtime::ProcessPool), &runs);
+        assert_eq!(rec.startup_s, Some(0.0002));
+        assert!(
+            rec.startup_s.unwrap() < rec.wall_s,
+            "start-up is inside wall"
+        );
+        // A record written before start-up was measured has no such field.
+        let mut json = serde_json::to_value(&rec).unwrap();
+        json.as_object_mut().unwrap().remove("startup_s");
+        let old: RunRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(old.startup_s, None);
+        assert!(!serde_json::to_string(&old).unwrap().contains("startup_s"));
     }
 
     #[test]

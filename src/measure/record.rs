@@ -97,6 +97,13 @@ pub struct RunRecord {
     pub tasks: TaskCounts,
     /// Median wall time of the measured repeats, runtime start-up and shutdown included.
     pub wall_s: f64,
+    /// Seconds from just before the runtime was built until every one of its workers ran and
+    /// the first task could be submitted (median over repeats): start-up, inside `wall_s` and
+    /// before every task's queue wait. Runtimes that create a thread or process per task have
+    /// no workers to start; their creation is in each task's queue wait. Absent in records
+    /// made before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_s: Option<f64>,
     /// Tasks per run divided by `wall_s`.
     pub throughput_per_s: f64,
     /// Bytes downloaded per run (mean over repeats), for IO work.
@@ -148,8 +155,9 @@ pub struct RunRecord {
     pub mean_tasks_running: f64,
     /// Seconds from the first task's submission to the last task's start (median over
     /// repeats), tasks that never started left out. With every task in flight at once it is
-    /// the time to get them all running: thread or process creation, or spawning and first
-    /// polls; with fewer in flight it also holds the wait for a free worker.
+    /// the time to get them all running: thread or process creation (for the runtimes that
+    /// create one per task; the others start their workers before the first submission), or
+    /// spawning and first polls; with fewer in flight it also holds the wait for a free worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spawn_s: Option<f64>,
     /// Most tasks running at once, between their start and end (largest over repeats),

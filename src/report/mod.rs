@@ -471,9 +471,11 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
     } else {
         threads.push_str(&ran);
     }
-    let mut rows = vec![
-        ("tasks", tasks),
-        ("wall", wall),
+    let mut rows = vec![("tasks", tasks), ("wall", wall)];
+    if let Some(startup) = startup_row(r) {
+        rows.push(("start-up", startup));
+    }
+    rows.extend([
         (
             "throughput",
             format!("{} tasks/s", fixed(r.throughput_per_s, 1)),
@@ -506,7 +508,7 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ),
         ("threads", threads),
         ("processes", processes),
-    ];
+    ]);
     if let Some(m) = &r.mixed {
         rows.push((
             "IO under CPU load",
@@ -581,6 +583,25 @@ fn tail(value: f64, s: &crate::measure::histogram::Summary, least: u64, digits: 
     }
 }
 
+/// What the start-up figure of a run covers; `None` for records made before it was measured.
+fn startup_row(r: &RunRecord) -> Option<String> {
+    let ms = fixed(r.startup_s? * 1e3, 3);
+    let runtime = Runtime::from_name(&r.runtime);
+    Some(match runtime.filter(|rt| rt.creates_unit_per_task()) {
+        Some(rt) => format!(
+            "{ms} ms (median); each task's {} is created inside its queue wait",
+            if rt.uses_processes() {
+                "process"
+            } else {
+                "thread"
+            }
+        ),
+        None => format!(
+            "{ms} ms (median): runtime built, every worker running; in wall, before queue wait"
+        ),
+    })
+}
+
 /// The headline of a comparison.
 fn compare_title(c: &CompareRecord) -> String {
     let state = match (&c.interrupted, c.complete) {
@@ -641,6 +662,7 @@ fn compare_header(cells: &[CellSummary], scale: bool) -> Vec<String> {
     if cells.iter().any(|c| c.io_p99_ms.is_some()) {
         header.insert(9, "IO p99 ms (min–max)".into());
     }
+    header.insert(STARTUP_COLUMN, "startup ms".into());
     if scale {
         header.extend(SCALE_HEADER.map(String::from));
     }
@@ -673,8 +695,11 @@ fn compare_table_rows(cells: &[CellSummary], scale: bool) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The common columns of one comparison row per cell, and the IO tasks' p99 for mixed runs. A
-/// noisy cell's wall time is marked with `~`.
+/// Where the start-up column goes: beside the wall time it is part of.
+const STARTUP_COLUMN: usize = 5;
+
+/// The common columns of one comparison row per cell, the IO tasks' p99 for mixed runs and the
+/// start-up. A noisy cell's wall time is marked with `~`.
 fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
     let mixed = cells.iter().any(|c| c.io_p99_ms.is_some());
     cells
@@ -730,6 +755,10 @@ fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
                     }),
                 );
             }
+            row.insert(
+                STARTUP_COLUMN,
+                c.startup_s.map_or("–".into(), |s| fixed(s * 1e3, 2)),
+            );
             row
         })
         .collect()
@@ -754,6 +783,7 @@ fn compare_notes(c: &CompareRecord) -> Vec<String> {
         ),
         "memory is peak RSS; for process runtimes (≤) it is an upper estimate: the parent's peak plus the largest worker's peak times the workers seen, shared pages counted in every worker.".to_string(),
     ];
+    notes.extend(startup_note(&c.summary));
     if c.scale {
         notes.push("in flight is the most tasks running at once (median over runs); KiB/unit is peak memory over them; above base is the memory added per unit since the same runtime's cell at the fewest tasks, its own cost taken out; spawn µs/unit is the time from the first task's submission to the last one's start, over the tasks; makespan × ideal is wall time over the sleep (for sleep work) or over serial's wall spread across the tasks in flight. Process runtimes count every child's whole RSS, shared pages included, so theirs is an upper estimate.".to_string());
     }
@@ -772,6 +802,13 @@ fn compare_notes(c: &CompareRecord) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// What the start-up column covers, when any cell has it.
+fn startup_note(cells: &[CellSummary]) -> Option<String> {
+    cells.iter().any(|c| c.startup_s.is_some()).then(|| {
+        "startup is the median time from building the runtime until every worker (thread, executor thread, worker process) runs; it is inside wall, and queue wait starts after it, so queue wait is queueing only. thread-per-task and process-per-task have no workers to start: they create each task's thread or process inside that task's queue wait.".to_string()
+    })
 }
 
 /// Header of the latency table.
@@ -898,6 +935,47 @@ pub(crate) mod tests {
     #[test]
     fn json_snapshot() {
         insta::assert_snapshot!(render_run(&sample_record(), Format::Json).unwrap());
+    }
+
+    #[test]
+    fn comparisons_show_startup_beside_wall_and_say_what_it_covers() {
+        let new = sample_record();
+        // A record made before start-up was measured.
+        let old = RunRecord {
+            runtime: "threads".into(),
+            startup_s: None,
+            ..sample_record()
+        };
+        let cells = crate::verdict::summarize(&[new, old]);
+        let header = compare_header(&cells, false);
+        assert_eq!(header[STARTUP_COLUMN - 1], "wall s (min–max)");
+        assert_eq!(header[STARTUP_COLUMN], "startup ms");
+        let rows = compare_table_rows(&cells, false);
+        let at = |runtime: &str| {
+            let i = cells.iter().position(|c| c.runtime == runtime).unwrap();
+            rows[i][STARTUP_COLUMN].clone()
+        };
+        assert_eq!(at("async-std"), "1.00");
+        assert_eq!(at("threads"), "–");
+        assert!(rows.iter().all(|r| r.len() == header.len()));
+        let note = startup_note(&cells).unwrap();
+        assert!(
+            note.contains("inside wall, and queue wait starts after it"),
+            "{note}"
+        );
+        assert!(note.contains("inside that task's queue wait"), "{note}");
+        let before: Vec<CellSummary> = cells
+            .into_iter()
+            .map(|c| CellSummary {
+                startup_s: None,
+                ..c
+            })
+            .collect();
+        assert_eq!(
+            startup_note(&before),
+            None,
+            "no note for figures a file does not have"
+        );
     }
 
     #[test]
