@@ -8,10 +8,15 @@
 //! seed's `urllib.request.urlopen` does, so they do the same work.
 //!
 //! The file a task writes is named after its URL, sanitized so that no URL can name a path
-//! outside the out-dir ([`file_name`]).
+//! outside the out-dir ([`file_name`]). Every runtime opens it the same way, with its own file
+//! API: [`PAGE_OPEN_FLAGS`] so that a symlink in its place is never followed (and a FIFO never
+//! blocks the open), then [`check_page_file`] on the opened file, so anything but a regular
+//! file is refused. A page name is predictable, so without this a symlink planted under one
+//! would make a run overwrite whatever it points at.
 
 use std::future::Future;
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -111,7 +116,7 @@ impl Download {
             .map_err(ureq_error)?;
         let path = self.path(task);
         for _ in 0..self.writes {
-            std::fs::write(&path, &page).map_err(|e| write_error(&path, e))?;
+            write_page(&path, &page).map_err(|e| write_error(&path, e))?;
         }
         Ok(Outcome {
             bytes: page.len() as u64,
@@ -145,7 +150,7 @@ impl Download {
             let writes = self.writes;
             tokio::task::spawn_blocking(move || {
                 for _ in 0..writes {
-                    std::fs::write(&path, &page).map_err(|e| write_error(&path, e))?;
+                    write_page(&path, &page).map_err(|e| write_error(&path, e))?;
                 }
                 Ok::<_, TaskError>(())
             })
@@ -153,7 +158,7 @@ impl Download {
             .map_err(|e| TaskError::Panic(e.to_string()))??;
         } else {
             for _ in 0..self.writes {
-                tokio::fs::write(&path, &page)
+                write_page_tokio(&path, &page)
                     .await
                     .map_err(|e| write_error(&path, e))?;
             }
@@ -197,8 +202,75 @@ pub trait FuturesRuntime {
     fn connect(host: String, port: u16) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
     /// Waits `d` on the runtime's timer.
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
-    /// Creates or truncates `path` and writes `bytes` to it.
+    /// Makes `bytes` the whole content of the page file `path`, with the runtime's own file
+    /// API: opened (created or truncated) with [`PAGE_OPEN_FLAGS`], refused by
+    /// [`check_page_file`] unless it is a regular file, written, and flushed so that a failed
+    /// write is reported rather than lost.
     fn write_file(path: &Path, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// The flags every runtime adds when it opens a page file (write, create, truncate).
+/// `O_NOFOLLOW`: a symlink in the page's place fails the open (`ELOOP`) instead of being
+/// followed out of the out-dir. `O_NONBLOCK`: a FIFO with no reader fails it (`ENXIO`) instead
+/// of blocking the task forever. `O_NOCTTY`: a terminal device never becomes the process's
+/// controlling terminal. Truncation happens at open, which a FIFO or a device ignores; a hard
+/// link is a regular file and is written (the kernel's `protected_hardlinks` already stops a
+/// link to a file its planter could not write).
+pub const PAGE_OPEN_FLAGS: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+
+/// Refuses an opened page file that is not a regular file (a FIFO with a reader, a device, a
+/// socket): the page is never written into something else. Checked on the open file, so
+/// nothing can be swapped in between the check and the write.
+pub fn check_page_file(meta: &std::fs::Metadata) -> io::Result<()> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    let what = if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    };
+    Err(io::Error::other(format!(
+        "not a regular file ({what}); a page is only written to a regular file"
+    )))
+}
+
+/// The steps of [`FuturesRuntime::write_file`] with `std::fs`: threads, rayon, serial, the
+/// process runtimes and tokio-blocking's `spawn_blocking`.
+fn write_page(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(PAGE_OPEN_FLAGS)
+        .open(path)?;
+    check_page_file(&file.metadata()?)?;
+    file.write_all(bytes)
+}
+
+/// The steps of [`FuturesRuntime::write_file`] with `tokio::fs`.
+async fn write_page_tokio(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(PAGE_OPEN_FLAGS)
+        .open(path)
+        .await?;
+    check_page_file(&file.metadata().await?)?;
+    file.write_all(bytes).await?;
+    // tokio writes in the background; the error of a failed write (a full disk) comes here.
+    file.flush().await
 }
 
 async fn fetch_hyper<R: FuturesRuntime>(url: &str, max: u64) -> Result<Vec<u8>, TaskError> {
@@ -365,10 +437,35 @@ fn too_large(max: u64) -> TaskError {
 }
 
 fn write_error(path: &Path, e: io::Error) -> TaskError {
-    io_error(
-        IoKind::Write,
-        format!("{}: {}", path.display(), with_causes(&e)),
-    )
+    let shown = path.display();
+    let message = match refusal(&e) {
+        Some(why) => format!("{shown}: {why} ({})", with_causes(&e)),
+        None => format!("{shown}: {}", with_causes(&e)),
+    };
+    io_error(IoKind::Write, message)
+}
+
+/// Why opening a page file with [`PAGE_OPEN_FLAGS`] was refused, from the operating system's
+/// error wherever it sits in `e`'s chain (async-std wraps it).
+fn refusal(e: &io::Error) -> Option<&'static str> {
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(l) = link {
+        if let Some(os) = l
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error)
+        {
+            return match os {
+                libc::ELOOP => Some("is a symlink, and a page is never written through one"),
+                libc::EISDIR => Some("not a regular file (a directory)"),
+                libc::ENXIO => Some(
+                    "not a regular file (a FIFO or socket nobody reads, or a device that is absent)",
+                ),
+                _ => None,
+            };
+        }
+        link = l.source();
+    }
+    None
 }
 
 /// An error with the errors it wraps: async-std's file errors say only "could not write to
