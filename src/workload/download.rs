@@ -393,7 +393,10 @@ pub fn reqwest_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
 /// A file name for `url`: its host and path with anything but `[A-Za-z0-9._-]` made `_`, at most
 /// 80 characters, never starting with a dot, plus a hash of the whole URL so distinct URLs never
 /// share a file. The result is always one plain file name: no separator, no `..`, no NUL.
+/// Credentials (`user:password@`) are left out of both the name and the hash: urls files refuse
+/// them, and a file name must never show (or let anyone guess back) a password.
 pub fn file_name(url: &str) -> String {
+    let url = &*without_credentials(url);
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let mut stem: String = rest
         .chars()
@@ -414,6 +417,20 @@ pub fn file_name(url: &str) -> String {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     });
     format!("{stem}-{hash:016x}.html")
+}
+
+/// `url` without the `user:password@` of its authority, if it has one.
+fn without_credentials(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.into();
+    };
+    // The authority ends where the path, query or fragment starts (a backslash too, as URL
+    // parsers treat it as a slash in http URLs).
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]).into(),
+        None => url.into(),
+    }
 }
 
 fn check_status(status: u16) -> Result<(), TaskError> {
@@ -591,6 +608,26 @@ mod tests {
         assert_ne!(file_name("http://x/a?b"), file_name("http://x/a&b"));
         assert_eq!(file_name("http://x/a"), file_name("http://x/a"));
         assert!(file_name("http://127.0.0.1:9/page/3").starts_with("127.0.0.1_9_page_3-"));
+    }
+
+    #[test]
+    fn credentials_never_reach_a_file_name() {
+        for url in [
+            "http://alice:secret@x/p",
+            "http://alice@x/p",
+            "http://alice:se@cret@x/p",
+            "https://alice:secret@x/p",
+        ] {
+            let name = file_name(url);
+            assert!(
+                !name.contains("alice") && !name.contains("secret"),
+                "{name}"
+            );
+            let scheme = url.split_once(':').unwrap().0;
+            assert_eq!(name, file_name(&format!("{scheme}://x/p")), "{url}");
+        }
+        // An @ in the path is not a credential.
+        assert!(file_name("http://x/a@b").starts_with("x_a_b-"));
     }
 
     #[test]
