@@ -4,8 +4,9 @@
 //! runtime: [`Download::run_blocking`] uses ureq and `std::fs` (threads, rayon, serial,
 //! processes), [`Download::run_tokio`] uses reqwest and `tokio::fs`, and
 //! [`Download::run_futures`] drives hyper 1 over the runtime's own `TcpStream` (smol,
-//! async-std) with its own file API. Every client opens a new connection per task, as the
-//! seed's `urllib.request.urlopen` does, so they do the same work.
+//! async-std) with its own file API. Every client opens a new connection per request, as the
+//! seed's `urllib.request.urlopen` does, and follows one request policy with one error
+//! classification ([`policy`]), so they do the same work and report it alike.
 //!
 //! The file a task writes is named after its URL, sanitized so that no URL can name a path
 //! outside the out-dir ([`file_name`]). Every runtime opens it the same way, with its own file
@@ -14,19 +15,27 @@
 //! file is refused. A page name is predictable, so without this a symlink planted under one
 //! would make a run overwrite whatever it points at.
 
+pub mod policy;
+
 use std::future::Future;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncWrite};
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty};
+use hyper::http::header;
 use serde::{Deserialize, Serialize};
 
 use super::{IoKind, Outcome, TaskError, TaskResult};
+use policy::{
+    Body, Deadline, Phase, REQUEST_HEADERS, check_status, classify, io_error, next_hop, target,
+    with_causes,
+};
 
 /// One download-and-rewrite task's parameters, the same for every task of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -39,7 +48,7 @@ pub struct Download {
     pub out_dir: PathBuf,
     /// A larger body fails the task.
     pub max_page_size: u64,
-    /// Limit on connecting, asking and reading the whole body.
+    /// Limit on connecting, asking and reading the whole body, redirects included.
     pub timeout: Duration,
     /// The blocking client, built once per process and shared by its threads.
     #[serde(skip)]
@@ -98,22 +107,51 @@ impl Download {
     pub fn run_blocking(&self, task: usize) -> TaskResult {
         let agent = self.agent.get_or_init(|| {
             ureq::Agent::config_builder()
-                .timeout_global(Some(self.timeout))
                 .http_status_as_error(false)
-                // A fresh connection per task, as for every other client.
+                // The policy's redirects are followed below, as for every client.
+                .max_redirects(0)
+                // No proxy from the environment: no other client takes one.
+                .proxy(None)
+                // A fresh connection per request, as for every other client.
                 .max_idle_connections(0)
                 .max_idle_connections_per_host(0)
                 .build()
                 .into()
         });
-        let mut resp = agent.get(self.url(task)).call().map_err(ureq_error)?;
-        check_status(resp.status().as_u16())?;
-        let page = resp
-            .body_mut()
-            .with_config()
-            .limit(self.max_page_size)
-            .read_to_vec()
-            .map_err(ureq_error)?;
+        let deadline = Deadline::start(self.timeout);
+        let mut url = target(self.url(task))?;
+        let mut hops = 0;
+        let mut resp = loop {
+            let mut req = agent
+                .get(url.as_str())
+                .config()
+                .timeout_global(Some(deadline.left()?))
+                .build();
+            for (name, value) in REQUEST_HEADERS {
+                req = req.header(name, value);
+            }
+            let resp = req.call().map_err(|e| classify(&e, Phase::Answer))?;
+            let status = resp.status().as_u16();
+            match next_hop(&url, status, resp.headers().get(header::LOCATION), hops)? {
+                Some(next) => (url, hops) = (next, hops + 1),
+                None => break resp,
+            }
+        };
+        let status = resp.status().as_u16();
+        check_status(status)?;
+        let mut body = Body::new(self.max_page_size, status, resp.headers());
+        // The policy's limit is applied to the bytes as they come, as for every client.
+        let mut reader = resp.body_mut().with_config().limit(u64::MAX).reader();
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => body.push(&buf[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(classify(&e, body.phase())),
+            }
+        }
+        let page = body.finish()?;
         let path = self.path(task);
         for _ in 0..self.writes {
             write_page(&path, &page).map_err(|e| write_error(&path, e))?;
@@ -131,19 +169,32 @@ impl Download {
         task: usize,
         blocking_writes: bool,
     ) -> TaskResult {
-        let mut resp = client
-            .get(self.url(task))
-            .send()
-            .await
-            .map_err(reqwest_error)?;
-        check_status(resp.status().as_u16())?;
-        let mut page = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(reqwest_error)? {
-            if (page.len() + chunk.len()) as u64 > self.max_page_size {
-                return Err(too_large(self.max_page_size));
+        let deadline = Deadline::start(self.timeout);
+        let mut url = target(self.url(task))?;
+        let mut hops = 0;
+        let mut resp = loop {
+            let mut req = client.get(url.clone()).timeout(deadline.left()?);
+            for (name, value) in REQUEST_HEADERS {
+                req = req.header(name, value);
             }
-            page.extend_from_slice(&chunk);
+            let resp = req.send().await.map_err(|e| classify(&e, Phase::Answer))?;
+            let status = resp.status().as_u16();
+            match next_hop(&url, status, resp.headers().get(header::LOCATION), hops)? {
+                Some(next) => (url, hops) = (next, hops + 1),
+                None => break resp,
+            }
+        };
+        let status = resp.status().as_u16();
+        check_status(status)?;
+        let mut body = Body::new(self.max_page_size, status, resp.headers());
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => body.push(&chunk)?,
+                Ok(None) => break,
+                Err(e) => return Err(classify(&e, body.phase())),
+            }
         }
+        let page = body.finish()?;
         let path = self.path(task);
         let bytes = page.len() as u64;
         if blocking_writes {
@@ -173,13 +224,7 @@ impl Download {
         let timeout = self.timeout;
         let page = futures_lite::future::or(fetch, async move {
             R::sleep(timeout).await;
-            Err(io_error(
-                IoKind::Timeout,
-                format!(
-                    "no complete answer within {}",
-                    humantime::format_duration(timeout)
-                ),
-            ))
+            Err(policy::timed_out(timeout))
         })
         .await?;
         let path = self.path(task);
@@ -237,7 +282,7 @@ pub fn check_page_file(meta: &std::fs::Metadata) -> io::Result<()> {
     } else if t.is_dir() {
         "a directory"
     } else {
-        "not a file"
+        "of another kind"
     };
     Err(io::Error::other(format!(
         "not a regular file ({what}); a page is only written to a regular file"
@@ -273,83 +318,129 @@ async fn write_page_tokio(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.flush().await
 }
 
+/// hyper's client under the policy: one connection per request, redirects followed here.
 async fn fetch_hyper<R: FuturesRuntime>(url: &str, max: u64) -> Result<Vec<u8>, TaskError> {
-    let parsed =
-        url::Url::parse(url).map_err(|e| io_error(IoKind::Request, format!("{url}: {e}")))?;
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| io_error(IoKind::Request, format!("{url}: no host")))?
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(80);
+    let mut url = target(url)?;
+    let mut hops = 0;
+    loop {
+        match fetch_once::<R>(&url, max, hops).await? {
+            Hop::Next(next) => (url, hops) = (next, hops + 1),
+            Hop::Page(page) => return Ok(page),
+        }
+    }
+}
+
+/// What one request of a task ends in.
+enum Hop {
+    /// A redirect to follow.
+    Next(url::Url),
+    /// The page.
+    Page(Vec<u8>),
+}
+
+async fn fetch_once<R: FuturesRuntime>(
+    url: &url::Url,
+    max: u64,
+    hops: usize,
+) -> Result<Hop, TaskError> {
+    // The bare address of an IPv6 literal, which `host_str` gives in brackets.
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(a)) => a.to_string(),
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        None => return Err(io_error(IoKind::Request, format!("{url}: no host"))),
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
     let tcp = R::connect(host.clone(), port)
         .await
-        .map_err(|e| io_error(IoKind::Connect, format!("{host}:{port}: {e}")))?;
-    match parsed.scheme() {
+        .map_err(|e| classify(&e, Phase::Connect))?;
+    match url.scheme() {
         "https" => {
             let name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| io_error(IoKind::Request, format!("{host}: {e}")))?;
             let tls = futures_rustls::TlsConnector::from(tls_config())
                 .connect(name, tcp)
                 .await
-                .map_err(|e| io_error(IoKind::Connect, format!("TLS with {host}: {e}")))?;
-            request(smol_hyper::rt::FuturesIo::new(tls), &parsed, max).await
+                .map_err(|e| classify(&e, Phase::Connect))?;
+            exchange(smol_hyper::rt::FuturesIo::new(tls), url, max, hops).await
         }
-        _ => request(smol_hyper::rt::FuturesIo::new(tcp), &parsed, max).await,
+        _ => exchange(smol_hyper::rt::FuturesIo::new(tcp), url, max, hops).await,
     }
 }
 
-async fn request<IO>(io: IO, url: &url::Url, max: u64) -> Result<Vec<u8>, TaskError>
+/// A failure inside a hyper exchange: decided already, or hyper's error and where it struck,
+/// to be classified once it is known whether the connection has a better reason.
+enum Failed {
+    Task(TaskError),
+    Hyper(hyper::Error, Phase),
+}
+
+impl From<TaskError> for Failed {
+    fn from(e: TaskError) -> Failed {
+        Failed::Task(e)
+    }
+}
+
+async fn exchange<IO>(io: IO, url: &url::Url, max: u64, hops: usize) -> Result<Hop, TaskError>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
         .await
-        .map_err(hyper_error)?;
-    let host = match url.port() {
+        .map_err(|e| classify(&e, Phase::Answer))?;
+    let authority = match url.port() {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let target = match url.query() {
+    let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let req = hyper::Request::get(target)
-        .header(hyper::header::HOST, host)
-        .header(hyper::header::USER_AGENT, "asyncstudy")
+    let mut req = hyper::Request::get(path).header(header::HOST, authority);
+    for (name, value) in REQUEST_HEADERS {
+        req = req.header(name, value);
+    }
+    let req = req
         .body(Empty::<Bytes>::new())
         .map_err(|e| io_error(IoKind::Request, e.to_string()))?;
-    let exchange = async {
-        let resp = sender.send_request(req).await.map_err(hyper_error)?;
-        check_status(resp.status().as_u16())?;
-        let body = Limited::new(resp.into_body(), max as usize)
-            .collect()
+    let exchange = async move {
+        let resp = sender
+            .send_request(req)
             .await
-            .map_err(|e| {
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some()
-                {
-                    too_large(max)
-                } else {
-                    match e.downcast::<hyper::Error>() {
-                        Ok(e) => hyper_error(*e),
-                        Err(e) => io_error(IoKind::Reset, e.to_string()),
-                    }
-                }
-            })?;
-        Ok(body.to_bytes().to_vec())
+            .map_err(|e| Failed::Hyper(e, Phase::Answer))?;
+        let status = resp.status().as_u16();
+        if let Some(next) = next_hop(url, status, resp.headers().get(header::LOCATION), hops)? {
+            return Ok(Hop::Next(next));
+        }
+        check_status(status)?;
+        let mut body = Body::new(max, status, resp.headers());
+        let mut incoming = resp.into_body();
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(|e| Failed::Hyper(e, body.phase()))?;
+            if let Ok(data) = frame.into_data() {
+                body.push(&data)?;
+            }
+        }
+        Ok(Hop::Page(body.finish()?))
     };
     // The connection is driven here rather than spawned, so the task needs no executor
-    // handle; the exchange finishes first unless the connection breaks.
-    futures_lite::future::or(exchange, async {
-        match conn.await {
-            Ok(()) => Err(io_error(
-                IoKind::Reset,
-                "the server closed the connection without an answer".into(),
-            )),
-            Err(e) => Err(hyper_error(e)),
-        }
+    // handle. When it ends first, the exchange still says how it went: hyper hands a parse or
+    // read error to the request or body waiting for it and ends the connection cleanly; only
+    // an error it had nobody to hand to ends the connection with that error.
+    let mut exchange = pin!(exchange);
+    let first = futures_lite::future::or(async { Ok(exchange.as_mut().await) }, async {
+        Err(conn.await)
     })
-    .await
+    .await;
+    let (done, broken) = match first {
+        Ok(done) => (done, None),
+        Err(conn) => (exchange.await, conn.err()),
+    };
+    done.map_err(|failed| match (failed, broken) {
+        (Failed::Task(e), _) => e,
+        (Failed::Hyper(_, phase), Some(reason)) => classify(&reason, phase),
+        (Failed::Hyper(e, phase), None) => classify(&e, phase),
+    })
 }
 
 /// The TLS settings of the hyper client: ring and the Mozilla roots, built once.
@@ -386,6 +477,8 @@ pub fn reqwest_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
         .timeout(timeout)
         .pool_max_idle_per_host(0)
         .no_proxy()
+        // The policy's redirects are followed by the task, as for every client.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| anyhow::anyhow!("could not build the HTTP client: {e}"))
 }
@@ -433,26 +526,6 @@ fn without_credentials(url: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn check_status(status: u16) -> Result<(), TaskError> {
-    match status {
-        200..=299 => Ok(()),
-        400..=499 => Err(io_error(IoKind::Http4xx, format!("HTTP {status}"))),
-        500..=599 => Err(io_error(IoKind::Http5xx, format!("HTTP {status}"))),
-        _ => Err(io_error(IoKind::Request, format!("HTTP {status}"))),
-    }
-}
-
-fn io_error(kind: IoKind, message: String) -> TaskError {
-    TaskError::Io { kind, message }
-}
-
-fn too_large(max: u64) -> TaskError {
-    io_error(
-        IoKind::TooLarge,
-        format!("the body is over --max-page-size ({max} bytes)"),
-    )
-}
-
 fn write_error(path: &Path, e: io::Error) -> TaskError {
     let shown = path.display();
     let message = match refusal(&e) {
@@ -483,80 +556,6 @@ fn refusal(e: &io::Error) -> Option<&'static str> {
         link = l.source();
     }
     None
-}
-
-/// An error with the errors it wraps: async-std's file errors say only "could not write to
-/// file" and keep the operating system's reason (No space left on device) as their source.
-fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(&format!(": {more}"));
-        }
-        cause = c.source();
-    }
-    text
-}
-
-/// The kind of an IO error that broke a connection.
-fn io_kind(e: &io::Error) -> IoKind {
-    use io::ErrorKind::*;
-    match e.kind() {
-        TimedOut | WouldBlock => IoKind::Timeout,
-        ConnectionRefused | AddrNotAvailable | NotFound => IoKind::Connect,
-        _ => IoKind::Reset,
-    }
-}
-
-fn ureq_error(e: ureq::Error) -> TaskError {
-    let kind = match &e {
-        ureq::Error::Timeout(_) => IoKind::Timeout,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => IoKind::Connect,
-        ureq::Error::BodyExceedsLimit(_) => IoKind::TooLarge,
-        ureq::Error::StatusCode(s) if *s >= 500 => IoKind::Http5xx,
-        ureq::Error::StatusCode(_) => IoKind::Http4xx,
-        ureq::Error::Io(io) => io_kind(io),
-        ureq::Error::Protocol(_) => IoKind::Reset,
-        _ => IoKind::Request,
-    };
-    io_error(kind, e.to_string())
-}
-
-fn reqwest_error(e: reqwest::Error) -> TaskError {
-    let kind = if e.is_timeout() {
-        IoKind::Timeout
-    } else if e.is_connect() {
-        IoKind::Connect
-    } else if e.is_body() || e.is_request() || e.is_decode() {
-        IoKind::Reset
-    } else {
-        IoKind::Request
-    };
-    // The top-level message of reqwest is generic; its sources say what happened.
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    io_error(kind, message)
-}
-
-fn hyper_error(e: hyper::Error) -> TaskError {
-    let kind = if e.is_timeout() {
-        IoKind::Timeout
-    } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
-        IoKind::Reset
-    } else {
-        match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>()) {
-            Some(io) => io_kind(io),
-            None => IoKind::Reset,
-        }
-    };
-    io_error(kind, e.to_string())
 }
 
 #[cfg(test)]
@@ -628,16 +627,5 @@ mod tests {
         }
         // An @ in the path is not a credential.
         assert!(file_name("http://x/a@b").starts_with("x_a_b-"));
-    }
-
-    #[test]
-    fn statuses_and_io_errors_have_kinds() {
-        assert!(check_status(200).is_ok());
-        assert_eq!(check_status(503).unwrap_err().kind(), "http_5xx");
-        assert_eq!(check_status(404).unwrap_err().kind(), "http_4xx");
-        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
-        assert_eq!(io_kind(&refused), IoKind::Connect);
-        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
-        assert_eq!(io_kind(&reset), IoKind::Reset);
     }
 }
