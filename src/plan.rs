@@ -306,6 +306,17 @@ pub fn parse_urls(name: &str, text: &str) -> Result<Vec<String>, Error> {
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(bad());
         }
+        // Clients disagree on credentials in a URL (sent as Basic auth or dropped), so no
+        // client is given any; the line is named without them.
+        if !url.username().is_empty() || url.password().is_some() {
+            let mut shown = url.clone();
+            let _ = shown.set_password(None);
+            let _ = shown.set_username("***");
+            return Err(Error::BadInput(format!(
+                "{name}:{}: a URL with credentials (user:password@) is refused: \"{shown}\"",
+                i + 1
+            )));
+        }
         urls.push(line.to_string());
     }
     if urls.is_empty() {
@@ -715,6 +726,24 @@ mod tests {
             let err = parse_urls("urls.txt", &text).unwrap_err().to_string();
             assert!(err.starts_with("urls.txt:3: not a URL: "), "{err}");
             assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_url_with_credentials_is_refused_without_showing_them() {
+        for line in [
+            "http://alice:secret@example.com/private",
+            "https://secret@example.com/",
+            "http://alice:secret@[::1]:8080/",
+        ] {
+            let text = format!("http://ok.example/\n{line}\n");
+            let err = parse_urls("urls.txt", &text).unwrap_err().to_string();
+            assert!(
+                err.starts_with("urls.txt:2: a URL with credentials (user:password@) is refused: "),
+                "{err}"
+            );
+            assert!(err.contains("***@"), "{err}");
+            assert!(!err.contains("secret") && !err.contains("alice"), "{err}");
         }
     }
 

@@ -98,6 +98,10 @@ const MATRIX: &[(&str, &str)] = &[
         "bad-urls.txt:2: not a URL: \"htp:/x\"",
     ),
     (
+        "io --runtime smol --urls creds-urls.txt",
+        "creds-urls.txt:2: a URL with credentials (user:password@) is refused: \"http://***@example.com/private\"",
+    ),
+    (
         "io --runtime smol --urls binary-urls.txt",
         "--urls binary-urls.txt: not UTF-8",
     ),
@@ -173,8 +177,12 @@ const MATRIX: &[(&str, &str)] = &[
 
 /// The files the matrix refers to.
 fn fixtures(dir: &Path) {
-    let files: [(&str, &[u8]); 7] = [
+    let files: [(&str, &[u8]); 8] = [
         ("bad-urls.txt", b"http://ok.example/\nhtp:/x\n"),
+        (
+            "creds-urls.txt",
+            b"http://ok.example/\nhttp://alice:secret@example.com/private\n",
+        ),
         ("empty-urls.txt", b"# nothing here\n\n"),
         ("binary-urls.txt", b"\xff\xfe"),
         ("notours.json", br#"{"schema":"other/1"}"#),

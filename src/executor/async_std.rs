@@ -22,7 +22,7 @@ use super::{
 };
 use crate::clock::now_ns;
 use crate::workload::Outcome;
-use crate::workload::download::FuturesRuntime;
+use crate::workload::download::{FuturesRuntime, PAGE_OPEN_FLAGS, check_page_file};
 
 /// async-std's global executor with `workers` threads.
 pub struct AsyncStd {
@@ -47,7 +47,18 @@ impl FuturesRuntime for AsyncStdRt {
     }
 
     async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-        async_std::fs::write(path, bytes).await
+        use async_std::io::WriteExt;
+        use async_std::os::unix::fs::OpenOptionsExt;
+        let mut file = async_std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(PAGE_OPEN_FLAGS)
+            .open(path)
+            .await?;
+        check_page_file(&file.metadata().await?)?;
+        file.write_all(bytes).await?;
+        file.flush().await
     }
 }
 

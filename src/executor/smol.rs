@@ -15,7 +15,7 @@ use async_lock::Semaphore;
 
 use super::{Executor, Job, RunOutput, StartGate, TaskKind, admitted, run_task, run_task_async};
 use crate::workload::Outcome;
-use crate::workload::download::FuturesRuntime;
+use crate::workload::download::{FuturesRuntime, PAGE_OPEN_FLAGS, check_page_file};
 
 /// An `async_executor::Executor` run by `workers` threads.
 pub struct Smol {
@@ -40,7 +40,18 @@ impl FuturesRuntime for SmolRt {
     }
 
     async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-        smol::fs::write(path, bytes).await
+        use smol::fs::unix::OpenOptionsExt;
+        use smol::io::AsyncWriteExt;
+        let mut file = smol::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(PAGE_OPEN_FLAGS)
+            .open(path)
+            .await?;
+        check_page_file(&file.metadata().await?)?;
+        file.write_all(bytes).await?;
+        file.flush().await
     }
 }
 

@@ -4,24 +4,38 @@
 //! runtime: [`Download::run_blocking`] uses ureq and `std::fs` (threads, rayon, serial,
 //! processes), [`Download::run_tokio`] uses reqwest and `tokio::fs`, and
 //! [`Download::run_futures`] drives hyper 1 over the runtime's own `TcpStream` (smol,
-//! async-std) with its own file API. Every client opens a new connection per task, as the
-//! seed's `urllib.request.urlopen` does, so they do the same work.
+//! async-std) with its own file API. Every client opens a new connection per request, as the
+//! seed's `urllib.request.urlopen` does, and follows one request policy with one error
+//! classification ([`policy`]), so they do the same work and report it alike.
 //!
 //! The file a task writes is named after its URL, sanitized so that no URL can name a path
-//! outside the out-dir ([`file_name`]).
+//! outside the out-dir ([`file_name`]). Every runtime opens it the same way, with its own file
+//! API: [`PAGE_OPEN_FLAGS`] so that a symlink in its place is never followed (and a FIFO never
+//! blocks the open), then [`check_page_file`] on the opened file, so anything but a regular
+//! file is refused. A page name is predictable, so without this a symlink planted under one
+//! would make a run overwrite whatever it points at.
+
+pub mod policy;
 
 use std::future::Future;
-use std::io;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncWrite};
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty};
+use hyper::http::header;
 use serde::{Deserialize, Serialize};
 
 use super::{IoKind, Outcome, TaskError, TaskResult};
+use policy::{
+    Body, Deadline, Phase, REQUEST_HEADERS, check_status, classify, io_error, next_hop, target,
+    with_causes,
+};
 
 /// One download-and-rewrite task's parameters, the same for every task of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -34,7 +48,7 @@ pub struct Download {
     pub out_dir: PathBuf,
     /// A larger body fails the task.
     pub max_page_size: u64,
-    /// Limit on connecting, asking and reading the whole body.
+    /// Limit on connecting, asking and reading the whole body, redirects included.
     pub timeout: Duration,
     /// The blocking client, built once per process and shared by its threads.
     #[serde(skip)]
@@ -93,25 +107,54 @@ impl Download {
     pub fn run_blocking(&self, task: usize) -> TaskResult {
         let agent = self.agent.get_or_init(|| {
             ureq::Agent::config_builder()
-                .timeout_global(Some(self.timeout))
                 .http_status_as_error(false)
-                // A fresh connection per task, as for every other client.
+                // The policy's redirects are followed below, as for every client.
+                .max_redirects(0)
+                // No proxy from the environment: no other client takes one.
+                .proxy(None)
+                // A fresh connection per request, as for every other client.
                 .max_idle_connections(0)
                 .max_idle_connections_per_host(0)
                 .build()
                 .into()
         });
-        let mut resp = agent.get(self.url(task)).call().map_err(ureq_error)?;
-        check_status(resp.status().as_u16())?;
-        let page = resp
-            .body_mut()
-            .with_config()
-            .limit(self.max_page_size)
-            .read_to_vec()
-            .map_err(ureq_error)?;
+        let deadline = Deadline::start(self.timeout);
+        let mut url = target(self.url(task))?;
+        let mut hops = 0;
+        let mut resp = loop {
+            let mut req = agent
+                .get(url.as_str())
+                .config()
+                .timeout_global(Some(deadline.left()?))
+                .build();
+            for (name, value) in REQUEST_HEADERS {
+                req = req.header(name, value);
+            }
+            let resp = req.call().map_err(|e| classify(&e, Phase::Answer))?;
+            let status = resp.status().as_u16();
+            match next_hop(&url, status, resp.headers().get(header::LOCATION), hops)? {
+                Some(next) => (url, hops) = (next, hops + 1),
+                None => break resp,
+            }
+        };
+        let status = resp.status().as_u16();
+        check_status(status)?;
+        let mut body = Body::new(self.max_page_size, status, resp.headers());
+        // The policy's limit is applied to the bytes as they come, as for every client.
+        let mut reader = resp.body_mut().with_config().limit(u64::MAX).reader();
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => body.push(&buf[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(classify(&e, body.phase())),
+            }
+        }
+        let page = body.finish()?;
         let path = self.path(task);
         for _ in 0..self.writes {
-            std::fs::write(&path, &page).map_err(|e| write_error(&path, e))?;
+            write_page(&path, &page).map_err(|e| write_error(&path, e))?;
         }
         Ok(Outcome {
             bytes: page.len() as u64,
@@ -126,26 +169,39 @@ impl Download {
         task: usize,
         blocking_writes: bool,
     ) -> TaskResult {
-        let mut resp = client
-            .get(self.url(task))
-            .send()
-            .await
-            .map_err(reqwest_error)?;
-        check_status(resp.status().as_u16())?;
-        let mut page = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(reqwest_error)? {
-            if (page.len() + chunk.len()) as u64 > self.max_page_size {
-                return Err(too_large(self.max_page_size));
+        let deadline = Deadline::start(self.timeout);
+        let mut url = target(self.url(task))?;
+        let mut hops = 0;
+        let mut resp = loop {
+            let mut req = client.get(url.clone()).timeout(deadline.left()?);
+            for (name, value) in REQUEST_HEADERS {
+                req = req.header(name, value);
             }
-            page.extend_from_slice(&chunk);
+            let resp = req.send().await.map_err(|e| classify(&e, Phase::Answer))?;
+            let status = resp.status().as_u16();
+            match next_hop(&url, status, resp.headers().get(header::LOCATION), hops)? {
+                Some(next) => (url, hops) = (next, hops + 1),
+                None => break resp,
+            }
+        };
+        let status = resp.status().as_u16();
+        check_status(status)?;
+        let mut body = Body::new(self.max_page_size, status, resp.headers());
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => body.push(&chunk)?,
+                Ok(None) => break,
+                Err(e) => return Err(classify(&e, body.phase())),
+            }
         }
+        let page = body.finish()?;
         let path = self.path(task);
         let bytes = page.len() as u64;
         if blocking_writes {
             let writes = self.writes;
             tokio::task::spawn_blocking(move || {
                 for _ in 0..writes {
-                    std::fs::write(&path, &page).map_err(|e| write_error(&path, e))?;
+                    write_page(&path, &page).map_err(|e| write_error(&path, e))?;
                 }
                 Ok::<_, TaskError>(())
             })
@@ -153,7 +209,7 @@ impl Download {
             .map_err(|e| TaskError::Panic(e.to_string()))??;
         } else {
             for _ in 0..self.writes {
-                tokio::fs::write(&path, &page)
+                write_page_tokio(&path, &page)
                     .await
                     .map_err(|e| write_error(&path, e))?;
             }
@@ -168,13 +224,7 @@ impl Download {
         let timeout = self.timeout;
         let page = futures_lite::future::or(fetch, async move {
             R::sleep(timeout).await;
-            Err(io_error(
-                IoKind::Timeout,
-                format!(
-                    "no complete answer within {}",
-                    humantime::format_duration(timeout)
-                ),
-            ))
+            Err(policy::timed_out(timeout))
         })
         .await?;
         let path = self.path(task);
@@ -197,87 +247,200 @@ pub trait FuturesRuntime {
     fn connect(host: String, port: u16) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
     /// Waits `d` on the runtime's timer.
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
-    /// Creates or truncates `path` and writes `bytes` to it.
+    /// Makes `bytes` the whole content of the page file `path`, with the runtime's own file
+    /// API: opened (created or truncated) with [`PAGE_OPEN_FLAGS`], refused by
+    /// [`check_page_file`] unless it is a regular file, written, and flushed so that a failed
+    /// write is reported rather than lost.
     fn write_file(path: &Path, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
 }
 
+/// The flags every runtime adds when it opens a page file (write, create, truncate).
+/// `O_NOFOLLOW`: a symlink in the page's place fails the open (`ELOOP`) instead of being
+/// followed out of the out-dir. `O_NONBLOCK`: a FIFO with no reader fails it (`ENXIO`) instead
+/// of blocking the task forever. `O_NOCTTY`: a terminal device never becomes the process's
+/// controlling terminal. Truncation happens at open, which a FIFO or a device ignores; a hard
+/// link is a regular file and is written (the kernel's `protected_hardlinks` already stops a
+/// link to a file its planter could not write).
+pub const PAGE_OPEN_FLAGS: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+
+/// Refuses an opened page file that is not a regular file (a FIFO with a reader, a device, a
+/// socket): the page is never written into something else. Checked on the open file, so
+/// nothing can be swapped in between the check and the write.
+pub fn check_page_file(meta: &std::fs::Metadata) -> io::Result<()> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    let what = if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "of another kind"
+    };
+    Err(io::Error::other(format!(
+        "not a regular file ({what}); a page is only written to a regular file"
+    )))
+}
+
+/// The steps of [`FuturesRuntime::write_file`] with `std::fs`: threads, rayon, serial, the
+/// process runtimes and tokio-blocking's `spawn_blocking`.
+fn write_page(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(PAGE_OPEN_FLAGS)
+        .open(path)?;
+    check_page_file(&file.metadata()?)?;
+    file.write_all(bytes)
+}
+
+/// The steps of [`FuturesRuntime::write_file`] with `tokio::fs`.
+async fn write_page_tokio(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(PAGE_OPEN_FLAGS)
+        .open(path)
+        .await?;
+    check_page_file(&file.metadata().await?)?;
+    file.write_all(bytes).await?;
+    // tokio writes in the background; the error of a failed write (a full disk) comes here.
+    file.flush().await
+}
+
+/// hyper's client under the policy: one connection per request, redirects followed here.
 async fn fetch_hyper<R: FuturesRuntime>(url: &str, max: u64) -> Result<Vec<u8>, TaskError> {
-    let parsed =
-        url::Url::parse(url).map_err(|e| io_error(IoKind::Request, format!("{url}: {e}")))?;
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| io_error(IoKind::Request, format!("{url}: no host")))?
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(80);
+    let mut url = target(url)?;
+    let mut hops = 0;
+    loop {
+        match fetch_once::<R>(&url, max, hops).await? {
+            Hop::Next(next) => (url, hops) = (next, hops + 1),
+            Hop::Page(page) => return Ok(page),
+        }
+    }
+}
+
+/// What one request of a task ends in.
+enum Hop {
+    /// A redirect to follow.
+    Next(url::Url),
+    /// The page.
+    Page(Vec<u8>),
+}
+
+async fn fetch_once<R: FuturesRuntime>(
+    url: &url::Url,
+    max: u64,
+    hops: usize,
+) -> Result<Hop, TaskError> {
+    // The bare address of an IPv6 literal, which `host_str` gives in brackets.
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(a)) => a.to_string(),
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        None => return Err(io_error(IoKind::Request, format!("{url}: no host"))),
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
     let tcp = R::connect(host.clone(), port)
         .await
-        .map_err(|e| io_error(IoKind::Connect, format!("{host}:{port}: {e}")))?;
-    match parsed.scheme() {
+        .map_err(|e| classify(&e, Phase::Connect))?;
+    match url.scheme() {
         "https" => {
             let name = rustls::pki_types::ServerName::try_from(host.clone())
                 .map_err(|e| io_error(IoKind::Request, format!("{host}: {e}")))?;
             let tls = futures_rustls::TlsConnector::from(tls_config())
                 .connect(name, tcp)
                 .await
-                .map_err(|e| io_error(IoKind::Connect, format!("TLS with {host}: {e}")))?;
-            request(smol_hyper::rt::FuturesIo::new(tls), &parsed, max).await
+                .map_err(|e| classify(&e, Phase::Connect))?;
+            exchange(smol_hyper::rt::FuturesIo::new(tls), url, max, hops).await
         }
-        _ => request(smol_hyper::rt::FuturesIo::new(tcp), &parsed, max).await,
+        _ => exchange(smol_hyper::rt::FuturesIo::new(tcp), url, max, hops).await,
     }
 }
 
-async fn request<IO>(io: IO, url: &url::Url, max: u64) -> Result<Vec<u8>, TaskError>
+/// A failure inside a hyper exchange: decided already, or hyper's error and where it struck,
+/// to be classified once it is known whether the connection has a better reason.
+enum Failed {
+    Task(TaskError),
+    Hyper(hyper::Error, Phase),
+}
+
+impl From<TaskError> for Failed {
+    fn from(e: TaskError) -> Failed {
+        Failed::Task(e)
+    }
+}
+
+async fn exchange<IO>(io: IO, url: &url::Url, max: u64, hops: usize) -> Result<Hop, TaskError>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
         .await
-        .map_err(hyper_error)?;
-    let host = match url.port() {
+        .map_err(|e| classify(&e, Phase::Answer))?;
+    let authority = match url.port() {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let target = match url.query() {
+    let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let req = hyper::Request::get(target)
-        .header(hyper::header::HOST, host)
-        .header(hyper::header::USER_AGENT, "asyncstudy")
+    let mut req = hyper::Request::get(path).header(header::HOST, authority);
+    for (name, value) in REQUEST_HEADERS {
+        req = req.header(name, value);
+    }
+    let req = req
         .body(Empty::<Bytes>::new())
         .map_err(|e| io_error(IoKind::Request, e.to_string()))?;
-    let exchange = async {
-        let resp = sender.send_request(req).await.map_err(hyper_error)?;
-        check_status(resp.status().as_u16())?;
-        let body = Limited::new(resp.into_body(), max as usize)
-            .collect()
+    let exchange = async move {
+        let resp = sender
+            .send_request(req)
             .await
-            .map_err(|e| {
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some()
-                {
-                    too_large(max)
-                } else {
-                    match e.downcast::<hyper::Error>() {
-                        Ok(e) => hyper_error(*e),
-                        Err(e) => io_error(IoKind::Reset, e.to_string()),
-                    }
-                }
-            })?;
-        Ok(body.to_bytes().to_vec())
+            .map_err(|e| Failed::Hyper(e, Phase::Answer))?;
+        let status = resp.status().as_u16();
+        if let Some(next) = next_hop(url, status, resp.headers().get(header::LOCATION), hops)? {
+            return Ok(Hop::Next(next));
+        }
+        check_status(status)?;
+        let mut body = Body::new(max, status, resp.headers());
+        let mut incoming = resp.into_body();
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(|e| Failed::Hyper(e, body.phase()))?;
+            if let Ok(data) = frame.into_data() {
+                body.push(&data)?;
+            }
+        }
+        Ok(Hop::Page(body.finish()?))
     };
     // The connection is driven here rather than spawned, so the task needs no executor
-    // handle; the exchange finishes first unless the connection breaks.
-    futures_lite::future::or(exchange, async {
-        match conn.await {
-            Ok(()) => Err(io_error(
-                IoKind::Reset,
-                "the server closed the connection without an answer".into(),
-            )),
-            Err(e) => Err(hyper_error(e)),
-        }
+    // handle. When it ends first, the exchange still says how it went: hyper hands a parse or
+    // read error to the request or body waiting for it and ends the connection cleanly; only
+    // an error it had nobody to hand to ends the connection with that error.
+    let mut exchange = pin!(exchange);
+    let first = futures_lite::future::or(async { Ok(exchange.as_mut().await) }, async {
+        Err(conn.await)
     })
-    .await
+    .await;
+    let (done, broken) = match first {
+        Ok(done) => (done, None),
+        Err(conn) => (exchange.await, conn.err()),
+    };
+    done.map_err(|failed| match (failed, broken) {
+        (Failed::Task(e), _) => e,
+        (Failed::Hyper(_, phase), Some(reason)) => classify(&reason, phase),
+        (Failed::Hyper(e, phase), None) => classify(&e, phase),
+    })
 }
 
 /// The TLS settings of the hyper client: ring and the Mozilla roots, built once.
@@ -314,6 +477,8 @@ pub fn reqwest_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
         .timeout(timeout)
         .pool_max_idle_per_host(0)
         .no_proxy()
+        // The policy's redirects are followed by the task, as for every client.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| anyhow::anyhow!("could not build the HTTP client: {e}"))
 }
@@ -321,7 +486,10 @@ pub fn reqwest_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
 /// A file name for `url`: its host and path with anything but `[A-Za-z0-9._-]` made `_`, at most
 /// 80 characters, never starting with a dot, plus a hash of the whole URL so distinct URLs never
 /// share a file. The result is always one plain file name: no separator, no `..`, no NUL.
+/// Credentials (`user:password@`) are left out of both the name and the hash: urls files refuse
+/// them, and a file name must never show (or let anyone guess back) a password.
 pub fn file_name(url: &str) -> String {
+    let url = &*without_credentials(url);
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let mut stem: String = rest
         .chars()
@@ -344,105 +512,50 @@ pub fn file_name(url: &str) -> String {
     format!("{stem}-{hash:016x}.html")
 }
 
-fn check_status(status: u16) -> Result<(), TaskError> {
-    match status {
-        200..=299 => Ok(()),
-        400..=499 => Err(io_error(IoKind::Http4xx, format!("HTTP {status}"))),
-        500..=599 => Err(io_error(IoKind::Http5xx, format!("HTTP {status}"))),
-        _ => Err(io_error(IoKind::Request, format!("HTTP {status}"))),
+/// `url` without the `user:password@` of its authority, if it has one.
+fn without_credentials(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.into();
+    };
+    // The authority ends where the path, query or fragment starts (a backslash too, as URL
+    // parsers treat it as a slash in http URLs).
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]).into(),
+        None => url.into(),
     }
-}
-
-fn io_error(kind: IoKind, message: String) -> TaskError {
-    TaskError::Io { kind, message }
-}
-
-fn too_large(max: u64) -> TaskError {
-    io_error(
-        IoKind::TooLarge,
-        format!("the body is over --max-page-size ({max} bytes)"),
-    )
 }
 
 fn write_error(path: &Path, e: io::Error) -> TaskError {
-    io_error(
-        IoKind::Write,
-        format!("{}: {}", path.display(), with_causes(&e)),
-    )
+    let shown = path.display();
+    let message = match refusal(&e) {
+        Some(why) => format!("{shown}: {why} ({})", with_causes(&e)),
+        None => format!("{shown}: {}", with_causes(&e)),
+    };
+    io_error(IoKind::Write, message)
 }
 
-/// An error with the errors it wraps: async-std's file errors say only "could not write to
-/// file" and keep the operating system's reason (No space left on device) as their source.
-fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(&format!(": {more}"));
+/// Why opening a page file with [`PAGE_OPEN_FLAGS`] was refused, from the operating system's
+/// error wherever it sits in `e`'s chain (async-std wraps it).
+fn refusal(e: &io::Error) -> Option<&'static str> {
+    let mut link: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(l) = link {
+        if let Some(os) = l
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::raw_os_error)
+        {
+            return match os {
+                libc::ELOOP => Some("is a symlink, and a page is never written through one"),
+                libc::EISDIR => Some("not a regular file (a directory)"),
+                libc::ENXIO => Some(
+                    "not a regular file (a FIFO or socket nobody reads, or a device that is absent)",
+                ),
+                _ => None,
+            };
         }
-        cause = c.source();
+        link = l.source();
     }
-    text
-}
-
-/// The kind of an IO error that broke a connection.
-fn io_kind(e: &io::Error) -> IoKind {
-    use io::ErrorKind::*;
-    match e.kind() {
-        TimedOut | WouldBlock => IoKind::Timeout,
-        ConnectionRefused | AddrNotAvailable | NotFound => IoKind::Connect,
-        _ => IoKind::Reset,
-    }
-}
-
-fn ureq_error(e: ureq::Error) -> TaskError {
-    let kind = match &e {
-        ureq::Error::Timeout(_) => IoKind::Timeout,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => IoKind::Connect,
-        ureq::Error::BodyExceedsLimit(_) => IoKind::TooLarge,
-        ureq::Error::StatusCode(s) if *s >= 500 => IoKind::Http5xx,
-        ureq::Error::StatusCode(_) => IoKind::Http4xx,
-        ureq::Error::Io(io) => io_kind(io),
-        ureq::Error::Protocol(_) => IoKind::Reset,
-        _ => IoKind::Request,
-    };
-    io_error(kind, e.to_string())
-}
-
-fn reqwest_error(e: reqwest::Error) -> TaskError {
-    let kind = if e.is_timeout() {
-        IoKind::Timeout
-    } else if e.is_connect() {
-        IoKind::Connect
-    } else if e.is_body() || e.is_request() || e.is_decode() {
-        IoKind::Reset
-    } else {
-        IoKind::Request
-    };
-    // The top-level message of reqwest is generic; its sources say what happened.
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    io_error(kind, message)
-}
-
-fn hyper_error(e: hyper::Error) -> TaskError {
-    let kind = if e.is_timeout() {
-        IoKind::Timeout
-    } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
-        IoKind::Reset
-    } else {
-        match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>()) {
-            Some(io) => io_kind(io),
-            None => IoKind::Reset,
-        }
-    };
-    io_error(kind, e.to_string())
+    None
 }
 
 #[cfg(test)]
@@ -497,13 +610,22 @@ mod tests {
     }
 
     #[test]
-    fn statuses_and_io_errors_have_kinds() {
-        assert!(check_status(200).is_ok());
-        assert_eq!(check_status(503).unwrap_err().kind(), "http_5xx");
-        assert_eq!(check_status(404).unwrap_err().kind(), "http_4xx");
-        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
-        assert_eq!(io_kind(&refused), IoKind::Connect);
-        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
-        assert_eq!(io_kind(&reset), IoKind::Reset);
+    fn credentials_never_reach_a_file_name() {
+        for url in [
+            "http://alice:secret@x/p",
+            "http://alice@x/p",
+            "http://alice:se@cret@x/p",
+            "https://alice:secret@x/p",
+        ] {
+            let name = file_name(url);
+            assert!(
+                !name.contains("alice") && !name.contains("secret"),
+                "{name}"
+            );
+            let scheme = url.split_once(':').unwrap().0;
+            assert_eq!(name, file_name(&format!("{scheme}://x/p")), "{url}");
+        }
+        // An @ in the path is not a credential.
+        assert!(file_name("http://x/a@b").starts_with("x_a_b-"));
     }
 }

@@ -56,8 +56,15 @@ pub enum IoKind {
     Http4xx,
     /// The server answered 5xx.
     Http5xx,
-    /// The connection closed or broke before the answer was complete.
+    /// The connection closed or broke before the answer was complete (a body short of its
+    /// `Content-Length` included).
     Reset,
+    /// The answer was not valid HTTP/1.1: not an HTTP status line, a bad header, a bad
+    /// chunked encoding.
+    Protocol,
+    /// A redirect that is not followed: too many, or to a `Location` that cannot be used, or a
+    /// 3xx answer that is not a redirect.
+    Redirect,
     /// The body was over `--max-page-size`.
     TooLarge,
     /// Writing the file failed.
@@ -75,6 +82,8 @@ impl IoKind {
             IoKind::Http4xx => "http_4xx",
             IoKind::Http5xx => "http_5xx",
             IoKind::Reset => "reset",
+            IoKind::Protocol => "protocol",
+            IoKind::Redirect => "redirect",
             IoKind::TooLarge => "too_large",
             IoKind::Write => "write",
             IoKind::Request => "request",
