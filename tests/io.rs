@@ -317,6 +317,33 @@ fn sleep_tasks_wait_on_every_runtime() {
 }
 
 #[test]
+fn a_sleeping_serial_run_is_not_billed_for_the_sampler() {
+    // The main thread blocks once per sleep; the 5 ms sampler wakes ~120 times in 600 ms.
+    let r = run_json(&[
+        "io",
+        "--runtime",
+        "serial",
+        "--workload",
+        "sleep",
+        "--tasks",
+        "4",
+        "--sleep",
+        "150ms",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["tasks"]["ok"], 4);
+    let switches = &r["context_switches"];
+    let voluntary = switches["voluntary"].as_u64().unwrap();
+    // 4 sleeps and the sampler's join make 5. A sleeping thread's switches do not depend on
+    // the machine's speed or load, and the sampler's wake-ups would be 10 times the bound.
+    assert!((4..=40).contains(&voluntary), "{switches}");
+    // The run itself used well under 1 ms of CPU; the sampler's ~120 looks cost 4 to 18 ms.
+    let cores = r["cpu"]["cores_used"].as_f64().unwrap();
+    assert!(cores < 0.02, "{}", r["cpu"]);
+}
+
+#[test]
 fn bad_io_input_is_one_line_and_exit_2_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.txt");

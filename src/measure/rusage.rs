@@ -5,7 +5,8 @@
 //! image: `ru_maxrss` survives `fork` and `execve`, so under `cargo run` it reported cargo's
 //! 77 MiB and, for children, a rustc's 650 MiB. The parent reads each worker's `VmHWM` before it retires it.
 //! Thread and process counts have no kernel-kept peak, so a sampler thread reads `/proc` while
-//! the run goes on and keeps the largest value it saw.
+//! the run goes on and keeps the largest value it saw. It reads its own usage (`RUSAGE_THREAD`)
+//! after its last look, so a run can leave the sampler's CPU time and wake-ups out of its own.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -36,14 +37,8 @@ impl Usage {
         } else {
             libc::RUSAGE_SELF
         };
-        // SAFETY: an all-zero rusage is a valid value, and getrusage only writes into it.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `ru` is a valid out-pointer; with a valid `who` getrusage cannot fail.
-        unsafe { libc::getrusage(who, &mut ru) };
-        let ns = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1_000;
+        let ru = getrusage(who);
         Usage {
-            user_ns: ns(ru.ru_utime),
-            sys_ns: ns(ru.ru_stime),
             max_rss_bytes: if children {
                 // Polluted by whatever the ancestors reaped (see the module doc); the
                 // executors that have children report their peaks themselves.
@@ -52,9 +47,31 @@ impl Usage {
                 // Linux reports ru_maxrss in kilobytes.
                 peak_rss_bytes().unwrap_or(ru.ru_maxrss as u64 * 1024)
             },
-            voluntary: ru.ru_nvcsw as u64,
-            involuntary: ru.ru_nivcsw as u64,
+            ..Usage::from(ru)
         }
+    }
+
+    /// Reads the usage of the calling thread alone (`RUSAGE_THREAD`); peak RSS belongs to the
+    /// process, so it is 0 here.
+    pub fn read_thread() -> Usage {
+        let mut usage = Usage {
+            max_rss_bytes: 0,
+            ..Usage::from(getrusage(libc::RUSAGE_THREAD))
+        };
+        // getrusage leaves out the time the thread has been on a CPU since the kernel last
+        // brought its runtime up to date (a tick or a switch), which for a thread that has just
+        // woken is all of its latest work; the thread's CPU clock counts it. That work is
+        // procfs reads here, so the missing part goes to system time.
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid out-pointer and the clock id is one Linux always has.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            let clock_ns = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
+            usage.sys_ns += clock_ns.saturating_sub(usage.user_ns + usage.sys_ns);
+        }
+        usage
     }
 
     /// What was used between `earlier` and `self`; peak RSS is the later peak, not a difference.
@@ -67,6 +84,44 @@ impl Usage {
             involuntary: self.involuntary.saturating_sub(earlier.involuntary),
         }
     }
+
+    /// `self` without `part`, a share of it that was not the run's (the sampler's own usage),
+    /// never below zero. The kernel splits a thread's and a process's CPU time into user and
+    /// system time each from its own tick samples, so the two splits need not agree: the total
+    /// is subtracted, and the user time that remains is capped by it.
+    pub fn without(&self, part: &Usage) -> Usage {
+        let total = (self.user_ns + self.sys_ns).saturating_sub(part.user_ns + part.sys_ns);
+        let user_ns = self.user_ns.saturating_sub(part.user_ns).min(total);
+        Usage {
+            user_ns,
+            sys_ns: total - user_ns,
+            max_rss_bytes: self.max_rss_bytes,
+            voluntary: self.voluntary.saturating_sub(part.voluntary),
+            involuntary: self.involuntary.saturating_sub(part.involuntary),
+        }
+    }
+}
+
+impl From<libc::rusage> for Usage {
+    fn from(ru: libc::rusage) -> Usage {
+        let ns = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000_000 + tv.tv_usec as u64 * 1_000;
+        Usage {
+            user_ns: ns(ru.ru_utime),
+            sys_ns: ns(ru.ru_stime),
+            max_rss_bytes: ru.ru_maxrss as u64 * 1024,
+            voluntary: ru.ru_nvcsw as u64,
+            involuntary: ru.ru_nivcsw as u64,
+        }
+    }
+}
+
+/// One `getrusage` call for `who`.
+fn getrusage(who: libc::c_int) -> libc::rusage {
+    // SAFETY: an all-zero rusage is a valid value, and getrusage only writes into it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid out-pointer; with a valid `who` getrusage cannot fail.
+    unsafe { libc::getrusage(who, &mut ru) };
+    ru
 }
 
 /// This process image's peak resident set size (`VmHWM`), if `/proc` says.
@@ -125,15 +180,30 @@ pub struct Peaks {
     pub thread_names: BTreeSet<String>,
 }
 
-/// Samples thread and child-process counts from `/proc` until stopped.
-pub struct Sampler {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<Peaks>>,
+/// What a [`Sampler`] saw, and what looking cost.
+#[derive(Clone, Debug, Default)]
+pub struct Sampled {
+    /// The peak counts.
+    pub peaks: Peaks,
+    /// The sampler thread's own usage over its whole life (`RUSAGE_THREAD`, read after its
+    /// last look): CPU time and the context switches of its wake-ups, which are the harness's,
+    /// not the run's.
+    pub cost: Usage,
 }
 
-/// How often the sampler looks. A look costs about 30 µs of CPU here (procfs renders the stat
-/// and children files on each read), so every 5 ms it is 0.6% of one core: on a 2-core machine
-/// a 2 ms period cost the parallel runtimes a measurable share of their efficiency.
+/// Samples thread and child-process counts from `/proc` until stopped.
+///
+/// Stop it with [`Sampler::stop`]; dropped unstopped (a run that failed), it stops on its own.
+pub struct Sampler {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Sampled>>,
+}
+
+/// How often the sampler looks. A look costs 30 to 150 µs of CPU (procfs renders the stat and
+/// children files on each read), so every 5 ms it is 0.6 to 3% of one core: on a 2-core
+/// machine a 2 ms period cost the parallel runtimes a measurable share of their efficiency.
+/// The record leaves that cost and the wake-ups out: the sampler measures itself
+/// ([`Sampled::cost`]) and the run subtracts it.
 const SAMPLE_EVERY: Duration = Duration::from_millis(5);
 
 impl Sampler {
@@ -152,7 +222,7 @@ impl Sampler {
                     // Children and names cost a procfs read per thread: with hundreds of
                     // threads, reading them every 5 ms took most of a core in system time. So
                     // the more threads, the less often; names also when the count changed.
-                    let stopping = flag.load(Ordering::Relaxed);
+                    let stopping = flag.load(Ordering::Acquire);
                     let every = (threads / PER_THREAD_LOOK).max(1);
                     if look % every == 0 || stopping {
                         peaks.processes = peaks.processes.max(1 + child_count());
@@ -165,27 +235,47 @@ impl Sampler {
                     if stopping {
                         break;
                     }
-                    std::thread::sleep(SAMPLE_EVERY);
+                    // Parked rather than asleep so that stop() wakes it at once: the caller
+                    // then waits for one last look, not for the rest of a period.
+                    std::thread::park_timeout(SAMPLE_EVERY);
                 }
-                peaks
+                // Last, after every procfs read, so the cost covers all of them.
+                Sampled {
+                    peaks,
+                    cost: Usage::read_thread(),
+                }
             })
             .ok();
         Sampler { stop, handle }
     }
 
-    /// Stops sampling and returns the peaks; zero counts if the sampler could not start.
-    pub fn stop(mut self) -> Peaks {
-        self.stop.store(true, Ordering::Relaxed);
-        let last = sample();
-        let seen = self
-            .handle
-            .take()
-            .and_then(|h| h.join().ok())
-            .unwrap_or_default();
-        Peaks {
-            threads: seen.threads.max(last.threads),
-            processes: seen.processes.max(last.processes),
-            thread_names: seen.thread_names,
+    /// Stops sampling and returns the peaks and the sampler's own usage.
+    ///
+    /// The sampler takes its last look itself after this is called, so the calling thread
+    /// reads no `/proc` file on the way (what it does read is billed to the run); only if the
+    /// sampler could not start or died does the caller look, and the cost is then zero.
+    pub fn stop(mut self) -> Sampled {
+        let Some(handle) = self.handle.take() else {
+            return Sampled {
+                peaks: sample(),
+                cost: Usage::default(),
+            };
+        };
+        self.stop.store(true, Ordering::Release);
+        handle.thread().unpark();
+        handle.join().unwrap_or_else(|_| Sampled {
+            peaks: sample(),
+            cost: Usage::default(),
+        })
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        // Not stopped: the run failed. Without this the thread would sample until exit.
+        if let Some(handle) = self.handle.take() {
+            self.stop.store(true, Ordering::Release);
+            handle.thread().unpark();
         }
     }
 }
@@ -217,10 +307,11 @@ fn thread_names(names: &mut BTreeSet<String>) {
     }
 }
 
-/// Current thread and process counts, the sampler thread excluded.
+/// Current thread and process counts, read on the calling thread when no sampler thread is
+/// alive to be left out of them.
 fn sample() -> Peaks {
     Peaks {
-        threads: thread_count().saturating_sub(1),
+        threads: thread_count(),
         processes: 1 + child_count(),
         thread_names: BTreeSet::new(),
     }
@@ -268,43 +359,103 @@ mod tests {
     }
 
     #[test]
-    fn sampler_sees_extra_threads() {
+    fn the_sampler_sees_threads_and_children_alive_when_it_stops() {
         let sampler = Sampler::start();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let base = thread_count();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
         let extra: Vec<_> = (0..3)
-            .map(|_| {
-                let rx_done = tx.clone();
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(30));
-                    drop(rx_done);
-                })
+            .map(|i| {
+                let rx = Arc::clone(&rx);
+                std::thread::Builder::new()
+                    .name(format!("probe-{i}"))
+                    .spawn(move || {
+                        let _ = rx.lock().map(|rx| rx.recv());
+                    })
+                    .unwrap()
             })
             .collect();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        // Stopped while the threads and the child are alive, so its last look sees them
+        // whatever the scheduler did before: no wake-up has to land in a window.
+        let sampled = sampler.stop();
         drop(tx);
-        assert!(rx.recv().is_err());
         for t in extra {
             t.join().unwrap();
         }
-        let peaks = sampler.stop();
-        // The test harness runs other tests beside this one, so only a lower bound is certain.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let peaks = sampled.peaks;
+        // Other tests run beside this one, so only lower bounds are certain.
+        assert!(peaks.threads >= 4, "this thread plus 3: {peaks:?}");
+        assert!(peaks.processes >= 2, "this process plus `sleep`: {peaks:?}");
         assert!(
-            peaks.threads >= 4,
-            "main thread plus 3: peak {peaks:?}, base {base}"
+            peaks.thread_names.contains("probe-"),
+            "names without their digits: {peaks:?}"
         );
-        assert!(peaks.processes >= 1);
+        assert!(
+            !peaks.thread_names.iter().any(|n| n.contains("sampl")),
+            "the sampler leaves itself out: {peaks:?}"
+        );
     }
 
     #[test]
-    fn sampler_counts_children() {
+    fn the_sampler_measures_only_itself() {
+        let before = Usage::read(false);
         let sampler = Sampler::start();
-        let mut child = std::process::Command::new("sleep")
-            .arg("0.1")
-            .spawn()
-            .unwrap();
         std::thread::sleep(Duration::from_millis(50));
-        let peaks = sampler.stop();
-        child.wait().unwrap();
-        assert!(peaks.processes >= 2, "{peaks:?}");
+        let sampled = sampler.stop();
+        let process = Usage::read(false).since(&before);
+        let cost = sampled.cost;
+        let cpu = |u: &Usage| u.user_ns + u.sys_ns;
+        // Its last look reads procfs before it reads its usage, so the cost is never zero...
+        assert!(cpu(&cost) > 0, "{cost:?}");
+        // ...and its whole life lies inside this window, so the process (this thread and any
+        // other test's included) used at least as much: a reading of the whole process, or
+        // of more than the thread's life, would not fit. 1 µs is getrusage's rounding.
+        assert!(
+            cpu(&cost) <= cpu(&process) + 1_000,
+            "{cost:?} within {process:?}"
+        );
+        assert!(
+            cost.voluntary <= process.voluntary,
+            "{cost:?} within {process:?}"
+        );
+        assert!(
+            cost.involuntary <= process.involuntary,
+            "{cost:?} within {process:?}"
+        );
+        assert_eq!(cost.max_rss_bytes, 0);
+        assert_eq!(
+            process.without(&cost).voluntary,
+            process.voluntary - cost.voluntary
+        );
+    }
+
+    #[test]
+    fn without_keeps_the_cpu_total_when_the_splits_disagree() {
+        let us = |user_ms: u64, sys_ms: u64, voluntary: u64| Usage {
+            user_ns: user_ms * 1_000_000,
+            sys_ns: sys_ms * 1_000_000,
+            max_rss_bytes: 7,
+            voluntary,
+            involuntary: 1,
+        };
+        // The process split 10 + 30 ms, the sampler 12 + 20: 8 ms remain, none of it user time.
+        let left = us(10, 30, 211).without(&us(12, 20, 200));
+        assert_eq!((left.user_ns, left.sys_ns), (0, 8_000_000));
+        assert_eq!((left.voluntary, left.involuntary), (11, 0));
+        assert_eq!(left.max_rss_bytes, 7, "the peak is the process's");
+        // Splits that agree subtract field by field.
+        let left = us(10, 30, 5).without(&us(4, 20, 2));
+        assert_eq!(
+            (left.user_ns, left.sys_ns, left.voluntary),
+            (6_000_000, 10_000_000, 3)
+        );
+        // A part larger than the whole (rounding) leaves zero, not a wrap-around.
+        let left = us(1, 1, 1).without(&us(2, 2, 3));
+        assert_eq!((left.user_ns, left.sys_ns, left.voluntary), (0, 0, 0));
     }
 }
