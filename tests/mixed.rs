@@ -167,10 +167,11 @@ fn compare_mixed_judges_io_latency_first() {
             "{cell}"
         );
     }
+    // Which placement wins, and whether by a margin or within noise, is the machine's to say;
+    // that a mix is judged on its IO latency first, and consistently, is not.
     let first = &rec["verdict"][0];
     assert_eq!(first["metric"], "io_p99", "{first}");
-    let sentence = first["sentence"].as_str().unwrap();
-    assert!(sentence.contains("ran the CPU work"), "{sentence}");
+    common::assert_verdict_agrees_with_summary(&rec, &["tokio-mt", "tokio+rayon"]);
 }
 
 #[test]

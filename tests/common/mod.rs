@@ -136,6 +136,56 @@ pub fn assert_accounted(r: &Value) {
     assert_eq!(by_kind, t["failed"].as_u64().unwrap(), "{t}");
 }
 
+/// Checks what every line of a comparison's verdict must say whatever the machine's speed:
+/// it names each of `runtimes` exactly once (as the winner, tied or the runner-up), its
+/// sentence names the winner, and the winner has the lowest median of the judged figure among
+/// the summary's cells, its `value`. Who wins is left alone: that is the machine's to say.
+pub fn assert_verdict_agrees_with_summary(c: &Value, runtimes: &[&str]) {
+    let mut want: Vec<&str> = runtimes.to_vec();
+    want.sort_unstable();
+    for v in c["verdict"].as_array().expect("a verdict") {
+        let winner = v["winner"].as_str().expect("a winner");
+        let mut named = vec![winner];
+        named.extend(
+            v["tied"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap()),
+        );
+        named.extend(v["runner_up"].as_str());
+        named.sort_unstable();
+        assert_eq!(named, want, "every runtime once: {v}");
+        let sentence = v["sentence"].as_str().unwrap();
+        assert!(sentence.contains(winner), "{v}");
+        let key = match v["metric"].as_str().unwrap() {
+            "wall" => "wall_s",
+            "p99" => "p99_ms",
+            "memory" => "memory_bytes",
+            "io_p99" => "io_p99_ms",
+            other => panic!("no summary figure for metric {other}"),
+        };
+        let median = |runtime: &str| {
+            let cell = c["summary"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| {
+                    s["runtime"] == runtime
+                        && s["workers"] == v["workers"]
+                        && s["tasks"] == v["tasks"]
+                })
+                .unwrap_or_else(|| panic!("no summary cell for {runtime} in {v}"));
+            cell[key]["median"].as_f64().unwrap()
+        };
+        let best = median(winner);
+        assert_eq!(v["value"].as_f64(), Some(best), "{v}");
+        for other in &named {
+            assert!(best <= median(other), "{winner} beats {other}? {v}");
+        }
+    }
+}
+
 /// An `asyncstudy serve` on a free loopback port, stopped (stdin closed, reaped) on drop.
 pub struct Server {
     /// The server process.
