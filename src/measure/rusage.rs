@@ -346,16 +346,55 @@ fn child_count() -> u64 {
 mod tests {
     use super::*;
 
+    /// This thread's CPU clock, in nanoseconds.
+    fn thread_cpu_ns() -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid out-pointer and the clock id is one Linux always has.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+
     #[test]
-    fn cpu_time_grows_with_work() {
-        let before = Usage::read(false);
+    fn usage_counts_work_sleeps_and_memory_in_their_units() {
+        let (process0, thread0, clock0) =
+            (Usage::read(false), Usage::read_thread(), thread_cpu_ns());
+        // 30 ms of this thread's CPU, however long a loaded machine takes to give it, then
+        // five sleeps: each blocks the thread once.
         let mut x = 0u64;
-        for i in 0..50_000_000u64 {
-            x = std::hint::black_box(x.wrapping_add(i));
+        while thread_cpu_ns() - clock0 < 30_000_000 {
+            for i in 0..10_000u64 {
+                x = std::hint::black_box(x.wrapping_add(i));
+            }
         }
-        let used = Usage::read(false).since(&before);
-        assert!(used.user_ns + used.sys_ns > 0, "{used:?}, {x}");
-        assert!(used.max_rss_bytes > 0);
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let thread = Usage::read_thread().since(&thread0);
+        let process = Usage::read(false).since(&process0);
+        let cpu = |u: &Usage| u.user_ns + u.sys_ns;
+        // Nanoseconds: at least the 30 ms, and nowhere near ten times that. The process's
+        // usage holds the thread's (to getrusage's 1 µs rounding) and other tests' besides.
+        assert!(
+            (30_000_000..300_000_000).contains(&cpu(&thread)),
+            "{thread:?}, {x}"
+        );
+        assert!(
+            cpu(&process) + 1_000 >= cpu(&thread),
+            "{process:?} {thread:?}"
+        );
+        assert!((5..=10).contains(&thread.voluntary), "{thread:?}");
+        assert!(
+            process.voluntary >= thread.voluntary,
+            "{process:?} {thread:?}"
+        );
+        // Peak memory in bytes, after touching 64 MiB.
+        let big = vec![1u8; 64 << 20];
+        assert_eq!(std::hint::black_box(&big)[12_345], 1);
+        let peak = Usage::read(false).max_rss_bytes;
+        assert!(peak >= 64 << 20, "{peak}");
     }
 
     #[test]
