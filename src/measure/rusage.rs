@@ -216,20 +216,23 @@ impl Sampler {
             .spawn(move || {
                 let mut peaks = Peaks::default();
                 let mut named_at = 0;
+                let mut unnamed = false;
                 for look in 0u64.. {
                     let threads = thread_count().saturating_sub(1);
                     peaks.threads = peaks.threads.max(threads);
                     // Children and names cost a procfs read per thread: with hundreds of
                     // threads, reading them every 5 ms took most of a core in system time. So
-                    // the more threads, the less often; names also when the count changed.
+                    // the more threads, the less often; names also when the count changed, and
+                    // again while a new thread has not named itself yet.
                     let stopping = flag.load(Ordering::Acquire);
                     let every = (threads / PER_THREAD_LOOK).max(1);
                     if look % every == 0 || stopping {
                         peaks.processes = peaks.processes.max(1 + child_count());
                     }
-                    let changed = threads != named_at && threads <= PER_THREAD_LOOK;
-                    if changed || look % (NAMES_EVERY * every) == 0 || stopping {
-                        thread_names(&mut peaks.thread_names);
+                    let few = threads <= PER_THREAD_LOOK;
+                    let changed = threads != named_at && few;
+                    if changed || unnamed || look % (NAMES_EVERY * every) == 0 || stopping {
+                        unnamed = thread_names(&mut peaks.thread_names) && few;
                         named_at = threads;
                     }
                     if stopping {
@@ -290,12 +293,23 @@ const NAMES_EVERY: u64 = 10;
 const NAMES_READ: usize = 256;
 
 /// Adds the names of (up to [`NAMES_READ`]) live threads to `names`, trailing digits dropped.
-fn thread_names(names: &mut BTreeSet<String>) {
+///
+/// Returns whether a thread other than the main one still bore the main thread's name. A new
+/// thread inherits it and takes its own (`tokio-mt-0`) only once it first runs, which on a
+/// loaded machine can be well after the look that counted it: such a name says nothing yet.
+/// Threads that are never named (thread-per-task's) keep it true while they live.
+fn thread_names(names: &mut BTreeSet<String>) -> bool {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return;
+        return false;
     };
+    let main = std::process::id().to_string();
+    let main_name = std::fs::read_to_string(format!("/proc/self/task/{main}/comm")).ok();
+    let mut inherited = false;
     for t in tasks.flatten().take(NAMES_READ) {
         if let Ok(comm) = std::fs::read_to_string(t.path().join("comm")) {
+            if t.file_name() != main.as_str() && main_name.as_ref() == Some(&comm) {
+                inherited = true;
+            }
             let name = comm
                 .trim_end()
                 .trim_end_matches(|c: char| c.is_ascii_digit());
@@ -305,6 +319,7 @@ fn thread_names(names: &mut BTreeSet<String>) {
             }
         }
     }
+    inherited
 }
 
 /// Current thread and process counts, read on the calling thread when no sampler thread is
