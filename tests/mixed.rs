@@ -94,7 +94,12 @@ fn each_placement_runs_the_cpu_work_where_it_says() {
         assert!(io.is_disjoint(&cpu), "{rt}: IO on {io:?}, CPU on {cpu:?}");
         assert!(cpu.len() <= 2, "{rt}: {cpu:?}");
     }
-    let names = mixed("tokio+rayon", &[])["threads"]["names"].clone();
+    // The sampler must look while both pools are alive. Sleeps of 200 ms keep them alive
+    // for 600 ms, over a hundred of its 5 ms periods, so even a sampler starved on a loaded
+    // machine gets a look in; 20 ms sleeps once left it none.
+    let mut args = vec!["mixed", "--runtime", "tokio+rayon", "--format", "json"];
+    args.extend(MIX.map(|a| if a == "20ms" { "200ms" } else { a }));
+    let names = run_json(&args)["threads"]["names"].clone();
     let names: Vec<&str> = names
         .as_array()
         .unwrap()
