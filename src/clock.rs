@@ -26,13 +26,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn never_goes_backwards() {
-        let mut last = now_ns();
-        for _ in 0..10_000 {
-            let now = now_ns();
-            assert!(now >= last);
-            last = now;
-        }
+    fn counts_nanoseconds_of_the_clock_std_measures_with() {
+        // Two readings around std's own: on the same clock, in nanoseconds, they span at
+        // least what std saw, however long the machine kept this thread waiting. A CPU-time
+        // clock or a coarser unit would span less than the 20 ms sleep.
+        let before = now_ns();
+        let started = std::time::Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let seen = started.elapsed().as_nanos() as u64;
+        let after = now_ns();
+        assert!(seen >= 20_000_000, "{seen}");
+        assert!(
+            after - before >= seen,
+            "{} ns around {seen}",
+            after - before
+        );
     }
 
     #[test]

@@ -85,10 +85,7 @@ fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere()
     }
     let verdict = c["verdict"].as_array().unwrap();
     assert_eq!(verdict.len(), 6, "wall, p99 and memory at 1 and 2 workers");
-    for v in verdict {
-        assert!(["threads", "smol"].contains(&v["winner"].as_str().unwrap()));
-        assert!(!v["sentence"].as_str().unwrap().is_empty());
-    }
+    common::assert_verdict_is_consistent(&c, &["threads", "smol"]);
 
     // report round-trips the comparison into every format.
     let report = |fmt: &str| {

@@ -89,11 +89,17 @@ fn every_runtime_runs_every_task_on_the_threads_it_promises() {
             "{rt}: peak {threads} threads, expected at least {least}"
         );
         assert_eq!(r["processes"]["peak"], 1, "{rt}");
-        assert!(
-            r["cpu"]["user_s"].as_f64().unwrap() > 0.0,
-            "{rt}: the loops used CPU"
-        );
-        assert!(r["memory"]["peak_rss_bytes"].as_u64().unwrap() > 0);
+        // The loops used CPU, and no more than every core over the run: CPU time counted
+        // twice or in the wrong unit would not fit. The slack is the sampler's start and
+        // stop, which the measured window holds and the wall time does not.
+        let cpu = &r["cpu"];
+        let cores = r["machine"]["logical_cores"].as_f64().unwrap();
+        assert!(cpu["user_s"].as_f64().unwrap() > 0.0, "{rt}: {cpu}");
+        let used = cpu["cores_used"].as_f64().unwrap();
+        assert!(used <= cores + 0.25, "{rt}: {used} of {cores} cores");
+        // Bytes, not kilobytes: no Rust process with a runtime in it fits in 1 MiB.
+        let rss = r["memory"]["peak_rss_bytes"].as_u64().unwrap();
+        assert!(rss > 1 << 20, "{rt}: {rss}");
         let notes = r["notes"].to_string();
         assert_eq!(
             notes.contains("discontinued"),
@@ -231,9 +237,24 @@ fn a_serial_baseline_gives_speedup_and_efficiency() {
     let efficiency = r["efficiency"]
         .as_f64()
         .expect("efficiency with a baseline");
-    let ideal = r["ideal_parallelism"].as_f64().unwrap();
-    assert!(speedup > 0.0);
-    assert!((efficiency - speedup / ideal).abs() < 1e-9);
+    // Speed-up is the baseline file's wall time over this run's; efficiency divides it by
+    // min(workers, cores, tasks), worked out here from the record's own facts.
+    let baseline_wall = common::read_json(&serial)["wall_s"].as_f64().unwrap();
+    let wall = r["wall_s"].as_f64().unwrap();
+    assert!(
+        (speedup - baseline_wall / wall).abs() <= 1e-12 * speedup,
+        "{speedup}"
+    );
+    let ideal = [
+        r["effective_workers"].as_u64().unwrap(),
+        r["machine"]["logical_cores"].as_u64().unwrap(),
+        4,
+    ]
+    .into_iter()
+    .min()
+    .unwrap();
+    assert_eq!(r["ideal_parallelism"], ideal);
+    assert!((efficiency - speedup / ideal as f64).abs() < 1e-9);
 
     // Without a baseline a parallel run cannot know its speed-up, and says nothing.
     let r = run_json(

@@ -94,7 +94,12 @@ fn each_placement_runs_the_cpu_work_where_it_says() {
         assert!(io.is_disjoint(&cpu), "{rt}: IO on {io:?}, CPU on {cpu:?}");
         assert!(cpu.len() <= 2, "{rt}: {cpu:?}");
     }
-    let names = mixed("tokio+rayon", &[])["threads"]["names"].clone();
+    // The sampler must look while both pools are alive. Sleeps of 200 ms keep them alive
+    // for 600 ms, over a hundred of its 5 ms periods, so even a sampler starved on a loaded
+    // machine gets a look in; 20 ms sleeps once left it none.
+    let mut args = vec!["mixed", "--runtime", "tokio+rayon", "--format", "json"];
+    args.extend(MIX.map(|a| if a == "20ms" { "200ms" } else { a }));
+    let names = run_json(&args)["threads"]["names"].clone();
     let names: Vec<&str> = names
         .as_array()
         .unwrap()
@@ -167,10 +172,11 @@ fn compare_mixed_judges_io_latency_first() {
             "{cell}"
         );
     }
+    // Which placement wins, and whether by a margin or within noise, is the machine's to say;
+    // that a mix is judged on its IO latency first, and consistently, is not.
     let first = &rec["verdict"][0];
     assert_eq!(first["metric"], "io_p99", "{first}");
-    let sentence = first["sentence"].as_str().unwrap();
-    assert!(sentence.contains("ran the CPU work"), "{sentence}");
+    common::assert_verdict_is_consistent(&rec, &["tokio-mt", "tokio+rayon"]);
 }
 
 #[test]
@@ -215,17 +221,43 @@ fn above_capacity_the_corrected_latency_keeps_the_wait_the_raw_one_omits() {
         "json",
     ]);
     assert_eq!(rec["open_loop"]["rate_per_s"], 1000.0);
-    // Raw latency is the service time, corrected runs from the schedule (see OpenLoop).
+    // One worker runs the tasks one after another, none before it is due, so the last to end
+    // ends no earlier than the first due time plus every service time; it was due at most
+    // 19 ms after the first, so its corrected latency is at least the services' sum less
+    // 19 ms, however fast or loaded the machine. Latency counted from when a task was handed
+    // to the worker instead of when it was due (coordinated omission) would miss that wait.
+    let mut spans: Vec<(f64, f64, f64)> = rec["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(common::times)
+        .collect();
+    assert_eq!(spans.len(), 20);
+    spans.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for w in spans.windows(2) {
+        assert!(w[1].1 >= w[0].2, "one worker, yet tasks overlap: {w:?}");
+    }
+    let first_due = spans.iter().map(|t| t.0).fold(f64::INFINITY, f64::min);
+    let services: f64 = spans.iter().map(|(_, start, end)| end - start).sum();
+    let (due, _, end) = spans[19];
+    assert!(end >= first_due + services - 0.01, "{spans:?}");
+    assert!(due <= first_due + 19.0 + 0.01, "{spans:?}");
+    let last = end - due;
+    // The record's corrected histogram holds that wait and its raw one does not: a task of
+    // 20M steps takes milliseconds on any machine, so the other 19 alone outlast the 19 ms.
     let (raw, corrected) = (
-        rec["service_ms"]["p99"].as_f64().unwrap(),
-        rec["latency_ms"]["p99"].as_f64().unwrap(),
+        rec["service_ms"]["max"].as_f64().unwrap(),
+        rec["latency_ms"]["max"].as_f64().unwrap(),
     );
-    // The last task waits for the 19 before it, whatever their speed.
-    let service = rec["service_ms"]["mean"].as_f64().unwrap();
     assert!(
-        corrected >= raw + 15.0 * service,
-        "raw {raw}, corrected {corrected}"
+        corrected >= last * 0.999,
+        "corrected {corrected}, last {last}"
     );
+    assert!(
+        last >= services - 19.0 - 0.02,
+        "last {last}, services {services}"
+    );
+    assert!(corrected > raw, "raw {raw}, corrected {corrected}");
     assert!(rec["throughput_per_s"].as_f64().unwrap() < 1000.0);
 }
 

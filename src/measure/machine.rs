@@ -79,7 +79,18 @@ mod tests {
     #[test]
     fn detects_this_machine() {
         let m = Machine::detect();
-        assert!(m.logical_cores >= 1);
+        // At least one, and no more than the CPUs this process may be scheduled on.
+        // SAFETY: an all-zero cpu_set_t is a valid empty set, which sched_getaffinity fills.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid out-pointer of the size passed; pid 0 is this thread.
+        let got = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
+        assert_eq!(got, 0);
+        // SAFETY: `set` is an initialized cpu_set_t.
+        let allowed = unsafe { libc::CPU_COUNT(&set) } as usize;
+        assert!(
+            (1..=allowed).contains(&m.logical_cores),
+            "{m:?}, {allowed} allowed"
+        );
         assert!(!m.kernel.is_empty() && m.kernel != "unknown", "{m:?}");
         assert!(!m.os.is_empty());
         // The kernel release looks like "6.1.0-...": it starts with a digit.

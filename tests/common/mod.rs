@@ -136,6 +136,47 @@ pub fn assert_accounted(r: &Value) {
     assert_eq!(by_kind, t["failed"].as_u64().unwrap(), "{t}");
 }
 
+/// Checks what every line of a comparison's verdict must say whatever the machine's speed: it
+/// names each of `runtimes` exactly once (as the winner, tied, the runner-up or left out), its
+/// sentence names the winner, and the winner's figure is no worse than the runner-up's, whose
+/// ratio to it is the one stated. Who wins, and by how much, is the machine's to say.
+pub fn assert_verdict_is_consistent(c: &Value, runtimes: &[&str]) {
+    let mut want: Vec<&str> = runtimes.to_vec();
+    want.sort_unstable();
+    let verdict = c["verdict"].as_array().expect("a verdict");
+    assert!(!verdict.is_empty(), "{c}");
+    for v in verdict {
+        let winner = v["winner"].as_str().expect("a winner");
+        let mut named = vec![winner];
+        named.extend(
+            v["tied"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap()),
+        );
+        named.extend(v["runner_up"].as_str());
+        let left_out = v.get("left_out").and_then(Value::as_array);
+        named.extend(
+            left_out
+                .into_iter()
+                .flatten()
+                .map(|l| l["runtime"].as_str().unwrap()),
+        );
+        named.sort_unstable();
+        assert_eq!(named, want, "every runtime once: {v}");
+        assert!(v["sentence"].as_str().unwrap().contains(winner), "{v}");
+        let value = v["value"].as_f64().unwrap();
+        assert!(value.is_finite() && value >= 0.0, "{v}");
+        if let Some(next) = v["runner_up_value"].as_f64() {
+            assert!(value <= next, "the winner's figure is the lower: {v}");
+            if let Some(ratio) = v["ratio"].as_f64() {
+                assert!((ratio - next / value).abs() <= 1e-9 * ratio, "{v}");
+            }
+        }
+    }
+}
+
 /// An `asyncstudy serve` on a free loopback port, stopped (stdin closed, reaped) on drop.
 pub struct Server {
     /// The server process.
