@@ -145,6 +145,10 @@ pub struct CellSummary {
     /// Peak memory in bytes over runs: the process's peak RSS plus, for runs with worker
     /// processes, the largest child's peak RSS times the children seen (an upper estimate).
     pub memory_bytes: Spread,
+    /// Worker processes over all runs whose peak memory could not be read (they died first);
+    /// `memory_bytes` counts them at the largest measured worker's peak.
+    #[serde(default)]
+    pub children_unmeasured: u64,
     /// Most threads seen in the measuring process.
     pub threads_peak: u64,
     /// Most processes seen (the measuring one included).
@@ -410,6 +414,7 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         cores_used: med(|r| r.cpu.cores_used),
         cpu_s: med(|r| r.cpu.user_s + r.cpu.sys_s),
         memory_bytes,
+        children_unmeasured: runs.iter().map(|r| r.memory.children_unmeasured).sum(),
         threads_peak: runs.iter().map(|r| r.threads.peak).max().unwrap_or(0),
         processes_peak: runs.iter().map(|r| r.processes.peak).max().unwrap_or(0),
         distinct_workers: runs.iter().map(|r| r.distinct_workers).max().unwrap_or(0),
@@ -1128,6 +1133,7 @@ mod tests {
             cores_used: cores,
             cpu_s: 0.5,
             memory_bytes: Spread::of([rss_mib * (1u64 << 20) as f64]),
+            children_unmeasured: 0,
             threads_peak: 3,
             processes_peak: 1,
             distinct_workers: if cores < 1.1 { 1 } else { 2 },

@@ -143,6 +143,8 @@ fn a_worker_that_breaks_fails_only_its_task() {
         assert_eq!(r["tasks"]["total"], 2 * TASKS, "{rt} {fault}");
         assert_eq!(r["tasks"]["failed"], 2, "{rt} {fault}: {}", r["tasks"]);
         assert_eq!(r["tasks"]["errors"]["worker"], 2, "{rt} {fault}");
+        // The broken workers' memory could not be read, and the record says so.
+        assert_eq!(r["memory"]["children_unmeasured"], 2, "{rt} {fault}");
         let failures = r["tasks"]["failures"].as_array().unwrap();
         for f in failures {
             assert_eq!(f["task"], 2);

@@ -213,6 +213,9 @@ pub struct RunOutput {
     pub internals: Option<TokioInternals>,
     /// The largest peak RSS a worker process reported, for runtimes that have them.
     pub children_peak_rss: Option<u64>,
+    /// Worker processes that died or were killed before their peak RSS could be read: the
+    /// peak above leaves them out.
+    pub children_unmeasured: u64,
 }
 
 impl RunOutput {
@@ -223,6 +226,7 @@ impl RunOutput {
             ready_ns,
             internals: None,
             children_peak_rss: None,
+            children_unmeasured: 0,
         }
     }
 }

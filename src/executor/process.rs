@@ -198,6 +198,7 @@ fn drive(
             ready_ns: arrivals.t0_ns(),
             internals: None,
             children_peak_rss: Some(children.peak_rss.load(Ordering::Relaxed)),
+            children_unmeasured: children.unmeasured.load(Ordering::Relaxed),
         })
     })
 }
@@ -211,6 +212,8 @@ struct Children {
     state: Mutex<ChildSet>,
     /// The largest peak RSS a worker reported.
     peak_rss: AtomicU64,
+    /// Workers buried before their peak RSS could be read (a dead process has none left).
+    unmeasured: AtomicU64,
 }
 
 #[derive(Default)]
@@ -471,6 +474,7 @@ impl Proc {
     fn bury(mut self, lost: Lost, children: &Children, stage: Stage) -> String {
         let pid = self.pid;
         children.forget(pid);
+        children.unmeasured.fetch_add(1, Ordering::Relaxed);
         match lost {
             Lost::Garbage(what) => {
                 // It may still be talking; nothing it says can be trusted now.

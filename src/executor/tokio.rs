@@ -195,6 +195,7 @@ impl Executor for Tokio {
             ready_ns,
             internals: Some(internals),
             children_peak_rss: None,
+            children_unmeasured: 0,
         })
     }
 }

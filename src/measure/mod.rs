@@ -43,6 +43,8 @@ pub struct MeasuredRun {
     pub peaks: Peaks,
     /// What a tokio runtime saw, for tokio runs.
     pub internals: Option<TokioInternals>,
+    /// Worker processes whose peak RSS could not be read (they died first).
+    pub children_unmeasured: u64,
 }
 
 impl MeasuredRun {
@@ -166,6 +168,7 @@ pub fn measure_once(
         usage,
         peaks: sampled.peaks,
         internals: out.internals,
+        children_unmeasured: out.children_unmeasured,
     })
 }
 
@@ -283,6 +286,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     let memory = Memory {
         peak_rss_bytes: max(|r| r.usage.own.max_rss_bytes),
         children_peak_rss_bytes: max(|r| r.usage.children.max_rss_bytes),
+        children_unmeasured: sum(|r| r.children_unmeasured),
     };
     let context_switches = ContextSwitches {
         voluntary: sum(|r| r.usage.own.voluntary + r.usage.children.voluntary) / n as u64,
@@ -602,6 +606,7 @@ pub mod tests {
                 thread_names: Default::default(),
             },
             internals: None,
+            children_unmeasured: 0,
         }
     }
 

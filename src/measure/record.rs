@@ -388,8 +388,17 @@ pub struct CpuUsage {
 pub struct Memory {
     /// This process.
     pub peak_rss_bytes: u64,
-    /// The largest of its reaped children.
+    /// The largest peak RSS among its worker processes, each read from `VmHWM` in
+    /// `/proc/<pid>/status` just before the worker was retired.
     pub children_peak_rss_bytes: u64,
+    /// Worker processes (over all measured repeats) that died or were killed before their peak
+    /// could be read; `children_peak_rss_bytes` and every estimate built on it leave them out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub children_unmeasured: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Context switches.

@@ -455,9 +455,16 @@ fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
     let mut memory = bytes(r.memory.peak_rss_bytes);
     if r.memory.children_peak_rss_bytes > 0 {
         memory.push_str(&format!(
-            " (largest child {})",
+            " (largest worker process {}",
             bytes(r.memory.children_peak_rss_bytes)
         ));
+        if r.memory.children_unmeasured > 0 {
+            memory.push_str(&format!(
+                "; {} died before theirs could be read",
+                r.memory.children_unmeasured
+            ));
+        }
+        memory.push(')');
     }
     // Distinct workers are threads or processes, whichever ran the tasks.
     let in_processes = Runtime::from_name(&r.runtime).is_some_and(Runtime::uses_processes);
@@ -784,6 +791,12 @@ fn compare_notes(c: &CompareRecord) -> Vec<String> {
         "memory is peak RSS; for process runtimes (≤) it is an upper estimate: the parent's peak plus the largest worker's peak times the workers seen, shared pages counted in every worker.".to_string(),
     ];
     notes.extend(startup_note(&c.summary));
+    for cell in c.summary.iter().filter(|s| s.children_unmeasured > 0) {
+        notes.push(format!(
+            "{} at {} workers: {} worker processes died before their memory could be read; its memory estimate counts them at the largest measured worker's peak.",
+            cell.runtime, cell.workers, cell.children_unmeasured
+        ));
+    }
     if c.scale {
         notes.push("in flight is the most tasks running at once (median over runs); KiB/unit is peak memory over them; above base is the memory added per unit since the same runtime's cell at the fewest tasks, its own cost taken out; spawn µs/unit is the time from the first task's submission to the last one's start, over the tasks; makespan × ideal is wall time over the sleep (for sleep work) or over serial's wall spread across the tasks in flight. Process runtimes count every child's whole RSS, shared pages included, so theirs is an upper estimate.".to_string());
     }
