@@ -22,7 +22,7 @@ use super::{
 };
 use crate::clock::now_ns;
 use crate::workload::Outcome;
-use crate::workload::download::{FuturesRuntime, PAGE_OPEN_FLAGS, check_page_file};
+use crate::workload::download::{FuturesRuntime, write_page};
 
 /// async-std's global executor with `workers` threads.
 pub struct AsyncStd {
@@ -47,18 +47,9 @@ impl FuturesRuntime for AsyncStdRt {
     }
 
     async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-        use async_std::io::WriteExt;
-        use async_std::os::unix::fs::OpenOptionsExt;
-        let mut file = async_std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(PAGE_OPEN_FLAGS)
-            .open(path)
-            .await?;
-        check_page_file(&file.metadata().await?)?;
-        file.write_all(bytes).await?;
-        file.flush().await
+        // async_std::fs::write is this: spawn_blocking of the blocking write.
+        let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+        async_std::task::spawn_blocking(move || write_page(&path, &bytes)).await
     }
 }
 

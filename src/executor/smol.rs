@@ -15,7 +15,7 @@ use async_lock::Semaphore;
 
 use super::{Executor, Job, RunOutput, StartGate, TaskKind, admitted, run_task, run_task_async};
 use crate::workload::Outcome;
-use crate::workload::download::{FuturesRuntime, PAGE_OPEN_FLAGS, check_page_file};
+use crate::workload::download::{FuturesRuntime, write_page};
 
 /// An `async_executor::Executor` run by `workers` threads.
 pub struct Smol {
@@ -40,18 +40,9 @@ impl FuturesRuntime for SmolRt {
     }
 
     async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-        use smol::fs::unix::OpenOptionsExt;
-        use smol::io::AsyncWriteExt;
-        let mut file = smol::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(PAGE_OPEN_FLAGS)
-            .open(path)
-            .await?;
-        check_page_file(&file.metadata().await?)?;
-        file.write_all(bytes).await?;
-        file.flush().await
+        // async-fs's own `write` is this: `unblock` of the blocking write.
+        let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+        smol::unblock(move || write_page(&path, &bytes)).await
     }
 }
 
