@@ -714,12 +714,12 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     let mut runtimes = runtime_list(&sweep.runtimes)?;
     if scale {
         if sweep.runtimes.trim() == "all" {
-            runtimes.retain(|&rt| crate::compare::scales(rt));
+            runtimes.retain(|&rt| rt.scales());
         }
-        if let Some(rt) = runtimes.iter().find(|&&rt| !crate::compare::scales(rt)) {
+        if let Some(rt) = runtimes.iter().find(|&&rt| !rt.scales()) {
             let scaling: Vec<&str> = Runtime::ALL
                 .into_iter()
-                .filter(|&rt| crate::compare::scales(rt))
+                .filter(|&rt| rt.scales())
                 .map(Runtime::name)
                 .collect();
             return Err(Error::BadInput(format!(

@@ -20,8 +20,8 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::Runtime;
-use crate::measure::machine::Machine;
-use crate::measure::record::RunRecord;
+use crate::model::run::Machine;
+use crate::model::run::RunRecord;
 use crate::plan::{Limits, Output};
 use crate::server::{EmbeddedServer, ServeOptions};
 use crate::verdict::{self, Verdict};
@@ -62,31 +62,6 @@ pub struct ComparePlan {
     pub limits: Limits,
 }
 
-/// Whether `rt` can have every task in flight at once as its own unit (`--scale`): async
-/// runtimes, whose in-flight limit is `--concurrency`, and the runtimes that start a thread or
-/// a process per task.
-///
-/// The fixed pools (`serial`, `threads`, `rayon`, `process-pool`) are refused rather than run
-/// as they are: they run `--workers` tasks at a time whatever the task count, so their memory
-/// and spawn time per unit would be divided by units that never were in flight together.
-pub fn scales(rt: Runtime) -> bool {
-    matches!(
-        rt,
-        Runtime::TokioMt
-            | Runtime::TokioCt
-            | Runtime::TokioBlocking
-            | Runtime::TokioRayon
-            | Runtime::AsyncStd
-            | Runtime::Smol
-    ) || one_per_task(rt)
-}
-
-/// Whether `rt` holds an OS thread or a process for every task in flight, so `--workers` is
-/// how many it holds at once.
-pub fn one_per_task(rt: Runtime) -> bool {
-    matches!(rt, Runtime::ThreadPerTask | Runtime::ProcessPerTask)
-}
-
 /// One cell of the grid: a runtime at a worker count and a task count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cell {
@@ -108,8 +83,8 @@ impl ComparePlan {
         for &tasks in &self.tasks {
             for (i, &workers) in self.workers.iter().enumerate() {
                 for &rt in &self.runtimes {
-                    let scaled = self.scale && one_per_task(rt);
-                    if rt == Runtime::Serial || scaled {
+                    let scaled = self.scale && rt.creates_unit_per_task();
+                    if rt.is_baseline() || scaled {
                         if i == 0 {
                             cells.push(Cell {
                                 runtime: rt.name(),
@@ -143,7 +118,7 @@ impl ComparePlan {
             args.extend(["--server-url".into(), url.into()]);
         }
         let in_flight_is_concurrency =
-            Runtime::from_name(cell.runtime).is_some_and(|rt| scales(rt) && !one_per_task(rt));
+            Runtime::from_name(cell.runtime).is_some_and(Runtime::in_flight_is_concurrency);
         if self.scale && in_flight_is_concurrency {
             // An io child already defaults to every task in flight; saying it puts the figure
             // in each record's parameters and keeps the sweep's meaning if that default moves.
@@ -298,7 +273,7 @@ pub fn run(
     let mut record = CompareRecord {
         schema: COMPARE_SCHEMA.into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
-        machine: Machine::detect(),
+        machine: crate::measure::machine::detect(),
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         kind: plan.kind.clone(),
         command: plan.child_args.clone(),
@@ -561,7 +536,6 @@ mod tests {
             ]
         );
         assert_eq!(p.over_limit(*tpt), None, "10 threads are within 500");
-        assert!(scales(Runtime::Smol) && !scales(Runtime::Threads) && !scales(Runtime::Serial));
     }
 
     #[test]

@@ -7,10 +7,10 @@
 //!   whose constructors in [`plan`] check everything that can be checked before work starts.
 //! - [`workload`] says what a task does (the seed notebooks' CPU loops, in [`workload::cpu`]),
 //!   and [`executor`] runs a batch of tasks on one runtime, one file per runtime family, each
-//!   returning a [`measure::record::TaskRecord`] per task.
+//!   returning a [`model::task::TaskRecord`] per task.
 //! - [`measure`] drives an executor through warm-up and measured repeats, reads CPU, memory,
 //!   context switches and thread counts around each repeat ([`measure::rusage`]), and
-//!   summarizes it all into the [`measure::record::RunRecord`] of the JSON contract, with HDR
+//!   summarizes it all into the [`model::run::RunRecord`] of the JSON contract, with HDR
 //!   histograms ([`measure::histogram`]) and the machine's facts ([`measure::machine`]).
 //!   Timestamps are `CLOCK_MONOTONIC` nanoseconds from [`clock`].
 //! - [`executor::process`] runs tasks in worker processes: the same binary started with a
@@ -31,6 +31,7 @@ pub mod executor;
 pub mod files;
 pub mod interrupt;
 pub mod measure;
+pub mod model;
 pub mod plan;
 pub mod protocol;
 pub mod report;

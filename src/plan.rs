@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::executor::Runtime;
-use crate::measure::record::{RUN_SCHEMA, RunRecord};
+use crate::model::run::{RUN_SCHEMA, RunRecord};
 use crate::protocol::Fault;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -476,39 +476,16 @@ impl Limits {
         workers: usize,
         tasks: usize,
     ) -> Option<(usize, String)> {
-        let (units, limit, flag, holds) = match runtime {
-            Runtime::ThreadPerTask => (
-                workers.min(tasks),
-                self.max_threads,
-                "--max-threads",
-                "each unit holds an OS thread",
-            ),
-            Runtime::ProcessPerTask => (
-                workers.min(tasks),
-                self.max_processes,
-                "--max-processes",
-                "each unit holds a process",
-            ),
-            Runtime::ProcessPool => (
-                workers,
-                self.max_processes,
-                "--max-processes",
-                "each worker is a process",
-            ),
-            Runtime::Serial | Runtime::TokioCt => return None,
-            // tokio+rayon starts a pool of N beside its N tokio workers.
-            Runtime::TokioRayon => (
-                2 * workers,
-                self.max_threads,
-                "--max-threads",
-                "each worker is an OS thread",
-            ),
-            _ => (
-                workers,
-                self.max_threads,
-                "--max-threads",
-                "each worker is an OS thread",
-            ),
+        use crate::model::runtime::Unit;
+        let (units, unit) = runtime.units_held(workers, tasks);
+        let (limit, flag, what) = match unit {
+            Unit::Thread => (self.max_threads, "--max-threads", "an OS thread"),
+            Unit::Process => (self.max_processes, "--max-processes", "a process"),
+        };
+        let holds = if runtime.creates_unit_per_task() {
+            format!("each unit holds {what}")
+        } else {
+            format!("each worker is {what}")
         };
         (units > limit).then(|| {
             (
@@ -631,7 +608,7 @@ impl Baseline {
                 record.schema
             )));
         }
-        if record.runtime != Runtime::Serial.name() {
+        if !Runtime::from_name(&record.runtime).is_some_and(Runtime::is_baseline) {
             return Err(bad(format!(
                 "runtime is {}, expected a serial run",
                 record.runtime

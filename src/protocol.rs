@@ -14,7 +14,7 @@ use std::io::{self, Read, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::measure::record::Worker;
+use crate::model::task::OsThread;
 use crate::workload::{TaskError, Work};
 
 /// The largest frame either side accepts. Real messages are around a hundred bytes; the cap
@@ -58,7 +58,7 @@ pub struct Done {
     /// The task index it answers.
     pub task: usize,
     /// The worker process and thread that ran it.
-    pub worker: Worker,
+    pub worker: OsThread,
     /// When the task began, CLOCK_MONOTONIC ns.
     pub start_ns: u64,
     /// When it ended.
@@ -243,7 +243,7 @@ mod tests {
         round_trip(Ready { pid: 10 });
         round_trip(Done {
             task: 7,
-            worker: Worker { pid: 10, tid: 10 },
+            worker: OsThread { pid: 10, tid: 10 },
             start_ns: 1,
             end_ns: 2,
             bytes: 3,
@@ -304,7 +304,7 @@ mod tests {
             &mut done,
             &Done {
                 task: 0,
-                worker: Worker { pid: 1, tid: 1 },
+                worker: OsThread { pid: 1, tid: 1 },
                 start_ns: 0,
                 end_ns: 0,
                 bytes: 0,

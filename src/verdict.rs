@@ -33,8 +33,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::measure::histogram::{Summary, TaskHistograms};
-use crate::measure::record::RunRecord;
+use crate::model::histogram::{Summary, TaskHistograms};
+use crate::model::run::RunRecord;
 
 /// Spread (max − min) over median beyond which a cell is flagged noisy.
 pub const NOISE_SPREAD: f64 = 0.20;
@@ -285,7 +285,8 @@ pub fn summarize(runs: &[RunRecord]) -> Vec<CellSummary> {
 /// count then says nothing its task count does not, so such cells form one series.
 fn one_unit_per_task(c: &CellSummary) -> bool {
     c.workers >= c.tasks
-        && crate::executor::Runtime::from_name(&c.runtime).is_some_and(crate::compare::one_per_task)
+        && crate::model::Runtime::from_name(&c.runtime)
+            .is_some_and(crate::model::Runtime::creates_unit_per_task)
 }
 
 /// The cells that show one runtime's cost growing with its tasks: the same workload and
@@ -342,7 +343,7 @@ fn sleep_of(r: &RunRecord) -> Option<f64> {
 /// The median of a tokio figure over the runs that have it.
 fn tokio_median(
     runs: &[&RunRecord],
-    f: fn(&crate::measure::record::TokioMetrics) -> Option<f64>,
+    f: fn(&crate::model::run::TokioMetrics) -> Option<f64>,
 ) -> Option<f64> {
     let values: Vec<f64> = runs
         .iter()

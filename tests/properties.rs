@@ -111,7 +111,7 @@ proptest! {
     ) {
         let done = Done {
             task,
-            worker: asyncstudy::measure::record::Worker { pid: 7, tid: 8 },
+            worker: asyncstudy::model::task::OsThread { pid: 7, tid: 8 },
             start_ns: start,
             end_ns: start,
             bytes: 3,

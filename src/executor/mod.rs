@@ -30,10 +30,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::clock::now_ns;
-use crate::measure::record::{TaskRecord, Worker};
+use crate::model::task::{OsThread, TaskRecord};
 use crate::protocol::{Fault, Setup};
 use crate::workload::{Download, MixedIo, Sleep, TaskError, TaskResult, Work};
 
@@ -355,187 +353,10 @@ fn no_panic<T>(what: &str, start: impl FnOnce() -> T) -> anyhow::Result<T> {
 
 pub use self::tokio::{TaskPolls, TokioInternals};
 
-/// The value of `--runtime`: every concurrency model the tool measures in-process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Runtime {
-    /// The main thread, one task after another.
-    Serial,
-    /// A fixed pool of N OS threads fed by a channel.
-    Threads,
-    /// A new OS thread for every task, at most N alive at once.
-    ThreadPerTask,
-    /// tokio's multi-thread runtime with N workers; tasks run inline in async tasks.
-    TokioMt,
-    /// tokio's current-thread runtime; N bounds the tasks in flight.
-    TokioCt,
-    /// A tokio runtime whose tasks run in `spawn_blocking` on at most N blocking threads.
-    TokioBlocking,
-    /// tokio's multi-thread runtime for IO beside a rayon pool for CPU work.
-    #[serde(rename = "tokio+rayon")]
-    TokioRayon,
-    /// async-std's global executor with N threads.
-    AsyncStd,
-    /// An `async_executor::Executor` driven by N threads.
-    Smol,
-    /// A rayon `ThreadPool` of N threads.
-    Rayon,
-    /// N long-lived worker processes (this binary's hidden `worker` subcommand).
-    ProcessPool,
-    /// A new worker process for every task, at most N alive at once.
-    ProcessPerTask,
-}
+pub use crate::model::Runtime;
 
+/// How each runtime's executor is built: one arm per executor file.
 impl Runtime {
-    /// Every runtime, in the order listings show them: the in-process ones, then processes.
-    pub const ALL: [Runtime; 12] = {
-        let mut all = [Runtime::ProcessPool; 12];
-        let mut i = 0;
-        while i < Runtime::IN_PROCESS.len() {
-            all[i] = Runtime::IN_PROCESS[i];
-            i += 1;
-        }
-        all[11] = Runtime::ProcessPerTask;
-        all
-    };
-
-    /// The runtimes that run tasks in the measuring process itself.
-    pub const IN_PROCESS: [Runtime; 10] = [
-        Runtime::Serial,
-        Runtime::Threads,
-        Runtime::ThreadPerTask,
-        Runtime::TokioMt,
-        Runtime::TokioCt,
-        Runtime::TokioBlocking,
-        Runtime::TokioRayon,
-        Runtime::AsyncStd,
-        Runtime::Smol,
-        Runtime::Rayon,
-    ];
-
-    /// The command-line and record name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Runtime::Serial => "serial",
-            Runtime::Threads => "threads",
-            Runtime::ThreadPerTask => "thread-per-task",
-            Runtime::TokioMt => "tokio-mt",
-            Runtime::TokioCt => "tokio-ct",
-            Runtime::TokioBlocking => "tokio-blocking",
-            Runtime::TokioRayon => "tokio+rayon",
-            Runtime::AsyncStd => "async-std",
-            Runtime::Smol => "smol",
-            Runtime::Rayon => "rayon",
-            Runtime::ProcessPool => "process-pool",
-            Runtime::ProcessPerTask => "process-per-task",
-        }
-    }
-
-    /// Looks a runtime up by name.
-    pub fn from_name(name: &str) -> Option<Runtime> {
-        Runtime::ALL.into_iter().find(|r| r.name() == name)
-    }
-
-    /// What runs the tasks.
-    pub fn runs_tasks_on(self) -> &'static str {
-        match self {
-            Runtime::Serial => "the main thread, one task after another (the seeds' baseline)",
-            Runtime::Threads => {
-                "a fixed pool of N OS threads fed by a channel (like Python's ThreadPool)"
-            }
-            Runtime::ThreadPerTask => "a new OS thread for every task",
-            Runtime::TokioMt => "tokio multi-thread runtime; tasks run inline in async tasks",
-            Runtime::TokioCt => "tokio current-thread runtime on the main thread",
-            Runtime::TokioBlocking => {
-                "tokio current-thread runtime, each task's work in spawn_blocking"
-            }
-            Runtime::TokioRayon => {
-                "tokio multi-thread runtime for IO; CPU work on a rayon pool beside it"
-            }
-            Runtime::AsyncStd => "async-std global executor",
-            Runtime::Smol => {
-                "an async_executor::Executor driven by N threads (not smol's 1-thread default)"
-            }
-            Runtime::Rayon => {
-                "a rayon ThreadPool, tasks as a parallel iterator (open loop: spawned one by one)"
-            }
-            Runtime::ProcessPool => {
-                "N long-lived worker processes fed over pipes (like Python's ProcessPoolExecutor)"
-            }
-            Runtime::ProcessPerTask => "a new child process for every task",
-        }
-    }
-
-    /// What `--workers N` sets.
-    pub fn workers_mean(self) -> &'static str {
-        match self {
-            Runtime::Serial => "ignored (1)",
-            Runtime::Threads => "N threads",
-            Runtime::ThreadPerTask => "at most N alive at once",
-            Runtime::TokioMt => "worker_threads(N)",
-            Runtime::TokioCt => "1 thread by definition; N = max tasks in flight",
-            Runtime::TokioBlocking => "max_blocking_threads(N)",
-            Runtime::TokioRayon => "worker_threads(N) for IO and a rayon pool of N for CPU work",
-            Runtime::AsyncStd => "its thread count (min = max = N)",
-            Runtime::Smol => "N threads running the executor",
-            Runtime::Rayon => "num_threads(N)",
-            Runtime::ProcessPool => "N processes",
-            Runtime::ProcessPerTask => "at most N alive at once",
-        }
-    }
-
-    /// Where a mixed run's CPU work runs, relative to its IO tasks.
-    pub fn cpu_placement(self) -> &'static str {
-        match self {
-            Runtime::TokioMt | Runtime::TokioCt | Runtime::AsyncStd | Runtime::Smol => {
-                "inline in async tasks, on the threads that poll the IO"
-            }
-            Runtime::TokioBlocking => "in spawn_blocking, off the thread that polls the IO",
-            Runtime::TokioRayon => "on a rayon pool beside the async runtime",
-            Runtime::Serial => "on the one thread that also waits for the IO",
-            Runtime::Threads | Runtime::ThreadPerTask | Runtime::Rayon => {
-                "on OS threads, as the IO tasks, each task holding its thread"
-            }
-            Runtime::ProcessPool | Runtime::ProcessPerTask => {
-                "in worker processes, as the IO tasks, each task holding its process"
-            }
-        }
-    }
-
-    /// A caveat the output must carry, if any.
-    pub fn note(self) -> Option<&'static str> {
-        match self {
-            Runtime::AsyncStd => Some(
-                "async-std is discontinued upstream (its authors point to smol); measured for comparison only",
-            ),
-            _ => None,
-        }
-    }
-
-    /// Most tasks in flight for `--workers n` and `--concurrency`: async runtimes take the
-    /// concurrency (`None`: every task); runtimes whose tasks hold a thread or process run as
-    /// many as they have workers.
-    pub fn in_flight(self, n: usize, concurrency: Option<usize>) -> Option<usize> {
-        match self {
-            Runtime::TokioMt
-            | Runtime::TokioCt
-            | Runtime::TokioBlocking
-            | Runtime::TokioRayon
-            | Runtime::AsyncStd
-            | Runtime::Smol => concurrency,
-            Runtime::Serial => Some(1),
-            _ => Some(n),
-        }
-    }
-
-    /// Threads that do the work for `--workers n`: 1 for the runtimes that have only one.
-    pub fn effective_workers(self, n: usize) -> usize {
-        match self {
-            Runtime::Serial | Runtime::TokioCt => 1,
-            _ => n,
-        }
-    }
-
     /// The executor for this runtime with `workers` workers (at least 1) and, for async
     /// runtimes, at most `in_flight` tasks in flight (`None`: tokio-ct allows `workers`, the
     /// others every task).
@@ -591,24 +412,12 @@ impl Runtime {
             }),
         }
     }
-
-    /// Whether tasks run in worker processes rather than in this one.
-    pub fn uses_processes(self) -> bool {
-        matches!(self, Runtime::ProcessPool | Runtime::ProcessPerTask)
-    }
-
-    /// Whether the runtime creates its unit (a thread or a process) for each task, so it has no
-    /// workers to start before the first submission and the creation is in each task's queue
-    /// wait.
-    pub fn creates_unit_per_task(self) -> bool {
-        matches!(self, Runtime::ThreadPerTask | Runtime::ProcessPerTask)
-    }
 }
 
 /// Runs task `task` on the calling thread and records it. Every runtime calls this, so the
 /// measuring code around the job is the same everywhere.
 pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
-    let worker = Worker::current();
+    let worker = OsThread::current();
     if let Some(cut) = cut_short(task, worker, submit_ns) {
         return cut;
     }
@@ -626,7 +435,7 @@ pub async fn run_task_async(
     work: impl std::future::Future<Output = TaskResult>,
 ) -> TaskRecord {
     use futures_lite::FutureExt;
-    let worker = Worker::current();
+    let worker = OsThread::current();
     if let Some(cut) = cut_short(task, worker, submit_ns) {
         return cut;
     }
@@ -640,7 +449,7 @@ pub async fn run_task_async(
 /// (see [`crate::interrupt`]); `None` when the run goes on. Every runtime starts its tasks
 /// through [`run_task`] or [`run_task_async`], so after a signal the tasks still queued
 /// drain at once and only those already running are waited for.
-fn cut_short(task: usize, worker: Worker, submit_ns: u64) -> Option<TaskRecord> {
+fn cut_short(task: usize, worker: OsThread, submit_ns: u64) -> Option<TaskRecord> {
     crate::interrupt::requested()?;
     Some(not_run(task, worker, submit_ns, TaskError::Interrupted))
 }
@@ -648,7 +457,7 @@ fn cut_short(task: usize, worker: Worker, submit_ns: u64) -> Option<TaskRecord> 
 /// A task's record from its timestamps and what running it returned or how it panicked.
 fn record(
     task: usize,
-    worker: Worker,
+    worker: OsThread,
     submit_ns: u64,
     start_ns: u64,
     end_ns: u64,
@@ -683,11 +492,11 @@ async fn admitted(
 
 /// The record of a task the runtime could not even start.
 pub fn unstarted_task(task: usize, submit_ns: u64, why: String) -> TaskRecord {
-    not_run(task, Worker::current(), submit_ns, TaskError::Spawn(why))
+    not_run(task, OsThread::current(), submit_ns, TaskError::Spawn(why))
 }
 
 /// The record of a task that failed before it ran: it starts and ends now, on `worker`.
-fn not_run(task: usize, worker: Worker, submit_ns: u64, error: TaskError) -> TaskRecord {
+fn not_run(task: usize, worker: OsThread, submit_ns: u64, error: TaskError) -> TaskRecord {
     let now = now_ns().max(submit_ns);
     TaskRecord {
         task,
@@ -846,14 +655,14 @@ mod tests {
 
     #[test]
     fn pools_never_use_more_than_n_threads_nor_the_caller() {
-        let caller = Worker::current();
+        let caller = OsThread::current();
         for rt in Runtime::IN_PROCESS {
             let records = rt
                 .executor(N, None)
                 .run(&job(|_| Ok(Outcome::NONE)), 40)
                 .unwrap()
                 .tasks;
-            let workers: HashSet<Worker> = records.iter().map(|r| r.worker).collect();
+            let workers: HashSet<OsThread> = records.iter().map(|r| r.worker).collect();
             match rt {
                 Runtime::Serial | Runtime::TokioCt => {
                     assert_eq!(workers, HashSet::from([caller]), "{}", rt.name())

@@ -41,7 +41,7 @@ use serde::de::DeserializeOwned;
 use super::{Executor, Job, RunOutput, in_task_order, run_task};
 use crate::clock::now_ns;
 use crate::interrupt;
-use crate::measure::record::{TaskRecord, Worker};
+use crate::model::task::{OsThread, TaskRecord};
 use crate::protocol::{
     Done, FaultKind, FrameError, Ready, Setup, ToWorker, read_frame, write_frame,
 };
@@ -185,7 +185,7 @@ fn drive(
                 .chain(unqueued)
                 .map(|(task, submit)| TaskRecord {
                     task,
-                    worker: Worker::current(),
+                    worker: OsThread::current(),
                     submit_ns: submit,
                     start_ns: submit,
                     end_ns: submit,
@@ -290,7 +290,7 @@ impl Slot<'_> {
             None => (None, None),
         };
         while let Ok((task, submit_ns)) = inbox.recv() {
-            let failed = |start_ns: u64, worker: Worker, error: TaskError| TaskRecord {
+            let failed = |start_ns: u64, worker: OsThread, error: TaskError| TaskRecord {
                 task,
                 worker,
                 submit_ns,
@@ -300,7 +300,11 @@ impl Slot<'_> {
                 error: Some(error),
             };
             if self.children.stopping() {
-                records.push(failed(submit_ns, Worker::current(), TaskError::Interrupted));
+                records.push(failed(
+                    submit_ns,
+                    OsThread::current(),
+                    TaskError::Interrupted,
+                ));
                 break;
             }
             let proc = match live.take() {
@@ -310,7 +314,7 @@ impl Slot<'_> {
                 None => match unstarted.take().map_or_else(|| self.start(), Err) {
                     Ok(p) => p,
                     Err(e) => {
-                        records.push(failed(now_ns(), Worker::current(), e));
+                        records.push(failed(now_ns(), OsThread::current(), e));
                         continue;
                     }
                 },
@@ -342,7 +346,7 @@ impl Slot<'_> {
                     } else {
                         TaskError::Worker(reason)
                     };
-                    records.push(failed(sent_ns, Worker { pid, tid: pid }, error));
+                    records.push(failed(sent_ns, OsThread { pid, tid: pid }, error));
                 }
             }
         }

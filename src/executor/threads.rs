@@ -6,7 +6,7 @@ use anyhow::Context;
 use crossbeam_channel::unbounded;
 
 use super::{Executor, Job, RunOutput, StartGate, in_task_order, run_task, unstarted_task};
-use crate::measure::record::TaskRecord;
+use crate::model::task::TaskRecord;
 
 /// A fixed pool of `workers` threads taking tasks from one channel, like Python's ThreadPool.
 pub struct ThreadPool {

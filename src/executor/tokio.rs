@@ -35,7 +35,7 @@ use super::{
     Executor, Job, Meet, RunOutput, StartGate, TaskKind, no_panic, run_task, run_task_async,
 };
 use crate::clock::now_ns;
-use crate::measure::record::TaskRecord;
+use crate::model::task::TaskRecord;
 use crate::workload::download::reqwest_client;
 use crate::workload::{Outcome, Work};
 

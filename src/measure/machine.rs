@@ -1,29 +1,14 @@
 //! What machine a run was measured on.
 
-use serde::{Deserialize, Serialize};
+use crate::model::run::Machine;
 
-/// The machine facts every run record carries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Machine {
-    /// CPUs this process may run on (affinity and cgroup limits applied).
-    pub logical_cores: usize,
-    /// `model name` from `/proc/cpuinfo`, or "unknown".
-    pub cpu_model: String,
-    /// Distribution name from `/etc/os-release`, or the OS family.
-    pub os: String,
-    /// Kernel release from `uname`.
-    pub kernel: String,
-}
-
-impl Machine {
-    /// Reads the facts of the machine this process runs on.
-    pub fn detect() -> Machine {
-        Machine {
-            logical_cores: logical_cores(),
-            cpu_model: cpu_model().unwrap_or_else(|| "unknown".into()),
-            os: os_name(),
-            kernel: kernel_release().unwrap_or_else(|| "unknown".into()),
-        }
+/// Reads the facts of the machine this process runs on.
+pub fn detect() -> Machine {
+    Machine {
+        logical_cores: logical_cores(),
+        cpu_model: cpu_model().unwrap_or_else(|| "unknown".into()),
+        os: os_name(),
+        kernel: kernel_release().unwrap_or_else(|| "unknown".into()),
     }
 }
 
@@ -78,7 +63,7 @@ mod tests {
 
     #[test]
     fn detects_this_machine() {
-        let m = Machine::detect();
+        let m = detect();
         // At least one, and no more than the CPUs this process may be scheduled on.
         // SAFETY: an all-zero cpu_set_t is a valid empty set, which sched_getaffinity fills.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };

@@ -4,9 +4,7 @@
 //! [`summarize`] is a pure function from those readings to a [`RunRecord`], so the whole
 //! record can be built and tested from made-up readings without running anything.
 
-pub mod histogram;
 pub mod machine;
-pub mod record;
 pub mod rusage;
 
 use std::collections::{BTreeMap, HashSet};
@@ -15,15 +13,15 @@ use std::time::SystemTime;
 use crate::clock::{ms_since, now_ns};
 use crate::executor::{Executor, Job, Runtime, TokioInternals};
 use crate::interrupt;
+use crate::model::histogram::{DurationHistogram, TaskHistograms};
+use crate::model::run::{
+    ContextSwitches, CpuUsage, FAILURE_CAP, Failure, Machine, Memory, MixedLatency, OpenLoop, Peak,
+    RUN_SCHEMA, Repeats, RunRecord, TIMELINE_CAP, TaskCounts, TimelineEntry, TokioMetrics,
+    WorkloadInfo,
+};
+use crate::model::task::{OsThread, TaskRecord};
 use crate::plan::RunPlan;
 use crate::workload::{TaskError, Work};
-use histogram::{DurationHistogram, TaskHistograms};
-use machine::Machine;
-use record::{
-    ContextSwitches, CpuUsage, FAILURE_CAP, Failure, Memory, MixedLatency, OpenLoop, Peak,
-    RUN_SCHEMA, Repeats, RunRecord, TIMELINE_CAP, TaskCounts, TaskRecord, TimelineEntry,
-    TokioMetrics, Worker, WorkloadInfo,
-};
 use rusage::{Peaks, Sampler, UsagePair};
 
 /// What one measured repeat produced.
@@ -73,7 +71,7 @@ pub struct RunMeta {
     /// Median wall time of a serial run of the same work, if known.
     pub baseline_wall_s: Option<f64>,
     /// The thread that drove the runtime.
-    pub caller: Worker,
+    pub caller: OsThread,
     /// When measuring began (RFC 3339).
     pub started_at: String,
     /// The machine.
@@ -121,9 +119,9 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         in_flight: plan.in_flight,
         warmup: plan.warmup,
         baseline_wall_s: plan.baseline.as_ref().map(|b| b.wall_s),
-        caller: Worker::current(),
+        caller: OsThread::current(),
         started_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        machine: Machine::detect(),
+        machine: machine::detect(),
         interrupted: None,
         repeats_planned: plan.repeat,
         mixed_io_tasks,
@@ -570,7 +568,7 @@ pub mod tests {
                 let start = t0 + ms + slot * service_ms * ms;
                 TaskRecord {
                     task: i,
-                    worker: Worker {
+                    worker: OsThread {
                         pid: 100,
                         tid: 101 + lane as u32,
                     },
@@ -627,7 +625,7 @@ pub mod tests {
             in_flight: None,
             warmup: 1,
             baseline_wall_s: Some(0.2),
-            caller: Worker { pid: 100, tid: 100 },
+            caller: OsThread { pid: 100, tid: 100 },
             started_at: "2026-11-22T12:00:00Z".into(),
             machine: test_machine(),
             interrupted: None,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::measure::record::RunRecord;
+use crate::model::run::RunRecord;
 use crate::verdict::CellSummary;
 
 /// A run as one flat CSV row.

@@ -9,8 +9,8 @@ use anyhow::Context;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 
-use crate::measure::histogram::TaskHistograms;
-use crate::measure::record::RunRecord;
+use crate::model::histogram::TaskHistograms;
+use crate::model::run::RunRecord;
 
 /// Writes one log for a group of runs of the same cell: each run is one interval, laid end to
 /// end, with the three histograms tagged `latency`, `queue` and `service`. Returns the path.

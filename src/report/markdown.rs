@@ -8,7 +8,7 @@ use super::{
     latency_rows, summary_rows, title,
 };
 use crate::compare::CompareRecord;
-use crate::measure::record::RunRecord;
+use crate::model::run::RunRecord;
 
 /// A run as a heading, a summary table, a latency table and notes as a quote.
 pub fn run(r: &RunRecord) -> String {

@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::compare::CompareRecord;
 use crate::executor::Runtime;
-use crate::measure::histogram::TaskHistograms;
-use crate::measure::record::RunRecord;
+use crate::model::histogram::TaskHistograms;
+use crate::model::run::RunRecord;
 use crate::plan::{Format, Output};
 use crate::plan::{Loaded, ReportPlan};
 use crate::verdict::CellSummary;
@@ -582,7 +582,7 @@ fn ideal_rule(kind: &str) -> &'static str {
 
 /// A tail percentile as tables show it: the value, or `max (n=8)` when the samples are too few
 /// for the percentile to be anything but their maximum.
-fn tail(value: f64, s: &crate::measure::histogram::Summary, least: u64, digits: usize) -> String {
+fn tail(value: f64, s: &crate::model::histogram::Summary, least: u64, digits: usize) -> String {
     if s.count < least {
         format!("{} max (n={})", fixed(s.max, digits), s.count)
     } else {

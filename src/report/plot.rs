@@ -15,7 +15,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::executor::Runtime;
-use crate::measure::record::TimelineEntry;
+use crate::model::run::TimelineEntry;
 
 /// One runtime's wall times across worker counts.
 pub struct WallSeries {

@@ -9,7 +9,7 @@ use super::{
     latency_rows, summary_rows, title,
 };
 use crate::compare::CompareRecord;
-use crate::measure::record::RunRecord;
+use crate::model::run::RunRecord;
 
 /// A run as two terminal tables under a headline, notes last.
 pub fn run(r: &RunRecord) -> String {

@@ -1,78 +1,15 @@
-//! The records a run produces: one [`TaskRecord`] per task, one [`RunRecord`] per run.
-//!
-//! `RunRecord` is the JSON contract of DESIGN.md (`schema: asyncstudy.run/1`). Fields may be
+//! The record of one run, `asyncstudy.run/1`: the contract documented in `docs/records.md`
+//! and, as a JSON Schema generated from these types, in `docs/schema/run.json`. Fields may be
 //! added; the contract's names are never renamed.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::histogram::Summary;
-use super::machine::Machine;
-use crate::workload::TaskError;
 
 /// The schema tag of a run record.
 pub const RUN_SCHEMA: &str = "asyncstudy.run/1";
-
-/// The OS thread that ran a task: process id and kernel thread id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Worker {
-    /// Process id.
-    pub pid: u32,
-    /// Kernel thread id (`gettid`); equals `pid` on a process's main thread.
-    pub tid: u32,
-}
-
-thread_local! {
-    // gettid and getpid are real syscalls (no vDSO, and glibc no longer caches the pid), so each
-    // thread asks once, not once per task. Worker processes are exec'd, never forked copies of
-    // a thread that already asked, so a cached pid cannot go stale.
-    static CURRENT: Cell<Option<Worker>> = const { Cell::new(None) };
-}
-
-impl Worker {
-    /// The calling thread.
-    pub fn current() -> Worker {
-        CURRENT.with(|c| {
-            c.get().unwrap_or_else(|| {
-                // SAFETY: gettid has no preconditions and cannot fail.
-                let tid = unsafe { libc::gettid() } as u32;
-                let me = Worker {
-                    pid: std::process::id(),
-                    tid,
-                };
-                c.set(Some(me));
-                me
-            })
-        })
-    }
-}
-
-impl std::fmt::Display for Worker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.pid, self.tid)
-    }
-}
-
-/// One task as it happened: when it was submitted, started and ended, where, and how.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TaskRecord {
-    /// Task index, 0-based.
-    pub task: usize,
-    /// The thread that ran it.
-    pub worker: Worker,
-    /// When the harness handed it to the runtime (CLOCK_MONOTONIC ns).
-    pub submit_ns: u64,
-    /// When it began running.
-    pub start_ns: u64,
-    /// When it finished.
-    pub end_ns: u64,
-    /// Bytes it downloaded.
-    pub bytes: u64,
-    /// Why it failed, if it did.
-    pub error: Option<TaskError>,
-}
 
 /// A complete run: the contract of DESIGN.md plus fields added since.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -265,6 +202,19 @@ impl RunRecord {
         }
         None
     }
+}
+
+/// The machine facts every run record carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPUs this process may run on (affinity and cgroup limits applied).
+    pub logical_cores: usize,
+    /// `model name` from `/proc/cpuinfo`, or "unknown".
+    pub cpu_model: String,
+    /// Distribution name from `/etc/os-release`, or the OS family.
+    pub os: String,
+    /// Kernel release from `uname`.
+    pub kernel: String,
 }
 
 /// A tokio run's scheduling, per instrumented task (tasks run straight in `spawn_blocking` have

@@ -1,0 +1,402 @@
+//! The runtimes, and the one table of what each one is.
+//!
+//! Every question about a runtime's kind — is it the serial baseline, does it hold a thread or
+//! a process per task, can it put every task in flight at once, how many tasks run at once,
+//! what does `--workers N` mean — is answered by its row in [`KINDS`] and nowhere else, so
+//! adding a runtime is one [`Runtime`] variant, one row here, and one executor file.
+
+use serde::{Deserialize, Serialize};
+
+/// The value of `--runtime`: every concurrency model the tool measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runtime {
+    /// The main thread, one task after another.
+    Serial,
+    /// A fixed pool of N OS threads fed by a channel.
+    Threads,
+    /// A new OS thread for every task, at most N alive at once.
+    ThreadPerTask,
+    /// tokio's multi-thread runtime with N workers; tasks run inline in async tasks.
+    TokioMt,
+    /// tokio's current-thread runtime; N bounds the tasks in flight.
+    TokioCt,
+    /// A tokio runtime whose tasks run in `spawn_blocking` on at most N blocking threads.
+    TokioBlocking,
+    /// tokio's multi-thread runtime for IO beside a rayon pool for CPU work.
+    #[serde(rename = "tokio+rayon")]
+    TokioRayon,
+    /// async-std's global executor with N threads.
+    AsyncStd,
+    /// An `async_executor::Executor` driven by N threads.
+    Smol,
+    /// A rayon `ThreadPool` of N threads.
+    Rayon,
+    /// N long-lived worker processes (this binary's hidden `worker` subcommand).
+    ProcessPool,
+    /// A new worker process for every task, at most N alive at once.
+    ProcessPerTask,
+}
+
+/// What holds a running task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// An OS thread of the measuring process.
+    Thread,
+    /// A worker process.
+    Process,
+}
+
+/// How a runtime's workers come to exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workers {
+    /// None: the caller's thread runs every task (the serial baseline).
+    Caller,
+    /// One thread, the caller's, runs an executor; N only bounds the tasks in flight.
+    OneThread,
+    /// N units started before the first task and kept: a pool or an executor's threads. The
+    /// number is how many units N workers start (tokio+rayon starts N tokio and N rayon).
+    Pool(usize),
+    /// A new unit for every task, at most N alive at once.
+    PerTask,
+}
+
+/// How many tasks a runtime has in flight at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InFlight {
+    /// One at a time.
+    One,
+    /// As many as it has workers: each task holds its worker.
+    Workers,
+    /// `--concurrency` (every task when not given): tasks are futures and wait without a
+    /// thread.
+    Concurrency,
+}
+
+/// One row of the runtime table.
+#[derive(Clone, Copy, Debug)]
+pub struct Kind {
+    /// The runtime the row is for.
+    pub runtime: Runtime,
+    /// The command-line and record name.
+    pub name: &'static str,
+    /// What holds a running task.
+    pub unit: Unit,
+    /// How its workers come to exist.
+    pub workers: Workers,
+    /// How many tasks it has in flight at once.
+    pub in_flight: InFlight,
+    /// What runs the tasks, for listings.
+    pub runs_tasks_on: &'static str,
+    /// What `--workers N` sets, for listings.
+    pub workers_mean: &'static str,
+    /// Where a mixed run's CPU work runs, relative to its IO tasks.
+    pub cpu_placement: &'static str,
+    /// A caveat its output must carry, if any.
+    pub note: Option<&'static str>,
+}
+
+/// Where inline async runtimes put a mixed run's CPU work.
+const INLINE: &str = "inline in async tasks, on the threads that poll the IO";
+
+/// Every runtime's row, in [`Runtime`] order (a test keeps the two in step).
+pub const KINDS: [Kind; 12] = [
+    Kind {
+        runtime: Runtime::Serial,
+        name: "serial",
+        unit: Unit::Thread,
+        workers: Workers::Caller,
+        in_flight: InFlight::One,
+        runs_tasks_on: "the main thread, one task after another (the seeds' baseline)",
+        workers_mean: "ignored (1)",
+        cpu_placement: "on the one thread that also waits for the IO",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::Threads,
+        name: "threads",
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "a fixed pool of N OS threads fed by a channel (like Python's ThreadPool)",
+        workers_mean: "N threads",
+        cpu_placement: "on OS threads, as the IO tasks, each task holding its thread",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::ThreadPerTask,
+        name: "thread-per-task",
+        unit: Unit::Thread,
+        workers: Workers::PerTask,
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "a new OS thread for every task",
+        workers_mean: "at most N alive at once",
+        cpu_placement: "on OS threads, as the IO tasks, each task holding its thread",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::TokioMt,
+        name: "tokio-mt",
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "tokio multi-thread runtime; tasks run inline in async tasks",
+        workers_mean: "worker_threads(N)",
+        cpu_placement: INLINE,
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::TokioCt,
+        name: "tokio-ct",
+        unit: Unit::Thread,
+        workers: Workers::OneThread,
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "tokio current-thread runtime on the main thread",
+        workers_mean: "1 thread by definition; N = max tasks in flight",
+        cpu_placement: INLINE,
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::TokioBlocking,
+        name: "tokio-blocking",
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "tokio current-thread runtime, each task's work in spawn_blocking",
+        workers_mean: "max_blocking_threads(N)",
+        cpu_placement: "in spawn_blocking, off the thread that polls the IO",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::TokioRayon,
+        name: "tokio+rayon",
+        unit: Unit::Thread,
+        workers: Workers::Pool(2),
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "tokio multi-thread runtime for IO; CPU work on a rayon pool beside it",
+        workers_mean: "worker_threads(N) for IO and a rayon pool of N for CPU work",
+        cpu_placement: "on a rayon pool beside the async runtime",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::AsyncStd,
+        name: "async-std",
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "async-std global executor",
+        workers_mean: "its thread count (min = max = N)",
+        cpu_placement: INLINE,
+        note: Some(
+            "async-std is discontinued upstream (its authors point to smol); measured for comparison only",
+        ),
+    },
+    Kind {
+        runtime: Runtime::Smol,
+        name: "smol",
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "an async_executor::Executor driven by N threads (not smol's 1-thread default)",
+        workers_mean: "N threads running the executor",
+        cpu_placement: INLINE,
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::Rayon,
+        name: "rayon",
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "a rayon ThreadPool, tasks as a parallel iterator (open loop: spawned one by one)",
+        workers_mean: "num_threads(N)",
+        cpu_placement: "on OS threads, as the IO tasks, each task holding its thread",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::ProcessPool,
+        name: "process-pool",
+        unit: Unit::Process,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "N long-lived worker processes fed over pipes (like Python's ProcessPoolExecutor)",
+        workers_mean: "N processes",
+        cpu_placement: "in worker processes, as the IO tasks, each task holding its process",
+        note: None,
+    },
+    Kind {
+        runtime: Runtime::ProcessPerTask,
+        name: "process-per-task",
+        unit: Unit::Process,
+        workers: Workers::PerTask,
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "a new child process for every task",
+        workers_mean: "at most N alive at once",
+        cpu_placement: "in worker processes, as the IO tasks, each task holding its process",
+        note: None,
+    },
+];
+
+impl Runtime {
+    /// Every runtime, in the order listings show them: the in-process ones, then processes.
+    pub const ALL: [Runtime; 12] = {
+        let mut all = [Runtime::Serial; 12];
+        let mut i = 0;
+        while i < KINDS.len() {
+            all[i] = KINDS[i].runtime;
+            i += 1;
+        }
+        all
+    };
+
+    /// The runtimes that run tasks in the measuring process itself, in [`Runtime::ALL`] order.
+    pub const IN_PROCESS: [Runtime; 10] = {
+        let mut out = [Runtime::Serial; 10];
+        let (mut i, mut n) = (0, 0);
+        while i < KINDS.len() {
+            if matches!(KINDS[i].unit, Unit::Thread) {
+                out[n] = KINDS[i].runtime;
+                n += 1;
+            }
+            i += 1;
+        }
+        assert!(
+            n == out.len(),
+            "IN_PROCESS must list every in-process runtime"
+        );
+        out
+    };
+
+    /// This runtime's row of [`KINDS`].
+    pub fn kind(self) -> &'static Kind {
+        &KINDS[self as usize]
+    }
+
+    /// The command-line and record name.
+    pub fn name(self) -> &'static str {
+        self.kind().name
+    }
+
+    /// Looks a runtime up by name.
+    pub fn from_name(name: &str) -> Option<Runtime> {
+        KINDS.iter().find(|k| k.name == name).map(|k| k.runtime)
+    }
+
+    /// Whether this is the serial baseline: every task on the caller's thread, one at a time.
+    /// It ignores `--workers`, so a comparison runs it once per task count and judges it
+    /// beside every worker count.
+    pub fn is_baseline(self) -> bool {
+        self.kind().workers == Workers::Caller
+    }
+
+    /// Whether tasks run in worker processes rather than in the measuring process.
+    pub fn uses_processes(self) -> bool {
+        self.kind().unit == Unit::Process
+    }
+
+    /// Whether the runtime creates a thread or a process for every task: it has no workers to
+    /// start before the first task, and with `--workers` = tasks every task holds its own unit.
+    pub fn creates_unit_per_task(self) -> bool {
+        self.kind().workers == Workers::PerTask
+    }
+
+    /// Whether it can have every task in flight at once, each its own unit (`--scale`): the
+    /// async runtimes, whose in-flight limit is `--concurrency`, and the per-task runtimes.
+    /// Fixed pools run `--workers` tasks at a time whatever the task count.
+    pub fn scales(self) -> bool {
+        self.kind().in_flight == InFlight::Concurrency || self.creates_unit_per_task()
+    }
+
+    /// Whether its in-flight limit is `--concurrency` rather than its workers.
+    pub fn in_flight_is_concurrency(self) -> bool {
+        self.kind().in_flight == InFlight::Concurrency
+    }
+
+    /// Most tasks in flight for `--workers n` and `--concurrency` (`None`: every task).
+    pub fn in_flight(self, n: usize, concurrency: Option<usize>) -> Option<usize> {
+        match self.kind().in_flight {
+            InFlight::One => Some(1),
+            InFlight::Workers => Some(n),
+            InFlight::Concurrency => concurrency,
+        }
+    }
+
+    /// Threads or processes that do the work for `--workers n`: 1 for the runtimes that have
+    /// only the caller's thread.
+    pub fn effective_workers(self, n: usize) -> usize {
+        match self.kind().workers {
+            Workers::Caller | Workers::OneThread => 1,
+            _ => n,
+        }
+    }
+
+    /// Units (threads or processes) it holds at once with `workers` workers and `tasks` tasks,
+    /// beyond the caller's thread, and what they are; the limits are checked against it.
+    pub fn units_held(self, workers: usize, tasks: usize) -> (usize, Unit) {
+        let kind = self.kind();
+        let n = match kind.workers {
+            Workers::Caller | Workers::OneThread => 0,
+            Workers::Pool(per_worker) => per_worker.saturating_mul(workers),
+            Workers::PerTask => workers.min(tasks),
+        };
+        (n, kind.unit)
+    }
+
+    /// What runs the tasks.
+    pub fn runs_tasks_on(self) -> &'static str {
+        self.kind().runs_tasks_on
+    }
+
+    /// What `--workers N` sets.
+    pub fn workers_mean(self) -> &'static str {
+        self.kind().workers_mean
+    }
+
+    /// Where a mixed run's CPU work runs, relative to its IO tasks.
+    pub fn cpu_placement(self) -> &'static str {
+        self.kind().cpu_placement
+    }
+
+    /// A caveat the output must carry, if any.
+    pub fn note(self) -> Option<&'static str> {
+        self.kind().note
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_variant_order_and_names_round_trip() {
+        for (i, k) in KINDS.iter().enumerate() {
+            assert_eq!(k.runtime as usize, i, "{} is out of place", k.name);
+            assert_eq!(Runtime::from_name(k.name), Some(k.runtime));
+            // The record's name is serde's name.
+            assert_eq!(serde_json::to_value(k.runtime).unwrap(), k.name);
+        }
+        assert_eq!(Runtime::from_name("goroutines"), None);
+    }
+
+    #[test]
+    fn kinds_answer_what_each_runtime_is() {
+        assert!(Runtime::Serial.is_baseline());
+        assert!(!Runtime::TokioCt.is_baseline());
+        assert!(Runtime::Smol.scales() && Runtime::ThreadPerTask.scales());
+        assert!(!Runtime::Threads.scales() && !Runtime::Serial.scales());
+        assert_eq!(Runtime::TokioCt.effective_workers(8), 1);
+        assert_eq!(Runtime::TokioRayon.units_held(4, 100), (8, Unit::Thread));
+        assert_eq!(
+            Runtime::ProcessPerTask.units_held(50, 10),
+            (10, Unit::Process)
+        );
+        assert_eq!(Runtime::Threads.in_flight(3, Some(100)), Some(3));
+        assert_eq!(Runtime::Smol.in_flight(3, None), None);
+    }
+}
