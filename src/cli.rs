@@ -11,8 +11,8 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 
 use crate::Error;
-use crate::executor::Runtime;
 use crate::measure::machine::logical_cores;
+use crate::model::Runtime;
 use std::collections::BTreeMap;
 use std::time::Duration;
 

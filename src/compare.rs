@@ -19,15 +19,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::executor::Runtime;
-use crate::model::run::Machine;
+use crate::model::Runtime;
+use crate::model::compare::{COMPARE_SCHEMA, CellFailure, CompareRecord, Skipped};
 use crate::model::run::RunRecord;
 use crate::plan::{Limits, Output};
 use crate::server::{EmbeddedServer, ServeOptions};
-use crate::verdict::{self, Verdict};
-
-/// The schema tag of a comparison file.
-pub const COMPARE_SCHEMA: &str = "asyncstudy.compare/1";
 
 /// A checked comparison: what to sweep and the child command line of the workload.
 #[derive(Debug, Clone)]
@@ -140,96 +136,6 @@ impl ComparePlan {
     }
 }
 
-/// A comparison file: every run, the per-cell summary and the verdict.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CompareRecord {
-    /// Always [`COMPARE_SCHEMA`].
-    pub schema: String,
-    /// The asyncstudy version that measured it.
-    pub tool_version: String,
-    /// Where it was measured.
-    pub machine: Machine,
-    /// When the sweep started (RFC 3339, UTC).
-    pub started_at: String,
-    /// `cpu`, `io` or `sleep`.
-    pub kind: String,
-    /// The child command line shared by every cell (without runtime, workers, tasks).
-    pub command: Vec<String>,
-    /// Measured child runs per cell, as planned.
-    pub repeat: usize,
-    /// Whether every planned run finished.
-    pub complete: bool,
-    /// The signal that stopped the sweep, if one did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interrupted: Option<String>,
-    /// Every finished child run's record.
-    pub runs: Vec<RunRecord>,
-    /// Child runs that produced no record, and why.
-    #[serde(default)]
-    pub failures: Vec<CellFailure>,
-    /// Whether every task was in flight at once (`--scale`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub scale: bool,
-    /// The threads and processes a cell could hold (absent from files written before limits).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limits: Option<Limits>,
-    /// Cells not run because they were over a limit.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skipped: Vec<Skipped>,
-    /// One row per cell with at least one run.
-    pub summary: Vec<verdict::CellSummary>,
-    /// Winners per workload and worker count.
-    pub verdict: Vec<Verdict>,
-}
-
-/// A child run that produced no record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CellFailure {
-    /// The cell's runtime.
-    pub runtime: String,
-    /// The cell's workers.
-    pub workers: usize,
-    /// The cell's tasks.
-    pub tasks: usize,
-    /// The measured repeat, 1-based.
-    pub repeat: usize,
-    /// What went wrong, with the child's last line of stderr.
-    pub reason: String,
-}
-
-/// A cell that was not run because it would have held more threads or processes than allowed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    /// The cell's runtime.
-    pub runtime: String,
-    /// The cell's workers.
-    pub workers: usize,
-    /// The cell's tasks.
-    pub tasks: usize,
-    /// Which limit it was over, e.g. `over --max-threads 12000 (each unit holds an OS thread;
-    /// raise the limit to try)`.
-    pub reason: String,
-}
-
-impl Skipped {
-    /// Units the cell would have held at once.
-    pub fn units(&self) -> usize {
-        self.workers.min(self.tasks)
-    }
-}
-
-impl CompareRecord {
-    /// Recomputes the summary and the verdict from the runs.
-    pub fn refresh(&mut self) {
-        self.summary = verdict::summarize(&self.runs);
-        self.verdict = if self.scale {
-            verdict::judge_scale(&self.summary, &self.skipped)
-        } else {
-            verdict::judge(&self.summary)
-        };
-    }
-}
-
 /// How a sweep ended.
 pub struct Outcome {
     /// The comparison as written.
@@ -315,7 +221,7 @@ pub fn run(
                     break 'rounds;
                 }
             }
-            record.refresh();
+            crate::analysis::refresh(&mut record);
             write(&record)?;
             progress.done();
         }
@@ -324,7 +230,7 @@ pub fn run(
     drop(server);
     record.complete = interrupted.is_none();
     record.interrupted = interrupted.map(crate::interrupt::signal_name);
-    record.refresh();
+    crate::analysis::refresh(&mut record);
     write(&record)?;
     Ok(Outcome {
         record,

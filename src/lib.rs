@@ -23,6 +23,7 @@
 //!   [`study`] runs the seeds' experiments as comparisons and writes them up.
 //! - [`server`] is the embedded HTTP server the IO study downloads from.
 
+pub mod analysis;
 pub mod clean;
 pub mod cli;
 pub mod clock;
@@ -37,7 +38,6 @@ pub mod protocol;
 pub mod report;
 pub mod server;
 pub mod study;
-pub mod verdict;
 pub mod workload;
 
 use plan::Plan;

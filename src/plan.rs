@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
-use crate::executor::Runtime;
+use crate::model::Runtime;
 use crate::model::run::{RUN_SCHEMA, RunRecord};
 use crate::protocol::Fault;
 use std::collections::BTreeMap;
@@ -71,7 +71,7 @@ pub enum Loaded {
     /// One run (`asyncstudy.run/1`).
     Run(Box<RunRecord>),
     /// A comparison (`asyncstudy.compare/1`).
-    Compare(Box<crate::compare::CompareRecord>),
+    Compare(Box<crate::model::compare::CompareRecord>),
 }
 
 impl Loaded {
@@ -103,8 +103,8 @@ impl Loaded {
                     None => Ok(Loaded::Run(Box::new(r))),
                 }
             }
-            crate::compare::COMPARE_SCHEMA => {
-                let c: crate::compare::CompareRecord =
+            crate::model::compare::COMPARE_SCHEMA => {
+                let c: crate::model::compare::CompareRecord =
                     serde_json::from_value(value).map_err(shape)?;
                 for (i, r) in c.runs.iter().enumerate() {
                     if let Some(why) = r.contradiction() {
@@ -118,7 +118,7 @@ impl Loaded {
             ))),
             other => Err(Error::BadInput(format!(
                 "{shown}: not an asyncstudy record (schema {other:?}; expected {RUN_SCHEMA} or {})",
-                crate::compare::COMPARE_SCHEMA
+                crate::model::compare::COMPARE_SCHEMA
             ))),
         }
     }
@@ -435,66 +435,7 @@ impl Output {
 
 pub use crate::files::dir_of;
 
-/// Ceilings on the units a run may hold at once as OS threads (`thread-per-task`) or processes
-/// (`process-per-task`), so a large `--workers` stops with a message instead of exhausting the
-/// machine.
-///
-/// The defaults were measured on a 2-core, 24 GiB VM with `vm.max_map_count` 65530, pid_max
-/// 32768 and 20000 open files. Every Rust thread maps four regions (its stack and guard page,
-/// its signal stack and guard page), so about 16,000 live threads exhaust the map count, and
-/// the thread that fails to map its signal stack aborts the whole process; 15,000 sleeping
-/// threads still ran. A process-per-task unit is a child process plus a proxy thread and two
-/// pipe ends in the parent, so 20000 open files allow about 10,000; 5,000 sleeping workers used
-/// 3.7 GiB of the machine's memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Limits {
-    /// Most task threads alive at once (`--max-threads`).
-    pub max_threads: usize,
-    /// Most task processes alive at once (`--max-processes`).
-    pub max_processes: usize,
-}
-
-impl Limits {
-    /// `--max-threads` unless given: four-fifths of the threads that abort a process (see above).
-    pub const DEFAULT_MAX_THREADS: usize = 12_000;
-    /// `--max-processes` unless given: half the open-file limit's worth of units (see above).
-    pub const DEFAULT_MAX_PROCESSES: usize = 5_000;
-
-    /// The defaults.
-    pub const DEFAULT: Limits = Limits {
-        max_threads: Limits::DEFAULT_MAX_THREADS,
-        max_processes: Limits::DEFAULT_MAX_PROCESSES,
-    };
-
-    /// Units `runtime` holds at once as threads or processes with `workers` workers and `tasks`
-    /// tasks, and why that is over a limit; `None` when it is within them. Per-task runtimes
-    /// hold min(workers, tasks); pools and executors start all their workers whatever the
-    /// tasks; a current-thread runtime and serial hold none beyond the caller.
-    pub fn exceeded(
-        &self,
-        runtime: Runtime,
-        workers: usize,
-        tasks: usize,
-    ) -> Option<(usize, String)> {
-        use crate::model::runtime::Unit;
-        let (units, unit) = runtime.units_held(workers, tasks);
-        let (limit, flag, what) = match unit {
-            Unit::Thread => (self.max_threads, "--max-threads", "an OS thread"),
-            Unit::Process => (self.max_processes, "--max-processes", "a process"),
-        };
-        let holds = if runtime.creates_unit_per_task() {
-            format!("each unit holds {what}")
-        } else {
-            format!("each worker is {what}")
-        };
-        (units > limit).then(|| {
-            (
-                units,
-                format!("over {flag} {limit} ({holds}; raise the limit to try)"),
-            )
-        })
-    }
-}
+pub use crate::model::runtime::Limits;
 
 /// The longest duration any option takes: longer ones are refused before any work, since a
 /// deadline past it is no deadline and one near `u64::MAX` seconds overflows the clock.

@@ -129,7 +129,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
                 verdicts,
                 "- **{}** · {} · {} tasks · {}",
                 e.heading,
-                crate::verdict::workers(v.workers),
+                crate::analysis::prose::workers_phrase(v.workers),
                 v.tasks,
                 v.sentence
             );
@@ -155,8 +155,8 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
         m.logical_cores,
         m.os,
         m.kernel,
-        spread = crate::verdict::NOISE_SPREAD * 100.0,
-        tie = crate::verdict::TIE_MARGIN * 100.0,
+        spread = crate::analysis::summary::NOISE_SPREAD * 100.0,
+        tie = crate::analysis::judge::TIE_MARGIN * 100.0,
     );
     let path = plan.out.join("STUDY.md");
     report::write_atomically(&path, format!("{head}{doc}").as_bytes())?;
@@ -167,8 +167,8 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
 /// What a comparison measured, one line per group of cells (workload, workers, tasks), built
 /// only from its figures: the range of wall time, and of the figure the work is about (cores
 /// kept busy for CPU work, the IO tasks' p99 for a mix).
-fn findings(record: &compare::CompareRecord) -> Vec<String> {
-    use crate::verdict::CellSummary;
+fn findings(record: &crate::model::compare::CompareRecord) -> Vec<String> {
+    use crate::model::compare::CellSummary;
     let mut groups: Vec<(String, usize, usize)> = Vec::new();
     for c in record.summary.iter().filter(|c| c.runtime != "serial") {
         let key = (c.workload.clone(), c.workers, c.tasks);
@@ -209,7 +209,7 @@ fn findings(record: &compare::CompareRecord) -> Vec<String> {
             let wall = range(&cells, &|c| Some(c.wall_s.median), &|v| format!("{v:.3} s"))?;
             let mut line = format!(
                 "{workload}, {} · median wall time {wall}",
-                crate::verdict::workers(workers)
+                crate::analysis::prose::workers_phrase(workers)
             );
             let focus = if workload.starts_with("cpu") {
                 range(&cells, &|c| Some(c.cores_used), &|v| format!("{v:.2}"))
@@ -256,13 +256,13 @@ mod tests {
             mk("threads", 0.2, 1.93),
             mk("tokio-ct", 0.41, 0.99),
         ];
-        let mut record: compare::CompareRecord = serde_json::from_value(serde_json::json!({
-            "schema": compare::COMPARE_SCHEMA, "tool_version": "0", "machine": runs[0].machine,
+        let mut record: crate::model::compare::CompareRecord = serde_json::from_value(serde_json::json!({
+            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0", "machine": runs[0].machine,
             "started_at": "", "kind": "cpu", "command": [], "repeat": 1, "complete": true,
             "runs": runs, "summary": [], "verdict": []
         }))
         .unwrap();
-        record.refresh();
+        crate::analysis::refresh(&mut record);
         assert_eq!(
             findings(&record),
             [

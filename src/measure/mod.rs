@@ -10,6 +10,7 @@ pub mod rusage;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
+use crate::analysis::stats::median;
 use crate::clock::{ms_since, now_ns};
 use crate::executor::{Executor, Job, Runtime, TokioInternals};
 use crate::interrupt;
@@ -530,17 +531,6 @@ fn workload_info(plan: &RunPlan) -> WorkloadInfo {
     }
 }
 
-/// The median of `values` (the mean of the middle two for an even count); 0 when empty.
-pub fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
 #[cfg(test)]
 pub mod tests {
     use super::*;
@@ -778,13 +768,6 @@ pub mod tests {
         let old: RunRecord = serde_json::from_value(json).unwrap();
         assert_eq!(old.startup_s, None);
         assert!(!serde_json::to_string(&old).unwrap().contains("startup_s"));
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert_eq!(median(&[]), 0.0);
     }
 
     #[test]

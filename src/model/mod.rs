@@ -5,6 +5,7 @@
 //! can read it first. Types here are plain data with serde; the few methods they have check or
 //! describe the data itself, or (histograms) encode it.
 
+pub mod compare;
 pub mod histogram;
 pub mod run;
 pub mod runtime;

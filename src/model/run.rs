@@ -129,6 +129,15 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// The workload label cells are grouped by: `cpu comp`, `io download`, `sleep`.
+    pub fn workload_label(&self) -> String {
+        if self.workload.kind == self.workload.name {
+            self.workload.name.clone()
+        } else {
+            format!("{} {}", self.workload.kind, self.workload.name)
+        }
+    }
+
     /// The first way this record contradicts itself (counts that do not add up, times that are
     /// negative or not numbers, a timeline past its cap), for records read from elsewhere;
     /// `None` for a consistent one.

@@ -363,6 +363,66 @@ impl Runtime {
     }
 }
 
+/// Ceilings on the units a run may hold at once as OS threads (`thread-per-task`) or processes
+/// (`process-per-task`), so a large `--workers` stops with a message instead of exhausting the
+/// machine.
+///
+/// The defaults were measured on a 2-core, 24 GiB VM with `vm.max_map_count` 65530, pid_max
+/// 32768 and 20000 open files. Every Rust thread maps four regions (its stack and guard page,
+/// its signal stack and guard page), so about 16,000 live threads exhaust the map count, and
+/// the thread that fails to map its signal stack aborts the whole process; 15,000 sleeping
+/// threads still ran. A process-per-task unit is a child process plus a proxy thread and two
+/// pipe ends in the parent, so 20000 open files allow about 10,000; 5,000 sleeping workers used
+/// 3.7 GiB of the machine's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Most task threads alive at once (`--max-threads`).
+    pub max_threads: usize,
+    /// Most task processes alive at once (`--max-processes`).
+    pub max_processes: usize,
+}
+
+impl Limits {
+    /// `--max-threads` unless given: four-fifths of the threads that abort a process (see above).
+    pub const DEFAULT_MAX_THREADS: usize = 12_000;
+    /// `--max-processes` unless given: half the open-file limit's worth of units (see above).
+    pub const DEFAULT_MAX_PROCESSES: usize = 5_000;
+
+    /// The defaults.
+    pub const DEFAULT: Limits = Limits {
+        max_threads: Limits::DEFAULT_MAX_THREADS,
+        max_processes: Limits::DEFAULT_MAX_PROCESSES,
+    };
+
+    /// Units `runtime` holds at once as threads or processes with `workers` workers and `tasks`
+    /// tasks, and why that is over a limit; `None` when it is within them. Per-task runtimes
+    /// hold min(workers, tasks); pools and executors start all their workers whatever the
+    /// tasks; a current-thread runtime and serial hold none beyond the caller.
+    pub fn exceeded(
+        &self,
+        runtime: Runtime,
+        workers: usize,
+        tasks: usize,
+    ) -> Option<(usize, String)> {
+        let (units, unit) = runtime.units_held(workers, tasks);
+        let (limit, flag, what) = match unit {
+            Unit::Thread => (self.max_threads, "--max-threads", "an OS thread"),
+            Unit::Process => (self.max_processes, "--max-processes", "a process"),
+        };
+        let holds = if runtime.creates_unit_per_task() {
+            format!("each unit holds {what}")
+        } else {
+            format!("each worker is {what}")
+        };
+        (units > limit).then(|| {
+            (
+                units,
+                format!("over {flag} {limit} ({holds}; raise the limit to try)"),
+            )
+        })
+    }
+}
+
 impl std::fmt::Display for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use crate::model::compare::CellSummary;
 use crate::model::run::RunRecord;
-use crate::verdict::CellSummary;
 
 /// A run as one flat CSV row.
 #[derive(Serialize)]
@@ -132,8 +132,8 @@ impl<'a> CompareRow<'a> {
             cores_used: c.cores_used,
             cpu_s: c.cpu_s,
             memory_bytes: c.memory_bytes.median,
-            memory_is_upper_estimate: crate::executor::Runtime::from_name(&c.runtime)
-                .is_some_and(crate::executor::Runtime::uses_processes),
+            memory_is_upper_estimate: crate::model::Runtime::from_name(&c.runtime)
+                .is_some_and(crate::model::Runtime::uses_processes),
             threads_peak: c.threads_peak,
             processes_peak: c.processes_peak,
             distinct_workers: c.distinct_workers,

@@ -7,7 +7,7 @@ use super::{
     LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_table_rows, compare_title,
     latency_rows, summary_rows, title,
 };
-use crate::compare::CompareRecord;
+use crate::model::compare::CompareRecord;
 use crate::model::run::RunRecord;
 
 /// A run as a heading, a summary table, a latency table and notes as a quote.
@@ -59,7 +59,7 @@ pub fn compare(c: &CompareRecord) -> String {
             out.push_str(&format!(
                 "- {} · {} · {} tasks · {}\n",
                 escape(&v.workload),
-                crate::verdict::workers(v.workers),
+                crate::analysis::prose::workers_phrase(v.workers),
                 v.tasks,
                 escape(&v.sentence)
             ));

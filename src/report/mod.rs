@@ -16,13 +16,13 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::compare::CompareRecord;
-use crate::executor::Runtime;
+use crate::model::Runtime;
+use crate::model::compare::CellSummary;
+use crate::model::compare::CompareRecord;
 use crate::model::histogram::TaskHistograms;
 use crate::model::run::RunRecord;
 use crate::plan::{Format, Output};
 use crate::plan::{Loaded, ReportPlan};
-use crate::verdict::CellSummary;
 
 /// Formats one run record.
 pub fn render_run(record: &RunRecord, format: Format) -> anyhow::Result<String> {
@@ -56,7 +56,7 @@ pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
     let rejudged = match &plan.record {
         Loaded::Compare(c) => {
             let mut c = (**c).clone();
-            c.refresh();
+            crate::analysis::refresh(&mut c);
             Some(c)
         }
         Loaded::Run(_) => None,
@@ -215,7 +215,7 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
             let mut curves = Vec::new();
             for (_, runs) in by_cell(c) {
                 let Some(first) = runs.first() else { continue };
-                let same = &crate::verdict::workload_label(first) == workload
+                let same = &first.workload_label() == workload
                     && first.workload.tasks_per_run == *tasks
                     && (first.workers == *w || first.runtime == "serial");
                 if !same {
@@ -251,7 +251,7 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
                 .runs
                 .iter()
                 .filter(|r| {
-                    crate::verdict::workload_label(r) == *workload
+                    r.workload_label() == *workload
                         && r.workload.tasks_per_run == *tasks
                         && r.runtime == cell.runtime
                         && r.workers == cell.workers
@@ -300,7 +300,7 @@ fn scale_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::path::P
         for cell in cells {
             match groups
                 .iter_mut()
-                .find(|g| crate::verdict::same_series(g[0], cell))
+                .find(|g| crate::analysis::summary::same_series(g[0], cell))
             {
                 Some(g) => g.push(cell),
                 None => groups.push(vec![cell]),
@@ -731,7 +731,7 @@ fn compare_rows(cells: &[CellSummary]) -> Vec<Vec<String>> {
                 vs(c.efficiency),
                 fixed(c.p50_ms, 1),
                 match &c.latency_ms {
-                    Some(s) => tail(s.p99, s, crate::verdict::MIN_P99_SAMPLES, 1),
+                    Some(s) => tail(s.p99, s, crate::analysis::judge::MIN_P99_SAMPLES, 1),
                     // Records without histograms: the runs' own p99s.
                     None => format!("{} (median of runs)", fixed(c.p99_ms.median, 1)),
                 },
@@ -781,12 +781,12 @@ fn compare_notes(c: &CompareRecord) -> Vec<String> {
     let mut notes = vec![
         format!(
             "wall is the median of each cell's runs; ~ marks a noisy cell (max − min over {:.0}% of the median); speed-up is against serial (or the runtime at its fewest workers); efficiency is speed-up over the ideal parallelism, for {} work {ideal}.",
-            crate::verdict::NOISE_SPREAD * 100.0,
+            crate::analysis::summary::NOISE_SPREAD * 100.0,
             c.kind
         ),
         format!(
             "latency counts the tasks that succeeded; p50 and p99 are over every run's tasks merged, and below {} tasks p99 shows as the maximum with the count (max (n=…)); failed counts failed tasks over all runs, and a cell with any is left out of the verdict.",
-            crate::verdict::MIN_P99_SAMPLES
+            crate::analysis::judge::MIN_P99_SAMPLES
         ),
         "memory is peak RSS; for process runtimes (≤) it is an upper estimate: the parent's peak plus the largest worker's peak times the workers seen, shared pages counted in every worker.".to_string(),
     ];
@@ -864,8 +864,8 @@ fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
                 fixed(s.mean, 3),
                 fixed(s.p50, 3),
                 fixed(s.p90, 3),
-                tail(s.p99, s, crate::verdict::MIN_P99_SAMPLES, 3),
-                tail(s.p999, s, 10 * crate::verdict::MIN_P99_SAMPLES, 3),
+                tail(s.p99, s, crate::analysis::judge::MIN_P99_SAMPLES, 3),
+                tail(s.p999, s, 10 * crate::analysis::judge::MIN_P99_SAMPLES, 3),
                 fixed(s.max, 3),
             ]
         })
@@ -959,7 +959,7 @@ pub(crate) mod tests {
             startup_s: None,
             ..sample_record()
         };
-        let cells = crate::verdict::summarize(&[new, old]);
+        let cells = crate::analysis::summary::summarize(&[new, old]);
         let header = compare_header(&cells, false);
         assert_eq!(header[STARTUP_COLUMN - 1], "wall s (min–max)");
         assert_eq!(header[STARTUP_COLUMN], "startup ms");

@@ -14,7 +14,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::executor::Runtime;
+use crate::model::Runtime;
 use crate::model::run::TimelineEntry;
 
 /// One runtime's wall times across worker counts.

@@ -8,7 +8,7 @@ use super::{
     LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_table_rows, compare_title,
     latency_rows, summary_rows, title,
 };
-use crate::compare::CompareRecord;
+use crate::model::compare::CompareRecord;
 use crate::model::run::RunRecord;
 
 /// A run as two terminal tables under a headline, notes last.
@@ -55,7 +55,7 @@ pub fn compare(c: &CompareRecord) -> String {
             out.push_str(&format!(
                 "  {} · {} · {} tasks · {}\n",
                 v.workload,
-                crate::verdict::workers(v.workers),
+                crate::analysis::prose::workers_phrase(v.workers),
                 v.tasks,
                 v.sentence
             ));

@@ -1,0 +1,385 @@
+//! The verdict: who wins each metric in each group of cells, by how much, and why. Pure
+//! functions of the cell summaries; the rules are stated once in the module doc of
+//! [`crate::analysis`].
+
+use super::prose::{sentence, skipped_sentence};
+use super::summary::one_unit_per_task;
+use crate::model::compare::{Better, CellSummary, LeftOut, Metric, Reason, Skipped, Verdict};
+
+/// Relative difference under which two figures are a tie whatever their ranges.
+pub const TIE_MARGIN: f64 = 0.03;
+
+/// Fewest latency samples a p99 is shown or judged on; below it, the maximum is, named as such.
+pub const MIN_P99_SAMPLES: u64 = 100;
+
+/// How much better a figure must be, relative, before a verdict gives it as the reason.
+pub const REASON_MARGIN: f64 = 0.10;
+
+/// The figure a cell is ranked by, in the metric's unit (s, ms, bytes).
+pub fn figure(metric: Metric, c: &CellSummary) -> f64 {
+    match metric {
+        Metric::Wall => c.wall_s.median,
+        Metric::P99 => c.latency_ms.as_ref().map_or(c.p99_ms.median, |s| s.p99),
+        Metric::MaxLatency => c.latency_ms.as_ref().map_or(c.p99_ms.max, |s| s.max),
+        Metric::Memory => c.memory_bytes.median,
+        Metric::IoP99 => c.io_p99_ms.unwrap_or_default().median,
+        Metric::MemoryPerUnit => c.memory_bytes.median / units(c),
+    }
+}
+
+/// The smallest and largest value of the figure over the cell's runs, for the tie rule.
+fn range(metric: Metric, c: &CellSummary) -> (f64, f64) {
+    match metric {
+        Metric::Wall => (c.wall_s.min, c.wall_s.max),
+        // Below 100 samples a run's p99 is its maximum, so the per-run p99s are the range
+        // of both.
+        Metric::P99 | Metric::MaxLatency => (c.p99_ms.min, c.p99_ms.max),
+        Metric::Memory => (c.memory_bytes.min, c.memory_bytes.max),
+        Metric::IoP99 => {
+            let s = c.io_p99_ms.unwrap_or_default();
+            (s.min, s.max)
+        }
+        Metric::MemoryPerUnit => (c.memory_bytes.min / units(c), c.memory_bytes.max / units(c)),
+    }
+}
+
+/// A cell's figure as sentences show it; process runtimes' memory is an upper estimate.
+pub(super) fn show(metric: Metric, c: &CellSummary) -> String {
+    let v = figure(metric, c);
+    let bound = if estimated_memory(c) { "≤ " } else { "" };
+    match metric {
+        Metric::Wall => format!("{v:.3} s"),
+        Metric::P99 | Metric::MaxLatency | Metric::IoP99 => format!("{v:.1} ms"),
+        Metric::Memory => format!("{bound}{:.1} MiB", v / (1u64 << 20) as f64),
+        Metric::MemoryPerUnit => format!("{bound}{}", super::prose::per_unit_bytes(v)),
+    }
+}
+
+/// Units in flight, or NaN when unknown, so a figure divided by it is no figure.
+pub(super) fn units(c: &CellSummary) -> f64 {
+    c.units_in_flight.filter(|u| *u > 0.0).unwrap_or(f64::NAN)
+}
+
+/// Whether a cell's memory counts worker processes, and so is an upper estimate.
+pub(super) fn estimated_memory(c: &CellSummary) -> bool {
+    crate::model::Runtime::from_name(&c.runtime).is_some_and(|rt| rt.uses_processes())
+}
+
+/// Judges every group (workload, workers, tasks) with at least two runtimes, on wall time,
+/// p99 latency (the maximum below [`MIN_P99_SAMPLES`] tasks) and memory.
+pub fn judge(cells: &[CellSummary]) -> Vec<Verdict> {
+    judge_with(cells, false)
+}
+
+/// [`judge`] for a `--scale` sweep, where thread-per-task and process-per-task join every
+/// worker count's group, then one line per workload on memory per unit at the most tasks
+/// that ran, with the cells skipped at a limit.
+pub fn judge_scale(cells: &[CellSummary], skipped: &[Skipped]) -> Vec<Verdict> {
+    let mut out = judge_with(cells, true);
+    let mut workloads: Vec<&str> = Vec::new();
+    for c in cells {
+        if !workloads.contains(&c.workload.as_str()) {
+            workloads.push(&c.workload);
+        }
+    }
+    for workload in workloads {
+        let ran: Vec<&CellSummary> = cells
+            .iter()
+            .filter(|c| c.workload == workload && c.tasks_ok > 0)
+            .filter(|c| c.memory_per_unit_bytes.is_some())
+            .collect();
+        let Some(top) = ran.iter().map(|c| c.tasks).max() else {
+            continue;
+        };
+        let at_top: Vec<&CellSummary> = ran.into_iter().filter(|c| c.tasks == top).collect();
+        let mut groups: Vec<usize> = at_top
+            .iter()
+            .filter(|c| !one_unit_per_task(c))
+            .map(|c| c.workers)
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.is_empty() {
+            groups.push(top);
+        }
+        for workers in groups {
+            let members: Vec<&CellSummary> = at_top
+                .iter()
+                .copied()
+                .filter(|c| c.workers == workers || one_unit_per_task(c))
+                .collect();
+            let Some(mut v) = judge_one(&members, Metric::MemoryPerUnit, workload, workers, top)
+            else {
+                continue;
+            };
+            if members.len() < 2 {
+                v.sentence = format!(
+                    "only {} ran {top} tasks: {} of memory per unit in flight.",
+                    v.winner,
+                    super::prose::per_unit_bytes(v.value)
+                );
+            }
+            let winner = members.iter().find(|c| c.runtime == v.winner);
+            if let Some(above) = winner.and_then(|w| w.memory_per_unit_above_base_bytes) {
+                v.sentence.push_str(&format!(
+                    " Above its own cost, each of {}'s units took {}.",
+                    v.winner,
+                    super::prose::per_unit_bytes(above)
+                ));
+            }
+            v.sentence.push_str(&skipped_sentence(skipped));
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// [`judge`], with `scale` making one-unit-per-task cells compete at every worker count.
+fn judge_with(cells: &[CellSummary], scale: bool) -> Vec<Verdict> {
+    // Cells that join every worker count's group, as the baseline or as the runtimes whose
+    // workers are their tasks.
+    let everywhere = |c: &CellSummary| c.is_baseline() || (scale && one_unit_per_task(c));
+    let mut groups: Vec<(String, usize, usize)> = Vec::new();
+    let mut keys: Vec<&CellSummary> = cells.iter().filter(|c| !everywhere(c)).collect();
+    if scale && keys.is_empty() {
+        keys = cells.iter().filter(|c| !c.is_baseline()).collect();
+    }
+    for c in keys {
+        let key = (c.workload.clone(), c.workers, c.tasks);
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    let mut out = Vec::new();
+    for (workload, workers, tasks) in groups {
+        let members: Vec<&CellSummary> = cells
+            .iter()
+            .filter(|c| c.workload == workload && c.tasks == tasks)
+            .filter(|c| c.workers == workers || everywhere(c))
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        // A mix is judged first on what it exists to show: the IO tasks' latency.
+        let mut metrics = Vec::new();
+        if members.iter().all(|c| c.io_p99_ms.is_some()) {
+            metrics.push(Metric::IoP99);
+        }
+        // A p99 of fewer than 100 tasks is their maximum: judge it under its own name.
+        let few = members.iter().any(|c| {
+            c.latency_ms
+                .as_ref()
+                .is_some_and(|s| s.count < MIN_P99_SAMPLES)
+        });
+        let tail = if few { Metric::MaxLatency } else { Metric::P99 };
+        metrics.extend([Metric::Wall, tail, Metric::Memory]);
+        for metric in metrics {
+            out.extend(judge_one(&members, metric, &workload, workers, tasks));
+        }
+    }
+    out
+}
+
+/// Why a cell may not win: some of its tasks failed, so its figures are of other work.
+fn left_out_reason(c: &CellSummary) -> Option<String> {
+    if c.tasks_failed == 0 && c.tasks_ok > 0 {
+        return None;
+    }
+    let total = c.tasks_ok + c.tasks_failed;
+    let kinds: Vec<String> = c.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    Some(if kinds.is_empty() {
+        format!("{} of {total} tasks failed", c.tasks_failed)
+    } else {
+        format!(
+            "{} of {total} tasks failed: {}",
+            c.tasks_failed,
+            kinds.join(", ")
+        )
+    })
+}
+
+/// Whether `other` is within noise of `winner`: its figure within [`TIE_MARGIN`] of the
+/// winner's, or its range over runs overlapping the winner's.
+fn tied(winner: &CellSummary, other: &CellSummary, metric: Metric) -> bool {
+    let (w, o) = (figure(metric, winner), figure(metric, other));
+    let ((_, w_max), (o_min, _)) = (range(metric, winner), range(metric, other));
+    o <= w * (1.0 + TIE_MARGIN) || o_min <= w_max
+}
+
+/// One verdict over `members`; `None` when none of them may win.
+fn judge_one(
+    members: &[&CellSummary],
+    metric: Metric,
+    workload: &str,
+    workers: usize,
+    tasks: usize,
+) -> Option<Verdict> {
+    let left_out: Vec<LeftOut> = members
+        .iter()
+        .filter_map(|c| {
+            left_out_reason(c).map(|reason| LeftOut {
+                runtime: c.runtime.clone(),
+                reason,
+            })
+        })
+        .collect();
+    let mut ranked: Vec<&CellSummary> = members
+        .iter()
+        .copied()
+        .filter(|c| left_out_reason(c).is_none())
+        .collect();
+    ranked.sort_by(|a, b| figure(metric, a).total_cmp(&figure(metric, b)));
+    let winner = *ranked.first()?;
+    // Ties run from the winner down the ranking and stop at the first cell that is not tied,
+    // which is the runner-up; cells after it are not compared with the winner. So the
+    // runner-up is never better than a cell called tied.
+    let cut = ranked[1..]
+        .iter()
+        .position(|c| !tied(winner, c, metric))
+        .map_or(ranked.len(), |i| i + 1);
+    let ties: Vec<&CellSummary> = ranked[1..cut].to_vec();
+    let runner = ranked.get(cut).copied();
+    let w = figure(metric, winner);
+    let ratio = runner
+        .map(|r| figure(metric, r) / w)
+        .filter(|r| r.is_finite());
+    let reason = runner.and_then(|r| reason(metric, winner, r));
+    let mut sentence = sentence(metric, winner, &ties, runner, reason.as_ref());
+    if !left_out.is_empty() {
+        let parts: Vec<String> = left_out
+            .iter()
+            .map(|l| format!("{} ({})", l.runtime, l.reason))
+            .collect();
+        sentence.push_str(&format!(
+            " Left out, as its figures are not of the whole work: {}.",
+            parts.join("; ")
+        ));
+    }
+    Some(Verdict {
+        workload: workload.into(),
+        workers,
+        tasks,
+        metric,
+        winner: winner.runtime.clone(),
+        tied: ties.iter().map(|c| c.runtime.clone()).collect(),
+        runner_up: runner.map(|c| c.runtime.clone()),
+        value: w,
+        runner_up_value: runner.map(|c| figure(metric, c)),
+        ratio,
+        reason,
+        left_out,
+        sentence,
+    })
+}
+
+/// A figure that may explain a gap: its name, how to read it from a cell, which way is better,
+/// and the least difference that could account for the gap (in the figure's unit).
+struct Candidate {
+    figure: &'static str,
+    read: fn(&CellSummary) -> Option<f64>,
+    better: Better,
+    least: f64,
+}
+
+/// The first candidate figure that favours winner `w` over `r` by [`REASON_MARGIN`] and by a
+/// difference large enough to account for the gap; `None` if no figure does.
+fn reason(metric: Metric, w: &CellSummary, r: &CellSummary) -> Option<Reason> {
+    let gap = figure(metric, r) - figure(metric, w);
+    let cpu_work = w.workload.starts_with("cpu");
+    // A figure explains a gap in time only if its own difference is at least half the gap.
+    let half_gap_ms = gap * 1000.0 / 2.0;
+    let half_gap_s = gap / 2.0;
+    let candidates: Vec<Candidate> = match metric {
+        // Cores kept busy are a cause only for work that needs cores; for IO they follow from
+        // finishing the same work sooner.
+        Metric::Wall if cpu_work => vec![
+            Candidate {
+                figure: "cores_used",
+                read: |c| Some(c.cores_used),
+                better: Better::Higher,
+                least: 0.0,
+            },
+            Candidate {
+                figure: "cpu_s",
+                read: |c| Some(c.cpu_s),
+                better: Better::Lower,
+                least: half_gap_s,
+            },
+        ],
+        Metric::Wall => vec![
+            Candidate {
+                figure: "queue_p99_ms",
+                read: |c| Some(c.queue_p99_ms),
+                better: Better::Lower,
+                least: half_gap_ms,
+            },
+            Candidate {
+                figure: "cpu_s",
+                read: |c| Some(c.cpu_s),
+                better: Better::Lower,
+                least: half_gap_s,
+            },
+        ],
+        Metric::P99 => vec![
+            Candidate {
+                figure: "queue_p99_ms",
+                read: |c| Some(c.queue_p99_ms),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+            Candidate {
+                figure: "service_p99_ms",
+                read: |c| Some(c.service_p99_ms),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+        ],
+        Metric::MaxLatency => vec![
+            Candidate {
+                figure: "queue_max_ms",
+                read: |c| c.queue_ms.as_ref().map(|s| s.max),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+            Candidate {
+                figure: "service_max_ms",
+                read: |c| c.service_ms.as_ref().map(|s| s.max),
+                better: Better::Lower,
+                least: gap / 2.0,
+            },
+        ],
+        Metric::IoP99 => vec![Candidate {
+            figure: "io_queue_p99_ms",
+            read: |c| c.io_queue_p99_ms,
+            better: Better::Lower,
+            least: gap / 2.0,
+        }],
+        Metric::Memory | Metric::MemoryPerUnit => vec![
+            Candidate {
+                figure: "threads_peak",
+                read: |c| Some(c.threads_peak as f64),
+                better: Better::Lower,
+                least: 1.0,
+            },
+            Candidate {
+                figure: "processes_peak",
+                read: |c| Some(c.processes_peak as f64),
+                better: Better::Lower,
+                least: 1.0,
+            },
+        ],
+    };
+    candidates.into_iter().find_map(|c| {
+        let (a, b) = ((c.read)(w)?, (c.read)(r)?);
+        let favours = match c.better {
+            Better::Lower => b >= a * (1.0 + REASON_MARGIN) && b - a >= c.least,
+            Better::Higher => a >= b * (1.0 + REASON_MARGIN) && a - b >= c.least,
+        };
+        (favours && a.is_finite() && b.is_finite()).then(|| Reason {
+            figure: c.figure.into(),
+            winner: a,
+            other: b,
+            better: c.better,
+        })
+    })
+}

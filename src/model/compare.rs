@@ -1,0 +1,338 @@
+//! The record of a comparison, `asyncstudy.compare/1`: every run's record, one summary per
+//! cell and the verdict, with what was skipped or failed. Documented in `docs/records.md` and,
+//! as a JSON Schema generated from these types, in `docs/schema/compare.json`. The summaries
+//! and the verdict are computed by `crate::analysis`; here they are only data.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::histogram::Summary;
+use super::run::{Machine, RunRecord};
+use super::runtime::{Limits, Runtime};
+
+/// The schema tag of a comparison file.
+pub const COMPARE_SCHEMA: &str = "asyncstudy.compare/1";
+
+/// A comparison file: every run, the per-cell summary and the verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompareRecord {
+    /// Always [`COMPARE_SCHEMA`].
+    pub schema: String,
+    /// The asyncstudy version that measured it.
+    pub tool_version: String,
+    /// Where it was measured.
+    pub machine: Machine,
+    /// When the sweep started (RFC 3339, UTC).
+    pub started_at: String,
+    /// `cpu`, `io` or `sleep`.
+    pub kind: String,
+    /// The child command line shared by every cell (without runtime, workers, tasks).
+    pub command: Vec<String>,
+    /// Measured child runs per cell, as planned.
+    pub repeat: usize,
+    /// Whether every planned run finished.
+    pub complete: bool,
+    /// The signal that stopped the sweep, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
+    /// Every finished child run's record.
+    pub runs: Vec<RunRecord>,
+    /// Child runs that produced no record, and why.
+    #[serde(default)]
+    pub failures: Vec<CellFailure>,
+    /// Whether every task was in flight at once (`--scale`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scale: bool,
+    /// The threads and processes a cell could hold (absent from files written before limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    /// Cells not run because they were over a limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// One row per cell with at least one run.
+    pub summary: Vec<CellSummary>,
+    /// Winners per workload and worker count.
+    pub verdict: Vec<Verdict>,
+}
+
+/// A child run that produced no record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellFailure {
+    /// The cell's runtime.
+    pub runtime: String,
+    /// The cell's workers.
+    pub workers: usize,
+    /// The cell's tasks.
+    pub tasks: usize,
+    /// The measured repeat, 1-based.
+    pub repeat: usize,
+    /// What went wrong, with the child's last line of stderr.
+    pub reason: String,
+}
+
+/// A cell that was not run because it would have held more threads or processes than allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The cell's runtime.
+    pub runtime: String,
+    /// The cell's workers.
+    pub workers: usize,
+    /// The cell's tasks.
+    pub tasks: usize,
+    /// Which limit it was over, e.g. `over --max-threads 12000 (each unit holds an OS thread;
+    /// raise the limit to try)`.
+    pub reason: String,
+}
+
+impl Skipped {
+    /// Units the cell would have held at once.
+    pub fn units(&self) -> usize {
+        self.workers.min(self.tasks)
+    }
+}
+
+/// A median with the smallest and largest value it came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Median (the mean of the two middle values for an even count), as
+    /// `analysis::stats::median` computes it.
+    pub median: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// (max − min) / median, 0 for a zero median.
+    pub fn relative(&self) -> f64 {
+        if self.median > 0.0 {
+            (self.max - self.min) / self.median
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One cell of a comparison, over its runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellSummary {
+    /// `cpu comp`, `io download`, `io sleep` ...
+    pub workload: String,
+    /// The runtime's name.
+    pub runtime: String,
+    /// `--workers`.
+    pub workers: usize,
+    /// Tasks per run.
+    pub tasks: usize,
+    /// Runs summarized.
+    pub runs: usize,
+    /// Wall time in seconds.
+    pub wall_s: Spread,
+    /// Start-up in seconds, inside the wall time (median over the runs that measured it; see
+    /// `RunRecord::startup_s`).
+    #[serde(default)]
+    pub startup_s: Option<f64>,
+    /// Whether the runs' wall times disagree by more than `analysis::summary::NOISE_SPREAD`.
+    pub noisy: bool,
+    /// Baseline wall over this wall, when a baseline ran.
+    pub speedup: Option<f64>,
+    /// What the speed-up is measured against: `serial`, or this runtime at fewer workers.
+    pub speedup_vs: Option<String>,
+    /// Speed-up over the ideal one.
+    pub efficiency: Option<f64>,
+    /// min(effective workers, cores, tasks) (for IO: tasks in flight).
+    pub ideal_parallelism: usize,
+    /// Latency p50, ms, over every run's tasks merged (the median of the runs' p50s for
+    /// records without histograms).
+    pub p50_ms: f64,
+    /// The runs' own latency p99s, ms: their range is what the tie rule sees. The p99 a table
+    /// shows and a verdict ranks is `latency_ms.p99`, over every run's tasks merged.
+    pub p99_ms: Spread,
+    /// Queue-wait p99, ms, over every run's tasks merged (as `p50_ms`).
+    pub queue_p99_ms: f64,
+    /// Service-time p99, ms, over every run's tasks merged (as `p50_ms`).
+    pub service_p99_ms: f64,
+    /// Latency over every run's succeeded tasks merged into one histogram; `count` says how
+    /// many tasks a percentile stands on. Absent for records without histograms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Summary>,
+    /// Queue wait over every run's tasks merged, as `latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_ms: Option<Summary>,
+    /// Service time over every run's tasks merged, as `latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_ms: Option<Summary>,
+    /// tokio's first-poll delay p99, ms (median over runs), for tokio cells.
+    #[serde(default)]
+    pub first_poll_p99_ms: Option<f64>,
+    /// tokio workers' busy ratio (median over runs), for tokio cells.
+    #[serde(default)]
+    pub busy_ratio: Option<f64>,
+    /// Cores kept busy (median over runs).
+    pub cores_used: f64,
+    /// User + system CPU seconds per run (median), children included.
+    pub cpu_s: f64,
+    /// Peak memory in bytes over runs: the process's peak RSS plus, for runs with worker
+    /// processes, the largest child's peak RSS times the children seen (an upper estimate).
+    pub memory_bytes: Spread,
+    /// Worker processes over all runs whose peak memory could not be read (they died first);
+    /// `memory_bytes` counts them at the largest measured worker's peak.
+    #[serde(default)]
+    pub children_unmeasured: u64,
+    /// Most threads seen in the measuring process.
+    pub threads_peak: u64,
+    /// Most processes seen (the measuring one included).
+    pub processes_peak: u64,
+    /// Most distinct threads that ran tasks in one run.
+    pub distinct_workers: usize,
+    /// Tasks that succeeded, over runs.
+    pub tasks_ok: u64,
+    /// Tasks that failed, over runs.
+    pub tasks_failed: u64,
+    /// Failed tasks by kind, over runs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, u64>,
+    /// For mixed runs, the IO tasks' p99 latency over runs, ms: the headline of a mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_p99_ms: Option<Spread>,
+    /// For mixed runs, the IO tasks' queue-wait p99, ms (median over runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_queue_p99_ms: Option<f64>,
+    /// Most tasks running at once (median over runs), or the planned tasks in flight for
+    /// records that do not count it.
+    #[serde(default)]
+    pub units_in_flight: Option<f64>,
+    /// Median peak memory over `units_in_flight`, in bytes.
+    #[serde(default)]
+    pub memory_per_unit_bytes: Option<f64>,
+    /// Bytes each unit added above the runtime's own cost: (median memory here − median memory
+    /// of the same runtime and workers at the fewest tasks swept) over the units added.
+    #[serde(default)]
+    pub memory_per_unit_above_base_bytes: Option<f64>,
+    /// Seconds to get every task started (median over runs; see `RunRecord::spawn_s`).
+    #[serde(default)]
+    pub spawn_s: Option<f64>,
+    /// `spawn_s` over the tasks, in microseconds.
+    #[serde(default)]
+    pub spawn_per_unit_us: Option<f64>,
+    /// The wall time the cell would take with no overhead (see the module doc).
+    #[serde(default)]
+    pub ideal_makespan_s: Option<f64>,
+    /// Median wall time over `ideal_makespan_s`: 1 is ideal.
+    #[serde(default)]
+    pub makespan_vs_ideal: Option<f64>,
+}
+
+impl CellSummary {
+    /// The cell's runtime, if it is one this build knows.
+    pub fn kind(&self) -> Option<Runtime> {
+        Runtime::from_name(&self.runtime)
+    }
+
+    /// Whether the cell is the serial baseline, which competes beside every worker count.
+    pub fn is_baseline(&self) -> bool {
+        self.kind().is_some_and(Runtime::is_baseline)
+    }
+}
+
+/// What a verdict line judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Median wall time.
+    Wall,
+    /// p99 latency over every run's tasks merged.
+    P99,
+    /// The longest latency, judged instead of p99 when a cell has fewer than
+    /// `analysis::judge::MIN_P99_SAMPLES` tasks, where a p99 is only the maximum under another name.
+    MaxLatency,
+    /// Peak memory (an upper estimate for process runtimes, see `analysis::summary::memory_of`).
+    Memory,
+    /// A mixed run's IO tasks' p99 latency (median of the runs' IO p99s).
+    IoP99,
+    /// Peak memory over the units in flight (`--scale`).
+    MemoryPerUnit,
+}
+
+impl Metric {
+    /// The metric's name in sentences.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall time",
+            Metric::P99 => "p99 latency",
+            Metric::MaxLatency => "max latency",
+            Metric::Memory => "memory",
+            Metric::IoP99 => "IO p99 under CPU load",
+            Metric::MemoryPerUnit => "memory per unit",
+        }
+    }
+}
+
+/// Which way a figure is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    /// Less is better (time, memory, threads).
+    Lower,
+    /// More is better (cores kept busy).
+    Higher,
+}
+
+/// The measured figure a verdict gives for its winner's lead, so a reader or a script can check
+/// it: the figure favours the winner by at least `analysis::judge::REASON_MARGIN`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The figure's name in the cell summary, e.g. `queue_p99_ms`.
+    pub figure: String,
+    /// The winner's value.
+    pub winner: f64,
+    /// The runner-up's value.
+    pub other: f64,
+    /// Which way is better.
+    pub better: Better,
+}
+
+/// A cell left out of a verdict, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The cell's runtime.
+    pub runtime: String,
+    /// Why it was not judged, e.g. `3 of 48 tasks failed: timeout 3`.
+    pub reason: String,
+}
+
+/// The winner of one metric in one group of cells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The workload label.
+    pub workload: String,
+    /// The worker count of the group.
+    pub workers: usize,
+    /// Tasks per run.
+    pub tasks: usize,
+    /// What was judged.
+    pub metric: Metric,
+    /// The runtime with the best figure among the cells that finished every task.
+    pub winner: String,
+    /// Runtimes within noise of the winner (empty for a clear win).
+    pub tied: Vec<String>,
+    /// The best runtime not tied with the winner, if any.
+    pub runner_up: Option<String>,
+    /// The winner's figure.
+    pub value: f64,
+    /// The runner-up's figure.
+    pub runner_up_value: Option<f64>,
+    /// Runner-up figure over winner figure.
+    pub ratio: Option<f64>,
+    /// The measured figure that explains the winner's lead over the runner-up; `null` when no
+    /// figure favours the winner by `analysis::judge::REASON_MARGIN` (or there is no runner-up).
+    #[serde(default)]
+    pub reason: Option<Reason>,
+    /// Cells of the group that were not judged (failed tasks), with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+    /// The generated explanation.
+    pub sentence: String,
+}
