@@ -27,7 +27,6 @@ pub mod analysis;
 pub mod clean;
 pub mod cli;
 pub mod clock;
-pub mod compare;
 pub mod executor;
 pub mod files;
 pub mod interrupt;
@@ -38,6 +37,7 @@ pub mod protocol;
 pub mod report;
 pub mod server;
 pub mod study;
+pub mod sweep;
 pub mod workload;
 
 use plan::Plan;
@@ -166,9 +166,9 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
 }
 
 /// Runs a comparison, keeping its output file current after every child run.
-fn run_compare(plan: &compare::ComparePlan) -> Result<Status, Error> {
+fn run_compare(plan: &plan::ComparePlan) -> Result<Status, Error> {
     let out = &plan.output;
-    let outcome = compare::run(plan, |record| match &out.path {
+    let outcome = sweep::run(plan, |record| match &out.path {
         Some(path) => {
             report::write_atomically(path, report::render_compare(record, out.format)?.as_bytes())
         }

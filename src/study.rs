@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::plan::{Plan, StudyPlan};
-use crate::{Error, Status, compare, report};
+use crate::{Error, Status, report, sweep};
 
 /// One experiment: a name for its files, a heading, what it reproduces, and its arguments.
 struct Experiment {
@@ -95,7 +95,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
             e.heading
         );
         let out = &cmp.output;
-        let outcome = compare::run(&cmp, |record| {
+        let outcome = sweep::run(&cmp, |record| {
             report::write_atomically(
                 out.path.as_deref().expect("study sets --output"),
                 report::render_compare(record, out.format)?.as_bytes(),

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::compare::ComparePlan;
+use crate::plan::ComparePlan;
 use crate::plan::{
     Baseline, DownloadPlan, Format, Limits, Loaded, MAX_DURATION, MAX_PAGE_SIZE, MixedPlan, Output,
     Plan, ReportPlan, RunPlan, Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir,

@@ -1,162 +1,20 @@
-//! The checked, typed plan of what to do, built from the command line before any work starts.
-//!
-//! `cli.rs` turns arguments into values of the right types; this module checks what depends
-//! on more than one argument or on the file system (an output directory that exists, a
-//! baseline that matches the run), so every bad input is reported before a task runs.
+//! A single measured run's plan: the runtime, the work, how tasks are submitted and repeated,
+//! and the serial baseline it is compared against, all checked before any work.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use super::output::Output;
 use crate::Error;
 use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::model::Runtime;
 use crate::model::run::{RUN_SCHEMA, RunRecord};
 use crate::protocol::Fault;
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use crate::server::ServeOptions;
 use crate::workload::{CpuWork, Sleep};
 
-/// What the tool was asked to do.
-#[derive(Debug)]
-pub enum Plan {
-    /// Run a workload (`cpu` or `io`) on one runtime and report it.
-    Run(Box<RunPlan>),
-    /// Run the embedded HTTP server until stdin closes.
-    Serve(ServeOptions),
-    /// List the runtimes.
-    Runtimes(Output),
-    /// Serve tasks as a worker process over stdin and stdout (the hidden `worker` subcommand).
-    Worker,
-    /// Sweep runtimes, workers and tasks in child processes (`compare`).
-    Compare(Box<crate::compare::ComparePlan>),
-    /// Re-render a saved run or comparison (`report`).
-    Report(Box<ReportPlan>),
-    /// Run the seeds' experiments and write the study docs (`study`).
-    Study(StudyPlan),
-    /// Print this text to stdout (shell completions).
-    Print(String),
-    /// Remove the temporary out-dirs of killed runs (`clean`).
-    Clean {
-        /// Only list them.
-        dry_run: bool,
-    },
-}
-
-/// `report`: a loaded record and where its renderings go.
-#[derive(Debug)]
-pub struct ReportPlan {
-    /// The record as loaded.
-    pub record: Loaded,
-    /// The rendering of the record.
-    pub output: Output,
-    /// Where SVG plots go.
-    pub plots: Option<PathBuf>,
-    /// Where HdrHistogram interval logs go.
-    pub hdr: Option<PathBuf>,
-}
-
-/// `study`: where the docs go, and whether to show progress.
-#[derive(Debug, Clone)]
-pub struct StudyPlan {
-    /// The docs directory (STUDY.md and img/).
-    pub out: PathBuf,
-    /// No progress bars.
-    pub quiet: bool,
-}
-
-/// A saved record, whichever kind it is.
-#[derive(Debug)]
-pub enum Loaded {
-    /// One run (`asyncstudy.run/1`).
-    Run(Box<RunRecord>),
-    /// A comparison (`asyncstudy.compare/1`).
-    Compare(Box<crate::model::compare::CompareRecord>),
-}
-
-impl Loaded {
-    /// Reads a record from `path`; anything that is not one of ours is bad input.
-    pub fn read(path: &Path) -> Result<Loaded, Error> {
-        let shown = path.display();
-        let cannot = |e: String| Error::BadInput(format!("{shown}: cannot read: {e}"));
-        let mut input =
-            crate::files::Bounded::open(path, crate::files::RECORD_LIMIT).map_err(cannot)?;
-        let parsed = serde_json::from_reader(std::io::BufReader::new(&mut input));
-        input.check().map_err(cannot)?;
-        let value: serde_json::Value =
-            parsed.map_err(|e| Error::BadInput(format!("{shown}: not valid JSON: {e}")))?;
-        let schema = value
-            .get("schema")
-            .and_then(|s| s.as_str())
-            .unwrap_or("")
-            .to_string();
-        let shape = |e: serde_json::Error| {
-            Error::BadInput(format!("{shown}: not a complete {schema} record: {e}"))
-        };
-        let contradicts =
-            |why: String| Error::BadInput(format!("{shown}: contradicts itself: {why}"));
-        match schema.as_str() {
-            RUN_SCHEMA => {
-                let r: RunRecord = serde_json::from_value(value).map_err(shape)?;
-                match r.contradiction() {
-                    Some(why) => Err(contradicts(why)),
-                    None => Ok(Loaded::Run(Box::new(r))),
-                }
-            }
-            crate::model::compare::COMPARE_SCHEMA => {
-                let c: crate::model::compare::CompareRecord =
-                    serde_json::from_value(value).map_err(shape)?;
-                for (i, r) in c.runs.iter().enumerate() {
-                    if let Some(why) = r.contradiction() {
-                        return Err(contradicts(format!("run {}: {why}", i + 1)));
-                    }
-                }
-                Ok(Loaded::Compare(Box::new(c)))
-            }
-            "" => Err(Error::BadInput(format!(
-                "{shown}: not an asyncstudy record (no \"schema\" field)"
-            ))),
-            other => Err(Error::BadInput(format!(
-                "{shown}: not an asyncstudy record (schema {other:?}; expected {RUN_SCHEMA} or {})",
-                crate::model::compare::COMPARE_SCHEMA
-            ))),
-        }
-    }
-}
-
-/// Checks that `dir` is a directory or can be made one, before any work.
-pub fn check_dir_target(flag: &str, dir: &Path) -> Result<(), Error> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::BadInput(format!(
-            "{flag} {}: exists and is not a directory",
-            dir.display()
-        )));
-    }
-    let mut up = dir;
-    while !up.exists() {
-        match up.parent() {
-            Some(p) if !p.as_os_str().is_empty() => up = p,
-            _ => return Ok(()),
-        }
-    }
-    if !up.is_dir() {
-        return Err(Error::BadInput(format!(
-            "{flag} {}: {} is not a directory",
-            dir.display(),
-            up.display()
-        )));
-    }
-    // A read-only file system is found now, not after the work.
-    tempfile::tempfile_in(up).map_err(|e| {
-        Error::BadInput(format!(
-            "{flag} {}: cannot write in {}: {}",
-            dir.display(),
-            up.display(),
-            crate::files::os_reason(e)
-        ))
-    })?;
-    Ok(())
-}
+pub use crate::model::runtime::Limits;
 
 /// A single measured run.
 #[derive(Debug)]
@@ -278,164 +136,12 @@ pub enum Source {
     Running(String),
 }
 
-/// Reads a urls file: one http(s) URL per line, blank lines and `#` comments skipped.
-pub fn read_urls(path: &Path) -> Result<Vec<String>, Error> {
-    let shown = path.display();
-    let bytes = crate::files::read_bounded(path, crate::files::URLS_LIMIT)
-        .map_err(|e| Error::BadInput(format!("--urls {shown}: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| Error::BadInput(format!("--urls {shown}: not UTF-8 text ({e})")))?;
-    parse_urls(&shown.to_string(), &text)
-}
-
-/// Parses the text of a urls file named `name` (for messages).
-pub fn parse_urls(name: &str, text: &str) -> Result<Vec<String>, Error> {
-    let mut urls = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let bad = || Error::BadInput(format!("{name}:{}: not a URL: {line:?}", i + 1));
-        // The url crate drops control characters around and inside a URL (NUL, tab, newline)
-        // before parsing, so such a line would parse as one URL and be kept as another.
-        if line.chars().any(char::is_control) {
-            return Err(bad());
-        }
-        let url = url::Url::parse(line).map_err(|_| bad())?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(bad());
-        }
-        // Clients disagree on credentials in a URL (sent as Basic auth or dropped), so no
-        // client is given any; the line is named without them.
-        if !url.username().is_empty() || url.password().is_some() {
-            let mut shown = url.clone();
-            let _ = shown.set_password(None);
-            let _ = shown.set_username("***");
-            return Err(Error::BadInput(format!(
-                "{name}:{}: a URL with credentials (user:password@) is refused: \"{shown}\"",
-                i + 1
-            )));
-        }
-        urls.push(line.to_string());
-    }
-    if urls.is_empty() {
-        return Err(Error::BadInput(format!("--urls {name}: no URLs in it")));
-    }
-    Ok(urls)
-}
-
-/// Creates `dir` if needed and checks a file can be written in it.
-pub fn check_out_dir(dir: &Path) -> Result<(), Error> {
-    let bad = |why: String| Error::BadInput(format!("--out-dir {}: {why}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(|e| bad(format!("cannot be created: {e}")))?;
-    tempfile::tempfile_in(dir).map_err(|e| bad(format!("cannot be written: {e}")))?;
-    Ok(())
-}
-
 /// The serial run a speed-up is computed against.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
     /// Its median wall time.
     pub wall_s: f64,
 }
-
-/// How results are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// A readable terminal table.
-    Table,
-    /// Markdown tables, ready for docs.
-    Markdown,
-    /// CSV with a header row.
-    Csv,
-    /// The JSON run record.
-    Json,
-}
-
-impl Format {
-    /// Every format, in the order help shows them.
-    pub const ALL: [Format; 4] = [Format::Table, Format::Markdown, Format::Csv, Format::Json];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Table => "table",
-            Format::Markdown => "markdown",
-            Format::Csv => "csv",
-            Format::Json => "json",
-        }
-    }
-
-    /// Looks a format up by name.
-    pub fn from_name(name: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// The format a file name implies: `.json`, `.csv`, `.md`; anything else is a table.
-    pub fn for_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => Format::Json,
-            Some("csv") => Format::Csv,
-            Some("md" | "markdown") => Format::Markdown,
-            _ => Format::Table,
-        }
-    }
-}
-
-/// Where results go and in which format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    /// The format.
-    pub format: Format,
-    /// A file to write atomically, or `None` for stdout.
-    pub path: Option<PathBuf>,
-}
-
-impl Output {
-    /// A table on stdout.
-    pub fn stdout() -> Output {
-        Output {
-            format: Format::Table,
-            path: None,
-        }
-    }
-
-    /// Whether a progress bar may show: not when a machine format goes to stdout, where a
-    /// script is reading.
-    pub fn shows_progress(&self) -> bool {
-        self.path.is_some() || self.format == Format::Table
-    }
-
-    /// Checks `--output` and picks the format: the one given, else the file's extension, else
-    /// a table.
-    pub fn new(format: Option<Format>, path: Option<PathBuf>) -> Result<Output, Error> {
-        if let Some(path) = &path {
-            let dir = dir_of(path);
-            if !dir.is_dir() {
-                let why = if dir.exists() {
-                    format!("{} is not a directory", dir.display())
-                } else {
-                    format!("directory {} does not exist", dir.display())
-                };
-                return Err(Error::BadInput(format!(
-                    "--output {}: {why}",
-                    path.display()
-                )));
-            }
-            crate::files::check_writable(path)
-                .map_err(|why| Error::BadInput(format!("--output {}: {why}", path.display())))?;
-        }
-        let format = format
-            .or(path.as_deref().map(Format::for_path))
-            .unwrap_or(Format::Table);
-        Ok(Output { format, path })
-    }
-}
-
-pub use crate::files::dir_of;
-
-pub use crate::model::runtime::Limits;
 
 /// The longest duration any option takes: longer ones are refused before any work, since a
 /// deadline past it is no deadline and one near `u64::MAX` seconds overflows the clock.
@@ -623,48 +329,6 @@ fn first_difference(
 mod tests {
     use super::*;
 
-    // The shipped list is parsed, never fetched: tests stay offline.
-    #[test]
-    fn shipped_urls_file_is_the_seed_list() {
-        let urls = parse_urls("urls.txt", include_str!("../urls.txt")).unwrap();
-        assert_eq!(urls.len(), 16);
-        assert_eq!(urls[0], "http://www.poatek.com");
-        assert!(urls.iter().all(|u| u.starts_with("http")));
-    }
-
-    // Found by the urls_file fuzz target: url::Url::parse drops these before parsing.
-    #[test]
-    fn a_line_with_control_characters_is_not_a_url() {
-        for line in [
-            "\0\0https://www.example.com\0",
-            "http://a\tb/",
-            "http://x/\u{7f}",
-        ] {
-            let text = format!("# list\nhttp://ok.example/\n{line}\n");
-            let err = parse_urls("urls.txt", &text).unwrap_err().to_string();
-            assert!(err.starts_with("urls.txt:3: not a URL: "), "{err}");
-            assert!(!err.contains('\n'), "{err}");
-        }
-    }
-
-    #[test]
-    fn a_url_with_credentials_is_refused_without_showing_them() {
-        for line in [
-            "http://alice:secret@example.com/private",
-            "https://secret@example.com/",
-            "http://alice:secret@[::1]:8080/",
-        ] {
-            let text = format!("http://ok.example/\n{line}\n");
-            let err = parse_urls("urls.txt", &text).unwrap_err().to_string();
-            assert!(
-                err.starts_with("urls.txt:2: a URL with credentials (user:password@) is refused: "),
-                "{err}"
-            );
-            assert!(err.contains("***@"), "{err}");
-            assert!(!err.contains("secret") && !err.contains("alice"), "{err}");
-        }
-    }
-
     #[test]
     fn a_baseline_must_have_done_the_same_work() {
         let mut base = crate::report::tests::sample_record();
@@ -736,25 +400,6 @@ mod tests {
         assert_eq!(
             load(&sleep(10), 4, &more, None).unwrap_err(),
             format!("--baseline {shown}: writes differs: the baseline ran none, this run 50")
-        );
-    }
-
-    #[test]
-    fn format_follows_flag_then_extension() {
-        let out = Output::new(None, Some("x.json".into())).unwrap();
-        assert_eq!(out.format, Format::Json);
-        let out = Output::new(Some(Format::Csv), Some("x.json".into())).unwrap();
-        assert_eq!(out.format, Format::Csv);
-        assert_eq!(Output::new(None, None).unwrap().format, Format::Table);
-        assert_eq!(Format::for_path(Path::new("a/b.md")), Format::Markdown);
-    }
-
-    #[test]
-    fn output_in_a_missing_directory_is_bad_input() {
-        let err = Output::new(None, Some("/no/such/dir/x.json".into())).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "--output /no/such/dir/x.json: directory /no/such/dir does not exist"
         );
     }
 }
