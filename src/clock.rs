@@ -16,6 +16,17 @@ pub fn now_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// A duration as a command line takes it, in its shortest exact unit (`20s`, `50ms`, `1500us`),
+/// so a rendered command line reads like one a user would type and parses back exactly.
+pub fn duration_arg(d: std::time::Duration) -> String {
+    match d.as_nanos() {
+        ns if ns % 1_000_000_000 == 0 => format!("{}s", ns / 1_000_000_000),
+        ns if ns % 1_000_000 == 0 => format!("{}ms", ns / 1_000_000),
+        ns if ns % 1_000 == 0 => format!("{}us", ns / 1_000),
+        ns => format!("{ns}ns"),
+    }
+}
+
 /// Milliseconds from `origin_ns` to `ns`, for timelines; 0 if `ns` is before the origin.
 pub fn ms_since(origin_ns: u64, ns: u64) -> f64 {
     ns.saturating_sub(origin_ns) as f64 / 1e6

@@ -286,8 +286,8 @@ fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Resul
     raise_fd_limit();
     let (mut server, mut temp_dir) = (None, None);
     let urls = match &d.source {
-        Source::Urls(urls) => urls.clone(),
-        Source::Running(base) => {
+        Source::Urls { urls, .. } => urls.clone(),
+        Source::Running { url: base, .. } => {
             run.params.insert("server_url".into(), base.clone().into());
             (0..run.tasks).map(|i| format!("{base}/page/{i}")).collect()
         }

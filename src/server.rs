@@ -67,13 +67,19 @@ impl ServeOptions {
 
     /// The command-line arguments that give a `serve` child these options.
     pub fn to_args(&self) -> Vec<String> {
+        let mut args = vec!["--bind".into(), self.bind.to_string()];
+        args.extend(self.page_args());
+        args
+    }
+
+    /// The arguments that say what pages are served (all but `--bind`), which `serve`, `io`
+    /// and `mixed` share.
+    pub fn page_args(&self) -> Vec<String> {
         vec![
-            "--bind".into(),
-            self.bind.to_string(),
             "--page-size".into(),
             self.page_size.to_string(),
             "--latency".into(),
-            format!("{}us", self.latency.as_micros()),
+            crate::clock::duration_arg(self.latency),
             "--latency-dist".into(),
             self.latency_dist.name().into(),
             "--error-rate".into(),

@@ -13,10 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::Error;
 use crate::measure::machine::logical_cores;
 use crate::model::Runtime;
-use std::collections::BTreeMap;
 use std::time::Duration;
-
-use serde_json::Value;
 
 use crate::plan::ComparePlan;
 use crate::plan::{
@@ -656,61 +653,35 @@ fn completions(shell: &str) -> String {
 }
 
 fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
-    let (name, sweep, mut child_args, server, default_tasks, scale) = match kind {
+    let (name, sweep, work, tasks, concurrency, scale) = match kind {
         CompareKind::Cpu(a) => (
             "cpu",
             a.sweep,
-            a.work.child_args(),
-            None,
+            WorkPlan::Cpu(a.work.work()),
             4 * logical_cores(),
+            None,
             false,
         ),
-        CompareKind::Io(a) => {
-            if a.workload == "sleep" {
-                return compare_plan(CompareKind::Sleep(a));
-            }
-            if let Some(dir) = &a.work.out_dir {
-                check_out_dir(dir)?;
-            }
-            if let Some(path) = &a.work.urls {
-                read_urls(path)?;
-            }
-            let server = match &a.work.urls {
-                Some(_) => None,
-                None => Some(a.work.server.options(ServeOptions::new().bind)?),
-            };
-            let mut args = vec!["io".into(), "--workload".into(), "download".into()];
-            args.extend(a.work.child_args("download", SEED_SLEEP));
-            ("io", a.sweep, args, server, 16, a.scale)
+        CompareKind::Io(a) if a.workload != "sleep" => {
+            let work = io_work("download", &a.work, SEED_SLEEP)?;
+            ("io", a.sweep, work, 16, a.work.concurrency, a.scale)
         }
-        CompareKind::Sleep(a) => {
-            let mut args = vec!["io".into(), "--workload".into(), "sleep".into()];
-            args.extend(a.work.child_args("sleep", SEED_SLEEP));
-            ("sleep", a.sweep, args, None, 4, a.scale)
+        CompareKind::Io(a) | CompareKind::Sleep(a) => {
+            let work = io_work("sleep", &a.work, SEED_SLEEP)?;
+            ("sleep", a.sweep, work, 4, a.work.concurrency, a.scale)
         }
         CompareKind::Mixed(a) => {
-            let w = &a.work;
-            let server = if w.io == "download" {
-                if let Some(dir) = &w.io_work.out_dir {
-                    check_out_dir(dir)?;
-                }
-                match &w.io_work.urls {
-                    Some(path) => {
-                        read_urls(path)?;
-                        None
-                    }
-                    None => Some(w.io_work.server.options(ServeOptions::new().bind)?),
-                }
-            } else {
-                None
-            };
-            let args = w.child_args();
-            ("mixed", a.sweep, args, server, MIXED_IO_TASKS, false)
+            let (work, tasks) = a.work.work(MIXED_IO_TASKS)?;
+            (
+                "mixed",
+                a.sweep,
+                work,
+                tasks,
+                a.work.io_work.concurrency,
+                false,
+            )
         }
     };
-    if let Some(rate) = sweep.how.rate {
-        child_args.extend(["--rate".into(), rate.to_string()]);
-    }
     let mut runtimes = runtime_list(&sweep.runtimes)?;
     if scale {
         if sweep.runtimes.trim() == "all" {
@@ -733,33 +704,30 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
     }
-    let limits = sweep.how.limits.limits();
-    // Children get the limits too, or a raised limit would let the sweep plan a cell its own
-    // child then refuses.
-    if limits.max_threads != Limits::DEFAULT_MAX_THREADS {
-        child_args.extend(["--max-threads".into(), limits.max_threads.to_string()]);
-    }
-    if limits.max_processes != Limits::DEFAULT_MAX_PROCESSES {
-        child_args.extend(["--max-processes".into(), limits.max_processes.to_string()]);
-    }
-    if sweep.how.no_tokio_metrics {
-        child_args.push("--no-tokio-metrics".into());
-    }
+    // Each cell's child: the work and how it is submitted, one measured run, JSON on stdout.
+    let mut template = RunPlan::new(work, tasks);
+    template.concurrency = concurrency;
+    template.params = RunPlan::work_params(&template.work, concurrency, tasks);
+    template.warmup = sweep.warmup;
+    template.rate = sweep.how.rate;
+    template.tokio_metrics = !sweep.how.no_tokio_metrics;
+    template.limits = sweep.how.limits.limits();
     let plan = ComparePlan {
         kind: name.into(),
+        template,
         runtimes,
         workers: sweep.workers.map(|l| l.0).unwrap_or(vec![logical_cores()]),
-        tasks: sweep.tasks.map(|l| l.0).unwrap_or(vec![default_tasks]),
+        tasks: sweep.tasks.map(|l| l.0).unwrap_or(vec![if name == "mixed" {
+            MIXED_IO_TASKS
+        } else {
+            tasks
+        }]),
         repeat: sweep.repeat,
-        warmup: sweep.warmup,
-        child_args,
-        server,
         output: sweep.out.output()?,
         quiet: sweep.quiet,
         strict: sweep.strict,
         plots: sweep.plots,
         scale,
-        limits,
     };
     let cells = plan.cells();
     if let Some((first, (units, why))) = cells
@@ -772,16 +740,11 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             first.runtime
         )));
     }
-    // Every child's command line is parsed here first, so a bad combination is reported
-    // before the first cell runs, not by every child in turn. Cells over a limit are skipped,
-    // not run, so they are not checked.
-    for cell in plan
-        .cells()
-        .into_iter()
-        .filter(|&c| plan.over_limit(c).is_none())
-    {
-        let args = plan.cell_args(cell, plan.server.as_ref().map(|_| "http://127.0.0.1:1"));
-        parse(std::iter::once("asyncstudy".to_string()).chain(args))?;
+    // Every child's plan is checked here first, so a bad combination is reported before the
+    // first cell runs, not by every child in turn. Cells over a limit are skipped, not run, so
+    // they are not checked.
+    for cell in cells.into_iter().filter(|&c| plan.over_limit(c).is_none()) {
+        plan.cell_plan(cell, None).check()?;
     }
     Ok(plan)
 }
@@ -812,7 +775,7 @@ fn runtime_list(s: &str) -> Result<Vec<Runtime>, Error> {
 fn cpu_plan(args: CpuArgs) -> Result<RunPlan, Error> {
     let work = WorkPlan::Cpu(args.work.work());
     let tasks = args.run.tasks.unwrap_or(4 * logical_cores());
-    run_plan(args.run, work, tasks, None, BTreeMap::new())
+    run_plan(args.run, work, tasks, None)
 }
 
 fn io_plan(
@@ -822,14 +785,11 @@ fn io_plan(
         work,
     }: IoArgs,
 ) -> Result<RunPlan, Error> {
-    let mut params: BTreeMap<String, Value> = BTreeMap::new();
     let tasks = run
         .tasks
         .unwrap_or(if workload == "sleep" { 4 } else { 16 });
-    let plan = io_work(&workload, &work, SEED_SLEEP, &mut params)?;
-    // Async runtimes run every task at once unless --concurrency says otherwise.
-    let in_flight = Some(work.concurrency.unwrap_or(tasks));
-    run_plan(run, plan, tasks, in_flight, params)
+    let plan = io_work(&workload, &work, SEED_SLEEP)?;
+    run_plan(run, plan, tasks, work.concurrency)
 }
 
 /// The sleep of seed 002's `long_io`.
@@ -841,85 +801,48 @@ const MIXED_SLEEP: Duration = Duration::from_millis(10);
 /// IO tasks in a mixed run unless --tasks says otherwise.
 const MIXED_IO_TASKS: usize = 100;
 
-fn mixed_plan(MixedArgs { run, work }: MixedArgs) -> Result<RunPlan, Error> {
-    let mut params: BTreeMap<String, Value> = BTreeMap::new();
-    let io_tasks = run.tasks.unwrap_or(MIXED_IO_TASKS);
-    let cpu_tasks = work.cpu_tasks.unwrap_or(4 * logical_cores());
-    let io = io_work(&work.io, &work.io_work, MIXED_SLEEP, &mut params)?;
-    let cpu = cpu_work(&work.cpu_workload, work.cpu_iters);
-    params.insert("io".into(), work.io.clone().into());
-    params.insert("io_tasks".into(), io_tasks.into());
-    params.insert("cpu_tasks".into(), cpu_tasks.into());
-    params.insert("cpu_workload".into(), cpu.kind.name().into());
-    params.insert("cpu_iters".into(), cpu.iters.into());
-    let tasks = io_tasks + cpu_tasks;
-    let plan = WorkPlan::Mixed(MixedPlan {
-        cpu,
-        io: Box::new(io),
-        io_tasks,
-    });
-    let in_flight = Some(work.io_work.concurrency.unwrap_or(tasks));
-    let mut run = run;
+fn mixed_plan(MixedArgs { mut run, work }: MixedArgs) -> Result<RunPlan, Error> {
+    let (plan, tasks) = work.work(run.tasks.unwrap_or(MIXED_IO_TASKS))?;
     // --tasks counts IO tasks here; the run record counts every task.
     run.tasks = Some(tasks);
-    run_plan(run, plan, tasks, in_flight, params)
+    run_plan(run, plan, tasks, work.io_work.concurrency)
 }
 
-/// The IO work `workload` (download or sleep) of `args`, its parameters added to `params`.
-fn io_work(
-    workload: &str,
-    args: &IoWorkArgs,
-    default_sleep: Duration,
-    params: &mut BTreeMap<String, Value>,
-) -> Result<WorkPlan, Error> {
-    if let Some(c) = args.concurrency {
-        params.insert("concurrency".into(), c.into());
+impl MixedWorkArgs {
+    /// The mix of `io_tasks` IO tasks with the CPU tasks, and the tasks in all.
+    fn work(&self, io_tasks: usize) -> Result<(WorkPlan, usize), Error> {
+        let cpu_tasks = self.cpu_tasks.unwrap_or(4 * logical_cores());
+        let io = io_work(&self.io, &self.io_work, MIXED_SLEEP)?;
+        let plan = WorkPlan::Mixed(MixedPlan {
+            cpu: cpu_work(&self.cpu_workload, self.cpu_iters),
+            io: Box::new(io),
+            io_tasks,
+        });
+        Ok((plan, io_tasks + cpu_tasks))
     }
+}
+
+/// The IO work `workload` (download or sleep) of `args`, checked.
+fn io_work(workload: &str, args: &IoWorkArgs, default_sleep: Duration) -> Result<WorkPlan, Error> {
     if workload == "sleep" {
-        let sleep = args.sleep.unwrap_or(default_sleep);
-        params.insert(
-            "sleep".into(),
-            humantime::format_duration(sleep).to_string().into(),
-        );
-        params.insert("blocking".into(), args.blocking.into());
         return Ok(WorkPlan::Sleep(Sleep {
-            duration: sleep,
+            duration: args.sleep.unwrap_or(default_sleep),
             blocking: args.blocking,
         }));
     }
     let source = match (&args.urls, &args.server_url) {
-        (Some(path), _) => {
-            params.insert("urls".into(), path.display().to_string().into());
-            Source::Urls(read_urls(path)?)
-        }
+        (Some(path), _) => Source::Urls {
+            path: path.clone(),
+            urls: read_urls(path)?,
+        },
         (None, server_url) => {
-            let opts = args.server.options(ServeOptions::new().bind)?;
-            params.insert("server".into(), "embedded".into());
-            params.insert("page_size".into(), opts.page_size.into());
-            params.insert(
-                "latency".into(),
-                format!(
-                    "{} {}",
-                    humantime::format_duration(opts.latency),
-                    opts.latency_dist.name()
-                )
-                .into(),
-            );
-            for (k, v) in [
-                ("error_rate", opts.error_rate),
-                ("reset_rate", opts.reset_rate),
-                ("stall_rate", opts.stall_rate),
-            ] {
-                if v > 0.0 {
-                    params.insert(k.into(), v.into());
-                }
-            }
+            let server = args.server.options(ServeOptions::new().bind)?;
             match server_url {
-                Some(url) => {
-                    params.insert("server".into(), "embedded, shared by a comparison".into());
-                    Source::Running(url.clone())
-                }
-                None => Source::Embedded(opts),
+                Some(url) => Source::Running {
+                    url: url.clone(),
+                    server,
+                },
+                None => Source::Embedded(server),
             }
         }
     };
@@ -935,11 +858,6 @@ fn io_work(
     if let Some(dir) = &args.out_dir {
         check_out_dir(dir)?;
     }
-    params.insert("writes".into(), args.writes.into());
-    params.insert(
-        "timeout".into(),
-        humantime::format_duration(args.timeout).to_string().into(),
-    );
     Ok(WorkPlan::Download(DownloadPlan {
         source,
         writes: args.writes,
@@ -954,8 +872,7 @@ fn run_plan(
     args: RunArgs,
     work: WorkPlan,
     tasks: usize,
-    in_flight: Option<usize>,
-    params: BTreeMap<String, Value>,
+    concurrency: Option<usize>,
 ) -> Result<RunPlan, Error> {
     // The value comes from a PossibleValuesParser built from the same list.
     let runtime = Runtime::from_name(&args.runtime).expect("clap checked the runtime name");
@@ -968,6 +885,7 @@ fn run_plan(
             )));
         }
     }
+    let params = RunPlan::work_params(&work, concurrency, tasks);
     let baseline = args
         .baseline
         .map(|path| Baseline::load(&path, &work, tasks, &params, args.how.rate))
@@ -977,7 +895,7 @@ fn run_plan(
         workers: args.workers.unwrap_or(logical_cores()),
         tasks,
         work,
-        in_flight,
+        concurrency,
         params,
         warmup: args.warmup,
         repeat: args.repeat,
@@ -996,16 +914,6 @@ impl CpuWorkArgs {
     fn work(&self) -> CpuWork {
         cpu_work(&self.workload, self.iters)
     }
-
-    /// The `cpu` arguments that give a child run this work. Without `--iters` the child
-    /// takes the same default (for `noop`, 0 steps, which `--iters` itself refuses).
-    fn child_args(&self) -> Vec<String> {
-        let mut args = vec!["cpu".into(), "--workload".into(), self.workload.clone()];
-        if let Some(iters) = self.iters {
-            args.extend(["--iters".into(), iters.to_string()]);
-        }
-        args
-    }
 }
 
 /// CPU work of the loop named `name` (checked by clap) with `iters` steps or its default.
@@ -1015,98 +923,6 @@ fn cpu_work(name: &str, iters: Option<u64>) -> CpuWork {
     CpuWork {
         kind,
         iters: iters.unwrap_or(kind.default_iters()),
-    }
-}
-
-impl MixedWorkArgs {
-    /// The `mixed` arguments that give a child run this work.
-    fn child_args(&self) -> Vec<String> {
-        let cpu = cpu_work(&self.cpu_workload, self.cpu_iters);
-        let mut a: Vec<String> = vec![
-            "mixed".into(),
-            "--io".into(),
-            self.io.clone(),
-            "--cpu-workload".into(),
-            cpu.kind.name().into(),
-        ];
-        // As for `cpu`: without it the child takes the same default, 0 for noop.
-        if let Some(iters) = self.cpu_iters {
-            a.extend(["--cpu-iters".into(), iters.to_string()]);
-        }
-        a.extend([
-            "--cpu-tasks".into(),
-            self.cpu_tasks.unwrap_or(4 * logical_cores()).to_string(),
-        ]);
-        a.extend(self.io_work.child_args(&self.io, MIXED_SLEEP));
-        a
-    }
-}
-
-/// The shortest exact unit, so the command line a comparison records reads like one a user
-/// would type.
-fn short_duration(d: Duration) -> String {
-    match d.as_micros() {
-        us if us % 1_000_000 == 0 => format!("{}s", us / 1_000_000),
-        us if us % 1_000 == 0 => format!("{}ms", us / 1_000),
-        us => format!("{us}us"),
-    }
-}
-
-impl IoWorkArgs {
-    /// The IO arguments that give a child run this work for `workload` (download or sleep),
-    /// after its subcommand (a comparison adds `--server-url` when it runs the embedded
-    /// server).
-    fn child_args(&self, workload: &str, default_sleep: Duration) -> Vec<String> {
-        let ms = short_duration;
-        let mut a: Vec<String> = Vec::new();
-        if let Some(c) = self.concurrency {
-            a.extend(["--concurrency".into(), c.to_string()]);
-        }
-        if workload == "sleep" {
-            a.extend(["--sleep".into(), ms(self.sleep.unwrap_or(default_sleep))]);
-            if self.blocking {
-                a.push("--blocking".into());
-            }
-            return a;
-        }
-        a.extend([
-            "--writes".into(),
-            self.writes.to_string(),
-            "--timeout".into(),
-            ms(self.timeout),
-            "--max-page-size".into(),
-            self.max_page_size.to_string(),
-        ]);
-        if let Some(dir) = &self.out_dir {
-            a.extend(["--out-dir".into(), dir.display().to_string()]);
-        }
-        if self.keep {
-            a.push("--keep".into());
-        }
-        match &self.urls {
-            Some(path) => a.extend(["--urls".into(), path.display().to_string()]),
-            None => {
-                // The server's options ride along so each record states what it was served.
-                let s = &self.server;
-                a.extend([
-                    "--page-size".into(),
-                    s.page_size.to_string(),
-                    "--latency".into(),
-                    ms(s.latency),
-                    "--latency-dist".into(),
-                    s.latency_dist.clone(),
-                    "--error-rate".into(),
-                    s.error_rate.to_string(),
-                    "--reset-rate".into(),
-                    s.reset_rate.to_string(),
-                    "--stall-rate".into(),
-                    s.stall_rate.to_string(),
-                    "--seed".into(),
-                    s.seed.to_string(),
-                ]);
-            }
-        }
-        a
     }
 }
 

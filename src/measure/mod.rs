@@ -95,7 +95,7 @@ pub struct RunMeta {
 pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
     let executor = plan
         .runtime
-        .executor_with(plan.workers, plan.in_flight, plan.tokio_metrics);
+        .executor_with(plan.workers, plan.in_flight(), plan.tokio_metrics);
     let workload = workload_info(plan);
     let io = work.is_io();
     let mixed_io_tasks = match &work {
@@ -117,7 +117,7 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         tasks: plan.tasks,
         workload,
         io,
-        in_flight: plan.in_flight,
+        in_flight: plan.in_flight(),
         warmup: plan.warmup,
         baseline_wall_s: plan.baseline.as_ref().map(|b| b.wall_s),
         caller: OsThread::current(),

@@ -1,34 +1,33 @@
 //! A comparison's plan: the runtimes, worker counts and task counts to sweep, the cells they
-//! make, and each cell's child run.
+//! make, and each cell's child run, which is the comparison's template run with the cell's
+//! runtime, workers and tasks, rendered by the one renderer [`RunPlan::to_args`].
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use super::output::Output;
+use super::run::{RunPlan, Source, WorkPlan};
 use crate::model::Runtime;
 use crate::model::runtime::Limits;
 use crate::server::ServeOptions;
 
-/// A checked comparison: what to sweep and the child command line of the workload.
-#[derive(Debug, Clone)]
+/// A checked comparison: what to sweep, and the run every cell makes of it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ComparePlan {
-    /// `cpu`, `io` or `sleep`.
+    /// `cpu`, `io`, `sleep` or `mixed`.
     pub kind: String,
+    /// Every cell's child run but its runtime, workers and tasks: the work, how tasks are
+    /// submitted, the warm-up, one measured run, the record as JSON on stdout.
+    pub template: RunPlan,
     /// The runtimes, in the order given.
     pub runtimes: Vec<Runtime>,
     /// Worker counts to sweep.
     pub workers: Vec<usize>,
-    /// Task counts to sweep.
+    /// Task counts to sweep, as `--tasks` counts them (a mix's IO tasks).
     pub tasks: Vec<usize>,
     /// Measured child runs per cell.
     pub repeat: usize,
-    /// Unmeasured runs inside each child before it measures.
-    pub warmup: usize,
-    /// The child's subcommand and workload options (`cpu --workload comp --iters ...`).
-    pub child_args: Vec<String>,
-    /// The embedded server to start once for every cell, for downloads without `--urls`.
-    pub server: Option<ServeOptions>,
     /// Where the comparison goes, and in what format.
     pub output: Output,
     /// No progress bar.
@@ -39,8 +38,6 @@ pub struct ComparePlan {
     pub plots: Option<PathBuf>,
     /// Every task in flight at once (`--scale`).
     pub scale: bool,
-    /// The threads and processes a cell may hold; cells over them are skipped.
-    pub limits: Limits,
 }
 
 /// One cell of the grid: a runtime at a worker count and a task count.
@@ -86,67 +83,166 @@ impl ComparePlan {
         cells
     }
 
+    /// The threads and processes a cell may hold; cells over them are skipped.
+    pub fn limits(&self) -> Limits {
+        self.template.limits
+    }
+
+    /// The embedded server to start once for every cell, for downloads without `--urls`.
+    pub fn server(&self) -> Option<&ServeOptions> {
+        let download = match &self.template.work {
+            WorkPlan::Download(d) => d,
+            WorkPlan::Mixed(m) => match m.io.as_ref() {
+                WorkPlan::Download(d) => d,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match &download.source {
+            Source::Embedded(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Units the cell would hold over a limit, and why it is over; such a cell is skipped.
     pub fn over_limit(&self, cell: Cell) -> Option<(usize, String)> {
         let rt = Runtime::from_name(cell.runtime)?;
-        self.limits.exceeded(rt, cell.workers, cell.tasks)
+        self.limits().exceeded(rt, cell.workers, cell.tasks)
+    }
+
+    /// The run a cell's child makes: the template with the cell's runtime, workers and tasks,
+    /// fetching from the comparison's running server at `server_url` when there is one.
+    pub fn cell_plan(&self, cell: Cell, server_url: Option<&str>) -> RunPlan {
+        let mut plan = self.template.clone();
+        plan.runtime = Runtime::from_name(cell.runtime).expect("cells come from runtimes");
+        plan.workers = cell.workers;
+        plan.tasks = cell.tasks;
+        if let WorkPlan::Mixed(m) = &mut plan.work {
+            // --tasks counts a mix's IO tasks; its CPU tasks stay as the template has them.
+            plan.tasks = cell.tasks + self.template.tasks.saturating_sub(m.io_tasks);
+            m.io_tasks = cell.tasks;
+        }
+        if self.scale && plan.runtime.in_flight_is_concurrency() {
+            // An io child already defaults to every task in flight; saying it puts the figure
+            // in each record's parameters and keeps the sweep's meaning if that default moves.
+            plan.concurrency = Some(cell.tasks);
+        }
+        if let Some(url) = server_url {
+            let source = match &mut plan.work {
+                WorkPlan::Download(d) => Some(&mut d.source),
+                WorkPlan::Mixed(m) => match m.io.as_mut() {
+                    WorkPlan::Download(d) => Some(&mut d.source),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(source) = source {
+                if let Source::Embedded(server) = source {
+                    *source = Source::Running {
+                        url: url.to_string(),
+                        server: server.clone(),
+                    };
+                }
+            }
+        }
+        plan.params = RunPlan::work_params(&plan.work, plan.concurrency, plan.tasks);
+        plan
     }
 
     /// The child's full argument list for one cell (program name not included).
     pub fn cell_args(&self, cell: Cell, server_url: Option<&str>) -> Vec<String> {
-        let mut args = self.child_args.clone();
-        if let Some(url) = server_url {
-            args.extend(["--server-url".into(), url.into()]);
-        }
-        let in_flight_is_concurrency =
-            Runtime::from_name(cell.runtime).is_some_and(Runtime::in_flight_is_concurrency);
-        if self.scale && in_flight_is_concurrency {
-            // An io child already defaults to every task in flight; saying it puts the figure
-            // in each record's parameters and keeps the sweep's meaning if that default moves.
-            args.extend(["--concurrency".into(), cell.tasks.to_string()]);
-        }
-        args.extend([
-            "--runtime".into(),
-            cell.runtime.into(),
+        self.cell_plan(cell, server_url).to_args()
+    }
+
+    /// What every cell's command line shares: the work and how tasks are submitted.
+    pub fn shared_args(&self) -> Vec<String> {
+        let mut a = self.template.work_args();
+        a.extend(self.template.how_args());
+        a
+    }
+
+    /// The `compare` command line (without the program name) that parses back into this plan.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a: Vec<String> = vec!["compare".into(), self.kind.clone()];
+        // The work's arguments without their own subcommand (and, for `compare sleep`, the
+        // workload it names).
+        let work = self.template.work_args();
+        let skip = match self.kind.as_str() {
+            "sleep" => 3,
+            _ => 1,
+        };
+        a.extend(work.into_iter().skip(skip));
+        let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        a.extend([
+            "--runtimes".into(),
+            self.runtimes
+                .iter()
+                .map(|r| r.name())
+                .collect::<Vec<_>>()
+                .join(","),
             "--workers".into(),
-            cell.workers.to_string(),
+            list(&self.workers),
             "--tasks".into(),
-            cell.tasks.to_string(),
+            list(&self.tasks),
+            "--repeat".into(),
+            self.repeat.to_string(),
             "--warmup".into(),
-            self.warmup.to_string(),
-            "--format".into(),
-            "json".into(),
+            self.template.warmup.to_string(),
         ]);
-        args
+        a.extend(self.template.how_args());
+        if self.scale {
+            a.push("--scale".into());
+        }
+        if self.quiet {
+            a.push("--quiet".into());
+        }
+        if self.strict {
+            a.push("--strict".into());
+        }
+        if let Some(dir) = &self.plots {
+            a.extend(["--plots".into(), dir.display().to_string()]);
+        }
+        a.extend(["--format".into(), self.output.format.name().into()]);
+        if let Some(path) = &self.output.path {
+            a.extend(["--output".into(), path.display().to_string()]);
+        }
+        a
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Format;
-    use crate::plan::output::Output;
+    use crate::plan::Plan;
+    use crate::workload::{CpuKind, CpuWork};
 
     fn plan(runtimes: &[Runtime], workers: &[usize]) -> ComparePlan {
+        let work = WorkPlan::Cpu(CpuWork {
+            kind: CpuKind::Comp,
+            iters: 1000,
+        });
         ComparePlan {
             kind: "cpu".into(),
+            template: RunPlan::new(work, 8),
             runtimes: runtimes.to_vec(),
             workers: workers.to_vec(),
             tasks: vec![8],
             repeat: 2,
-            warmup: 0,
-            child_args: vec!["io".into()],
-            server: None,
             output: Output {
-                format: Format::Json,
+                format: super::super::Format::Json,
                 path: None,
             },
             quiet: true,
             strict: false,
             plots: None,
             scale: false,
-            limits: Limits::DEFAULT,
         }
+    }
+
+    fn parse(args: Vec<String>) -> Plan {
+        crate::cli::parse(std::iter::once("asyncstudy".to_string()).chain(args))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("not help")
     }
 
     #[test]
@@ -168,9 +264,17 @@ mod tests {
             ],
             &[1, 2],
         );
+        p.kind = "sleep".into();
+        p.template = RunPlan::new(
+            WorkPlan::Sleep(crate::workload::Sleep {
+                duration: std::time::Duration::from_millis(5),
+                blocking: false,
+            }),
+            4,
+        );
         p.scale = true;
         p.tasks = vec![10, 1000];
-        p.limits = Limits {
+        p.template.limits = Limits {
             max_threads: 500,
             max_processes: 5,
         };
@@ -181,10 +285,10 @@ mod tests {
             assert_eq!(c.workers, c.tasks, "{c:?}");
         }
         let ct = cells.iter().find(|c| c.runtime == "tokio-ct").unwrap();
-        let args = p.cell_args(*ct, None).join(" ");
-        assert!(
-            args.contains("--concurrency 10 --runtime tokio-ct --workers 1"),
-            "{args}"
+        let ct_plan = p.cell_plan(*ct, None);
+        assert_eq!(
+            (ct_plan.concurrency, ct_plan.runtime, ct_plan.workers),
+            (Some(10), Runtime::TokioCt, 1)
         );
         let tpt = cells
             .iter()
@@ -214,9 +318,76 @@ mod tests {
     #[test]
     fn cell_args_name_the_cell_and_ask_for_json() {
         let p = plan(&[Runtime::Smol], &[2]);
-        let args = p.cell_args(p.cells()[0], Some("http://127.0.0.1:9"));
+        let args = p.cell_args(p.cells()[0], None);
         let joined = args.join(" ");
-        assert!(joined.starts_with("io --server-url http://127.0.0.1:9 --runtime smol"));
-        assert!(joined.ends_with("--workers 2 --tasks 8 --warmup 0 --format json"));
+        assert!(
+            joined.starts_with("cpu --workload comp --iters 1000"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("--runtime smol --workers 2 --tasks 8 --warmup 1 --repeat 1"),
+            "{joined}"
+        );
+        assert!(joined.ends_with("--format json"), "{joined}");
+    }
+
+    // The one renderer, checked the only way that matters: what it renders parses back into
+    // the plan it rendered, for every kind of work and every option it carries.
+    #[test]
+    fn a_rendered_run_parses_back_into_the_same_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let urls = dir.path().join("urls.txt");
+        std::fs::write(&urls, "http://a.example/\nhttps://b.example/x\n").unwrap();
+        let urls = urls.display().to_string();
+        let lines = [
+            "cpu --runtime threads --workload noop".to_string(),
+            "cpu --runtime rayon --workers 3 --tasks 7 --workload spin --iters 1234 --warmup 0 --repeat 2 --rate 50/s --strict".into(),
+            "io --runtime smol --tasks 5 --concurrency 2 --writes 3 --timeout 1500ms --max-page-size 2MiB --page-size 100 --latency 7ms --latency-dist exp --error-rate 0.25 --seed 9 --no-tokio-metrics".into(),
+            format!("io --runtime threads --urls {urls} --keep --format csv"),
+            "io --runtime tokio-ct --workload sleep --sleep 250ms --blocking --max-threads 40".into(),
+            "mixed --runtime tokio+rayon --tasks 20 --cpu-tasks 3 --cpu-workload cos --cpu-iters 99 --sleep 3ms".into(),
+            "mixed --runtime threads --io download --tasks 4 --cpu-workload noop --max-processes 9".into(),
+            "cpu --runtime process-pool --workers 2 --tasks 3 --inject-fault kill@1 --inject-fault exit@2".into(),
+        ];
+        for line in lines {
+            let Plan::Run(first) = parse(line.split_whitespace().map(String::from).collect())
+            else {
+                panic!("{line}: not a run")
+            };
+            let rendered = first.to_args();
+            let Plan::Run(again) = parse(rendered.clone()) else {
+                panic!("{rendered:?}: not a run")
+            };
+            assert_eq!(again, first, "{line}\n rendered as {}", rendered.join(" "));
+        }
+    }
+
+    #[test]
+    fn a_rendered_comparison_and_its_cells_parse_back() {
+        let lines = [
+            "compare cpu --runtimes serial,threads --workers 1,2 --tasks 4,8 --workload noop --repeat 2",
+            "compare io --runtimes smol,thread-per-task --workers 2 --tasks 10 --writes 2 --latency 3ms --scale",
+            "compare sleep --runtimes tokio-mt,threads --workers 2 --sleep 5ms --rate 100 --warmup 2 --quiet",
+            "compare mixed --runtimes tokio-mt,tokio+rayon --workers 2 --tasks 30 --cpu-tasks 2 --cpu-iters 1000 --no-tokio-metrics",
+        ];
+        for line in lines {
+            let Plan::Compare(first) = parse(line.split_whitespace().map(String::from).collect())
+            else {
+                panic!("{line}: not a comparison")
+            };
+            let rendered = first.to_args();
+            let Plan::Compare(again) = parse(rendered.clone()) else {
+                panic!("{rendered:?}: not a comparison")
+            };
+            assert_eq!(again, first, "{line}\n rendered as {}", rendered.join(" "));
+            for cell in first.cells() {
+                let url = first.server().map(|_| "http://127.0.0.1:1");
+                let child = first.cell_plan(cell, url);
+                let Plan::Run(parsed) = parse(first.cell_args(cell, url)) else {
+                    panic!("{cell:?}: not a run")
+                };
+                assert_eq!(*parsed, child, "{line}: {cell:?}");
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::output::Output;
 use crate::Error;
+use crate::clock::duration_arg;
 use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::model::Runtime;
 use crate::model::run::{RUN_SCHEMA, RunRecord};
@@ -17,19 +18,19 @@ use crate::workload::{CpuWork, Sleep};
 pub use crate::model::runtime::Limits;
 
 /// A single measured run.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunPlan {
     /// Which runtime runs the tasks.
     pub runtime: Runtime,
     /// `--workers` as given (or the default).
     pub workers: usize,
-    /// Tasks per repeat.
+    /// Tasks per repeat (for a mix, its IO and CPU tasks together).
     pub tasks: usize,
     /// What each task does.
     pub work: WorkPlan,
-    /// Most tasks in flight for async runtimes (`--concurrency`); `None` for no limit.
-    pub in_flight: Option<usize>,
-    /// The workload's parameters as the record shows them.
+    /// `--concurrency` as given: most IO tasks in flight on async runtimes.
+    pub concurrency: Option<usize>,
+    /// The workload's parameters as the record shows them ([`RunPlan::work_params`]).
     pub params: BTreeMap<String, serde_json::Value>,
     /// Unmeasured runs first.
     pub warmup: usize,
@@ -105,6 +106,11 @@ impl WorkPlan {
             _ => None,
         }
     }
+
+    /// Whether tasks wait on IO: their in-flight limit is `--concurrency`, or every task.
+    pub fn is_io(&self) -> bool {
+        !matches!(self, WorkPlan::Cpu(_))
+    }
 }
 
 /// A checked download workload.
@@ -130,17 +136,284 @@ pub enum Source {
     /// The embedded server, started for the run with these options.
     Embedded(ServeOptions),
     /// The URLs of a `--urls` file, in order.
-    Urls(Vec<String>),
-    /// An embedded server that is already running at this base URL (shared by a comparison's
-    /// cells); task i fetches `/page/i` from it.
-    Running(String),
+    Urls {
+        /// The file, as given.
+        path: PathBuf,
+        /// Its URLs.
+        urls: Vec<String>,
+    },
+    /// An embedded server that is already running (shared by a comparison's cells); task i
+    /// fetches `/page/i` from it.
+    Running {
+        /// Its base URL.
+        url: String,
+        /// What it serves.
+        server: ServeOptions,
+    },
 }
 
 /// The serial run a speed-up is computed against.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Baseline {
+    /// The record it was read from.
+    pub path: PathBuf,
     /// Its median wall time.
     pub wall_s: f64,
+}
+
+impl RunPlan {
+    /// A plan of `tasks` tasks of `work` with every other option at its default: the serial
+    /// runtime, one worker, one warm-up and one measured run, the record as JSON on stdout.
+    /// Comparisons and the study start from it and set what they sweep.
+    pub fn new(work: WorkPlan, tasks: usize) -> RunPlan {
+        let params = RunPlan::work_params(&work, None, tasks);
+        RunPlan {
+            runtime: Runtime::Serial,
+            workers: 1,
+            tasks,
+            work,
+            concurrency: None,
+            params,
+            warmup: 1,
+            repeat: 1,
+            baseline: None,
+            output: Output {
+                format: super::output::Format::Json,
+                path: None,
+            },
+            faults: Vec::new(),
+            strict: false,
+            tokio_metrics: true,
+            rate: None,
+            limits: Limits::DEFAULT,
+        }
+    }
+
+    /// Most tasks in flight on async runtimes: for IO work `--concurrency`, or every task;
+    /// for CPU work no limit (the runtimes' workers bound it).
+    pub fn in_flight(&self) -> Option<usize> {
+        if self.work.is_io() {
+            Some(self.concurrency.unwrap_or(self.tasks))
+        } else {
+            self.concurrency
+        }
+    }
+
+    /// The tasks `--tasks` counts: every task, or a mix's IO tasks.
+    pub fn tasks_arg(&self) -> usize {
+        match &self.work {
+            WorkPlan::Mixed(m) => m.io_tasks,
+            _ => self.tasks,
+        }
+    }
+
+    /// The parameters a record shows for `work` with `concurrency`: everything about the work
+    /// that is not its kind, name, iters or task count, which the record has fields for.
+    pub fn work_params(
+        work: &WorkPlan,
+        concurrency: Option<usize>,
+        tasks: usize,
+    ) -> BTreeMap<String, serde_json::Value> {
+        let mut p: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        if let Some(c) = concurrency {
+            p.insert("concurrency".into(), c.into());
+        }
+        let io = match work {
+            WorkPlan::Cpu(_) => return p,
+            WorkPlan::Mixed(m) => {
+                p.insert("io".into(), m.io.name().into());
+                p.insert("io_tasks".into(), m.io_tasks.into());
+                p.insert("cpu_tasks".into(), tasks.saturating_sub(m.io_tasks).into());
+                p.insert("cpu_workload".into(), m.cpu.kind.name().into());
+                p.insert("cpu_iters".into(), m.cpu.iters.into());
+                m.io.as_ref()
+            }
+            io => io,
+        };
+        match io {
+            WorkPlan::Sleep(s) => {
+                p.insert(
+                    "sleep".into(),
+                    humantime::format_duration(s.duration).to_string().into(),
+                );
+                p.insert("blocking".into(), s.blocking.into());
+            }
+            WorkPlan::Download(d) => {
+                let server = match &d.source {
+                    Source::Urls { path, .. } => {
+                        p.insert("urls".into(), path.display().to_string().into());
+                        None
+                    }
+                    Source::Embedded(s) => {
+                        p.insert("server".into(), "embedded".into());
+                        Some(s)
+                    }
+                    Source::Running { server, .. } => {
+                        p.insert("server".into(), "embedded, shared by a comparison".into());
+                        Some(server)
+                    }
+                };
+                if let Some(s) = server {
+                    p.insert("page_size".into(), s.page_size.into());
+                    p.insert(
+                        "latency".into(),
+                        format!(
+                            "{} {}",
+                            humantime::format_duration(s.latency),
+                            s.latency_dist.name()
+                        )
+                        .into(),
+                    );
+                    for (k, v) in [
+                        ("error_rate", s.error_rate),
+                        ("reset_rate", s.reset_rate),
+                        ("stall_rate", s.stall_rate),
+                    ] {
+                        if v > 0.0 {
+                            p.insert(k.into(), v.into());
+                        }
+                    }
+                }
+                p.insert("writes".into(), d.writes.into());
+                p.insert(
+                    "timeout".into(),
+                    humantime::format_duration(d.timeout).to_string().into(),
+                );
+            }
+            WorkPlan::Cpu(_) | WorkPlan::Mixed(_) => {}
+        }
+        p
+    }
+
+    /// The command line (without the program name) that parses back into this plan: the one
+    /// renderer of a child run, tested by parsing what it renders. A comparison's cells are
+    /// this with their runtime, workers and tasks.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a = self.work_args();
+        a.extend([
+            "--runtime".into(),
+            self.runtime.name().into(),
+            "--workers".into(),
+            self.workers.to_string(),
+            "--tasks".into(),
+            self.tasks_arg().to_string(),
+            "--warmup".into(),
+            self.warmup.to_string(),
+            "--repeat".into(),
+            self.repeat.to_string(),
+        ]);
+        a.extend(self.how_args());
+        for f in &self.faults {
+            a.extend([
+                "--inject-fault".into(),
+                format!("{}@{}", f.kind.name(), f.task),
+            ]);
+        }
+        if self.strict {
+            a.push("--strict".into());
+        }
+        if let Some(b) = &self.baseline {
+            a.extend(["--baseline".into(), b.path.display().to_string()]);
+        }
+        a.extend(["--format".into(), self.output.format.name().into()]);
+        if let Some(path) = &self.output.path {
+            a.extend(["--output".into(), path.display().to_string()]);
+        }
+        a
+    }
+
+    /// The subcommand and the work's own arguments, which every cell of a comparison shares.
+    pub fn work_args(&self) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
+        let cpu = |a: &mut Vec<String>, w: &CpuWork, workload: &str, iters: &str| {
+            a.extend([workload.to_string(), w.kind.name().into()]);
+            // Without it a child takes the same default (for noop 0, which the flag refuses).
+            if w.iters != w.kind.default_iters() {
+                a.extend([iters.to_string(), w.iters.to_string()]);
+            }
+        };
+        let io = match &self.work {
+            WorkPlan::Cpu(w) => {
+                a.push("cpu".into());
+                cpu(&mut a, w, "--workload", "--iters");
+                return a;
+            }
+            WorkPlan::Mixed(m) => {
+                a.extend(["mixed".into(), "--io".into(), m.io.name().into()]);
+                cpu(&mut a, &m.cpu, "--cpu-workload", "--cpu-iters");
+                a.extend([
+                    "--cpu-tasks".into(),
+                    self.tasks.saturating_sub(m.io_tasks).to_string(),
+                ]);
+                m.io.as_ref()
+            }
+            io => {
+                a.extend(["io".into(), "--workload".into(), io.name().into()]);
+                io
+            }
+        };
+        if let Some(c) = self.concurrency {
+            a.extend(["--concurrency".into(), c.to_string()]);
+        }
+        match io {
+            WorkPlan::Sleep(s) => {
+                a.extend(["--sleep".into(), duration_arg(s.duration)]);
+                if s.blocking {
+                    a.push("--blocking".into());
+                }
+            }
+            WorkPlan::Download(d) => {
+                a.extend([
+                    "--writes".into(),
+                    d.writes.to_string(),
+                    "--timeout".into(),
+                    duration_arg(d.timeout),
+                    "--max-page-size".into(),
+                    d.max_page_size.to_string(),
+                ]);
+                if let Some(dir) = &d.out_dir {
+                    a.extend(["--out-dir".into(), dir.display().to_string()]);
+                }
+                if d.keep {
+                    a.push("--keep".into());
+                }
+                match &d.source {
+                    Source::Urls { path, .. } => {
+                        a.extend(["--urls".into(), path.display().to_string()])
+                    }
+                    Source::Embedded(s) => a.extend(s.page_args()),
+                    Source::Running { url, server } => {
+                        a.extend(server.page_args());
+                        a.extend(["--server-url".into(), url.clone()]);
+                    }
+                }
+            }
+            WorkPlan::Cpu(_) | WorkPlan::Mixed(_) => {}
+        }
+        a
+    }
+
+    /// How tasks are submitted and watched (`--rate`, the limits, tokio's monitors): what a
+    /// comparison passes on to every child.
+    pub fn how_args(&self) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
+        if let Some(rate) = self.rate {
+            a.extend(["--rate".into(), rate.to_string()]);
+        }
+        if self.limits.max_threads != Limits::DEFAULT_MAX_THREADS {
+            a.extend(["--max-threads".into(), self.limits.max_threads.to_string()]);
+        }
+        if self.limits.max_processes != Limits::DEFAULT_MAX_PROCESSES {
+            a.extend([
+                "--max-processes".into(),
+                self.limits.max_processes.to_string(),
+            ]);
+        }
+        if !self.tokio_metrics {
+            a.push("--no-tokio-metrics".into());
+        }
+        a
+    }
 }
 
 /// The longest duration any option takes: longer ones are refused before any work, since a
@@ -270,6 +543,7 @@ impl Baseline {
             return Err(bad(format!("{} of its tasks failed", record.tasks.failed)));
         }
         Ok(Baseline {
+            path: path.to_path_buf(),
             wall_s: record.wall_s,
         })
     }

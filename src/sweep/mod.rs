@@ -42,7 +42,7 @@ pub fn run(
     crate::interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
     let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
     let server = plan
-        .server
+        .server()
         .as_ref()
         .map(|opts| EmbeddedServer::start(&exe, opts))
         .transpose()?;
@@ -72,14 +72,14 @@ pub fn run(
         machine: crate::measure::machine::detect(),
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         kind: plan.kind.clone(),
-        command: plan.child_args.clone(),
+        command: plan.shared_args(),
         repeat: plan.repeat,
         complete: false,
         interrupted: None,
         runs: Vec::new(),
         failures: Vec::new(),
         scale: plan.scale,
-        limits: Some(plan.limits),
+        limits: Some(plan.limits()),
         skipped,
         summary: Vec::new(),
         verdict: Vec::new(),
