@@ -1,0 +1,451 @@
+//! The command line as clap types: what each subcommand takes, with its help. Nothing else in
+//! the crate knows clap; `cli` turns these into plans.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
+
+use super::examples::*;
+use super::values::*;
+use crate::model::Runtime;
+use crate::model::runtime::Limits;
+use crate::plan::Format;
+use crate::protocol::Fault;
+use crate::server::LatencyDist;
+use crate::workload::CpuKind;
+
+/// Runs the same workloads under every mainstream Rust concurrency model and shows, with
+/// measured numbers, where async, threads or processes win.
+#[derive(Debug, Parser)]
+#[command(name = "asyncstudy", version, after_help = EXAMPLES)]
+pub(super) struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Run a CPU-bound workload on one runtime and report latency, CPU, memory and threads.
+    #[command(after_help = CPU_EXAMPLES)]
+    Cpu(CpuArgs),
+    /// Run an IO-bound workload (download and rewrite pages, or sleep) on one runtime.
+    #[command(after_help = IO_EXAMPLES)]
+    Io(IoArgs),
+    /// Run CPU tasks and IO tasks together and report the IO tasks' latency under CPU load.
+    #[command(after_help = MIXED_EXAMPLES)]
+    Mixed(MixedArgs),
+    /// Run the embedded HTTP server until its stdin closes (io starts one by itself).
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// List every runtime: what runs the tasks and what --workers sets.
+    #[command(after_help = RUNTIMES_EXAMPLES)]
+    Runtimes(FormatArgs),
+    /// Compare runtimes across worker and task counts, each run in a fresh process, with a verdict.
+    #[command(subcommand, after_help = COMPARE_EXAMPLES)]
+    Compare(CompareKind),
+    /// Re-render a saved run or comparison (table, Markdown, CSV, JSON, SVG plots, HDR logs).
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+    /// Run the seeds' experiments and write docs/STUDY.md with tables, plots and verdicts.
+    #[command(after_help = STUDY_EXAMPLES)]
+    Study(StudyArgs),
+    /// Remove the temporary out-dirs of io runs that were killed (SIGKILL) before they could.
+    #[command(after_help = CLEAN_EXAMPLES)]
+    Clean {
+        /// List what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Serve tasks over stdin and stdout for a parent asyncstudy (process runtimes start it).
+    #[command(hide = true)]
+    Worker,
+}
+
+/// `compare`'s workloads.
+#[derive(Debug, Subcommand)]
+pub(super) enum CompareKind {
+    /// Compare runtimes on a CPU-bound workload.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Cpu(CompareCpu),
+    /// Compare runtimes on downloads (the embedded server, started once for every cell).
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Io(CompareIo),
+    /// Compare runtimes on sleep tasks (io --workload sleep).
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Sleep(CompareIo),
+    /// Compare where CPU work goes beside IO tasks (mixed): the IO tasks' latency per runtime.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Mixed(CompareMixed),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CompareCpu {
+    #[command(flatten)]
+    pub(super) sweep: SweepArgs,
+    #[command(flatten)]
+    pub(super) work: CpuWorkArgs,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CompareIo {
+    #[command(flatten)]
+    pub(super) sweep: SweepArgs,
+    /// download: GET a page and rewrite it to a file (seed 001); sleep: wait (seed 002).
+    #[arg(long, default_value = "download", value_parser = ["download", "sleep"])]
+    pub(super) workload: String,
+    #[command(flatten)]
+    pub(super) work: IoWorkArgs,
+    /// Every task in flight at once: async runtimes get --concurrency = tasks, thread-per-task
+    /// and process-per-task --workers = tasks; the table adds memory and spawn time per unit.
+    #[arg(long, conflicts_with_all = ["concurrency", "blocking"])]
+    pub(super) scale: bool,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CompareMixed {
+    #[command(flatten)]
+    pub(super) sweep: SweepArgs,
+    #[command(flatten)]
+    pub(super) work: MixedWorkArgs,
+}
+
+/// What a comparison sweeps.
+#[derive(Debug, Args)]
+pub(super) struct SweepArgs {
+    /// Runtimes to compare: all (with --scale, all that can give each task its own unit), or a
+    /// comma-separated list (see `asyncstudy runtimes`).
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    pub(super) runtimes: String,
+
+    /// Worker counts to sweep, comma-separated [default: logical cores].
+    #[arg(long, short, allow_hyphen_values = true, value_name = "LIST", value_parser = list)]
+    pub(super) workers: Option<List>,
+
+    /// Task counts to sweep, comma-separated [default: cpu 4 x logical cores; io 16; sleep 4].
+    #[arg(long, short, allow_hyphen_values = true, value_name = "LIST", value_parser = list)]
+    pub(super) tasks: Option<List>,
+
+    /// Measured runs per cell, each in a fresh process.
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 3, value_parser = at_least_one)]
+    pub(super) repeat: usize,
+
+    /// Unmeasured runs inside each child before it measures.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(super) warmup: usize,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub(super) quiet: bool,
+
+    /// Exit with code 1 if any task or any run failed.
+    #[arg(long)]
+    pub(super) strict: bool,
+
+    /// Also write SVG plots into DIR after the sweep.
+    #[arg(long, value_name = "DIR")]
+    pub(super) plots: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(super) how: SubmitArgs,
+
+    #[command(flatten)]
+    pub(super) out: FormatArgs,
+}
+
+/// How tasks are submitted and watched, shared by runs and sweeps (a sweep passes them on to
+/// every child run).
+#[derive(Debug, Args)]
+pub(super) struct SubmitArgs {
+    /// Submit tasks open loop at R per second (`100` or `100/s`) instead of all at once.
+    /// Latency then runs from each task's scheduled time, so time a task spent waiting for a
+    /// busy runtime counts even when nothing could be sent (the coordinated-omission
+    /// correction, as in wrk2); the record also gives the raw latency, from when a worker or
+    /// in-flight slot took the task, which is what a closed-loop load generator would report.
+    /// Above capacity the two part ways: raw stays near the service time while corrected grows
+    /// with the backlog.
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = per_second)]
+    pub(super) rate: Option<f64>,
+
+    /// Do not give each tokio task its own tokio-metrics monitor (about 330 bytes per task in
+    /// flight, which matters when measuring memory per task at scale).
+    #[arg(long)]
+    pub(super) no_tokio_metrics: bool,
+
+    #[command(flatten)]
+    pub(super) limits: LimitArgs,
+}
+
+/// Ceilings on the threads and processes a run's tasks may hold, shared by runs and sweeps.
+#[derive(Debug, Args)]
+pub(super) struct LimitArgs {
+    /// Most threads thread-per-task may hold at once: a larger --workers is refused (a sweep
+    /// skips the cell). Each Rust thread maps 4 regions, and vm.max_map_count is often 65530.
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Limits::DEFAULT_MAX_THREADS, value_parser = at_least_one)]
+    pub(super) max_threads: usize,
+
+    /// Most worker processes process-per-task may hold at once: a larger --workers is refused
+    /// (a sweep skips the cell). Each holds a process, a proxy thread and two open files.
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PROCESSES, value_parser = at_least_one)]
+    pub(super) max_processes: usize,
+}
+
+/// A comma-separated list of counts.
+#[derive(Debug, Clone)]
+pub(super) struct List(pub(super) Vec<usize>);
+
+#[derive(Debug, Args)]
+pub(super) struct ReportArgs {
+    /// A JSON record written by cpu, io or compare (--format json or --output FILE.json).
+    #[arg(value_name = "FILE")]
+    pub(super) file: PathBuf,
+
+    /// Write SVG plots (wall time across workers, timelines, latency spectra) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub(super) plots: Option<PathBuf>,
+
+    /// Write the histograms as HdrHistogram interval logs (.hlog) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub(super) hdr: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(super) out: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct StudyArgs {
+    /// Where STUDY.md and its img/ directory go.
+    #[arg(long, value_name = "DIR", default_value = "docs")]
+    pub(super) out: PathBuf,
+
+    /// No progress bars.
+    #[arg(long, short)]
+    pub(super) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CpuArgs {
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+
+    #[command(flatten)]
+    pub(super) work: CpuWorkArgs,
+}
+
+/// What each CPU task does, shared by `cpu` and `compare cpu`.
+#[derive(Debug, Args)]
+pub(super) struct CpuWorkArgs {
+    /// The loop each task runs: spin (seed 000), comp (seed 002), cos (seed 001), noop.
+    #[arg(long, default_value = "comp", value_parser = PossibleValuesParser::new(CpuKind::ALL.map(CpuKind::name)))]
+    pub(super) workload: String,
+
+    /// Loop steps per task [default: spin 20,000,000 and comp 5,000,000 as in the seeds; cos 2,000,000, a fifth of seed 001's 10^7].
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one_u64)]
+    pub(super) iters: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct IoArgs {
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+
+    /// download: GET a page and rewrite it to a file (seed 001); sleep: wait (seed 002).
+    #[arg(long, default_value = "download", value_parser = ["download", "sleep"])]
+    pub(super) workload: String,
+
+    #[command(flatten)]
+    pub(super) work: IoWorkArgs,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct MixedArgs {
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+
+    #[command(flatten)]
+    pub(super) work: MixedWorkArgs,
+}
+
+/// What a mixed run's tasks do, shared by `mixed` and `compare mixed`.
+#[derive(Debug, Args)]
+pub(super) struct MixedWorkArgs {
+    /// The IO half: sleep (wait on the runtime's timer) or download (from the embedded server
+    /// or --urls).
+    #[arg(long, default_value = "sleep", value_parser = ["sleep", "download"])]
+    pub(super) io: String,
+
+    /// CPU tasks submitted among the IO tasks (--tasks counts the IO tasks) [default: 4 x logical cores].
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
+    pub(super) cpu_tasks: Option<usize>,
+
+    /// The loop each CPU task runs: spin, comp, cos, noop.
+    #[arg(long, default_value = "comp", value_parser = PossibleValuesParser::new(CpuKind::ALL.map(CpuKind::name)))]
+    pub(super) cpu_workload: String,
+
+    /// Loop steps per CPU task [default: as for `cpu`].
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one_u64)]
+    pub(super) cpu_iters: Option<u64>,
+
+    #[command(flatten)]
+    pub(super) io_work: IoWorkArgs,
+}
+
+/// What each IO task does, shared by `io`, `mixed` and their comparisons.
+#[derive(Debug, Args)]
+pub(super) struct IoWorkArgs {
+    /// Most tasks in flight for async runtimes [default: every task]. Runtimes whose tasks hold
+    /// a thread or a process run as many as they have --workers.
+    #[arg(long, short, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
+    pub(super) concurrency: Option<usize>,
+
+    /// A file of http(s) URLs, one per line (# comments); tasks cycle through them. Without it
+    /// the embedded server is started for the run and task i fetches /page/i.
+    #[arg(long, value_name = "FILE", help_heading = "Download")]
+    pub(super) urls: Option<PathBuf>,
+
+    /// Times each page is written to its file, as the seed's 50 rewrites.
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 50, value_parser = at_least_one_u32, help_heading = "Download")]
+    pub(super) writes: u32,
+
+    /// Where pages are written [default: a temporary directory, removed afterwards].
+    #[arg(long, value_name = "DIR", help_heading = "Download")]
+    pub(super) out_dir: Option<PathBuf>,
+
+    /// Keep the temporary directory and print where it is.
+    #[arg(long, help_heading = "Download")]
+    pub(super) keep: bool,
+
+    /// Limit on connecting, asking and reading one page.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = duration, help_heading = "Download")]
+    pub(super) timeout: Duration,
+
+    /// A larger page fails its task (too_large).
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = size, help_heading = "Download")]
+    pub(super) max_page_size: u64,
+
+    /// How long each sleep task waits [default: 2s as in seed 002; mixed: 10ms].
+    #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Sleep")]
+    pub(super) sleep: Option<Duration>,
+
+    /// Async runtimes sleep with std::thread::sleep, blocking their executor thread, instead
+    /// of awaiting their timer (tokio-blocking moves it to spawn_blocking).
+    #[arg(long, help_heading = "Sleep")]
+    pub(super) blocking: bool,
+
+    #[command(flatten)]
+    pub(super) server: ServerArgs,
+
+    /// An embedded server already running (compare starts one for all its cells).
+    #[arg(long, value_name = "URL", hide = true)]
+    pub(super) server_url: Option<String>,
+}
+
+/// The embedded server's behaviour, shared by `serve` and `io`.
+#[derive(Debug, Args)]
+pub(super) struct ServerArgs {
+    /// Bytes per page.
+    #[arg(long, value_name = "SIZE", default_value = "16KiB", value_parser = size, help_heading = "Embedded server")]
+    pub(super) page_size: u64,
+
+    /// Mean delay before the server answers.
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = duration, help_heading = "Embedded server")]
+    pub(super) latency: Duration,
+
+    /// How delays vary around --latency: fixed, uniform (0..2x), exp, lognormal (sigma 1).
+    #[arg(long, value_name = "DIST", default_value = "fixed", value_parser = PossibleValuesParser::new(LatencyDist::ALL.map(LatencyDist::name)), help_heading = "Embedded server")]
+    pub(super) latency_dist: String,
+
+    /// Share of requests answered 503.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate, help_heading = "Embedded server")]
+    pub(super) error_rate: f64,
+
+    /// Share of requests whose connection is closed without an answer.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate, help_heading = "Embedded server")]
+    pub(super) reset_rate: f64,
+
+    /// Share of requests never answered (the client's --timeout ends them).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate, help_heading = "Embedded server")]
+    pub(super) stall_rate: f64,
+
+    /// Seed of the server's delays and faults, so runs repeat.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        help_heading = "Embedded server"
+    )]
+    pub(super) seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// Address to listen on; a non-loopback address only if given here.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub(super) bind: std::net::SocketAddr,
+
+    #[command(flatten)]
+    pub(super) server: ServerArgs,
+}
+
+/// What every measured run takes, CPU or IO.
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// The runtime that runs the tasks (see `asyncstudy runtimes`).
+    #[arg(long, short, value_parser = PossibleValuesParser::new(Runtime::ALL.map(Runtime::name)))]
+    pub(super) runtime: String,
+
+    /// Threads or processes doing the work (in-flight tasks for tokio-ct on cpu) [default: logical cores].
+    #[arg(long, short, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
+    pub(super) workers: Option<usize>,
+
+    /// Tasks per run [default: cpu 4 x logical cores; io download 16, the seed's pages; sleep 4].
+    #[arg(long, short, allow_negative_numbers = true, value_name = "N", value_parser = at_least_one)]
+    pub(super) tasks: Option<usize>,
+
+    /// Unmeasured runs before the measured ones.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(super) warmup: usize,
+
+    /// Measured runs; the record reports the median wall time and merges their histograms.
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1, value_parser = at_least_one)]
+    pub(super) repeat: usize,
+
+    /// A serial run's JSON record of the same workload and tasks, to show speed-up and efficiency.
+    #[arg(long, value_name = "FILE")]
+    pub(super) baseline: Option<PathBuf>,
+
+    /// Exit with code 1 if any task failed (by default failed tasks are recorded and the exit
+    /// code is 0, as for a run that measured what happened).
+    #[arg(long)]
+    pub(super) strict: bool,
+
+    /// Break a worker process at the start of a task, to test recovery: kill, exit, close or
+    /// garbage, e.g. `kill@3`. Repeatable. Process runtimes only.
+    #[arg(long, value_name = "KIND@TASK", hide = true)]
+    pub(super) inject_fault: Vec<Fault>,
+
+    #[command(flatten)]
+    pub(super) how: SubmitArgs,
+
+    #[command(flatten)]
+    pub(super) out: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct FormatArgs {
+    /// Output format [default: from the --output extension (.json, .csv, .md), else table].
+    #[arg(long, short, value_parser = PossibleValuesParser::new(Format::ALL.map(Format::name)))]
+    pub(super) format: Option<String>,
+
+    /// Write to FILE (atomically: a temporary file renamed into place) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+}

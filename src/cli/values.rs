@@ -1,0 +1,127 @@
+//! The value parsers of the command line (counts, lists, durations, sizes, rates) and the one
+//! line a clap error becomes.
+
+use std::time::Duration;
+
+use clap::error::{ContextKind, ContextValue};
+
+use super::args::List;
+use crate::plan::MAX_DURATION;
+
+pub(super) fn list(s: &str) -> Result<List, String> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let n = at_least_one(part.trim()).map_err(|e| format!("{e} ({part:?})"))?;
+        if out.contains(&n) {
+            return Err(format!("{n} is listed twice"));
+        }
+        out.push(n);
+    }
+    Ok(List(out))
+}
+
+pub(super) fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("not a whole number".into()),
+    }
+}
+
+pub(super) fn at_least_one_u64(s: &str) -> Result<u64, String> {
+    at_least_one(s).map(|n| n as u64)
+}
+
+pub(super) fn at_least_one_u32(s: &str) -> Result<u32, String> {
+    at_least_one(s).and_then(|n| u32::try_from(n).map_err(|_| "too large".into()))
+}
+
+/// A duration such as `100ms`, `2s` or `1m 30s`, at most [`MAX_DURATION`].
+pub(super) fn duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{e} (expected a duration such as 100ms, 2s, 1m)"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "over the limit of {} days",
+            MAX_DURATION.as_secs() / 86_400
+        ));
+    }
+    Ok(d)
+}
+
+/// A byte size such as `16KiB`, `10MiB`, `64KB` or `1000`.
+pub(super) fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "expected a size such as 16KiB, 10MiB or 1000".to_string())?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "kB" => 1_000,
+        "KiB" | "K" | "k" => 1 << 10,
+        "MB" => 1_000_000,
+        "MiB" | "M" => 1 << 20,
+        "GB" => 1_000_000_000,
+        "GiB" | "G" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (B, KB, KiB, MB, MiB, GB, GiB)"
+            ));
+        }
+    };
+    n.checked_mul(mult).ok_or_else(|| "too large".to_string())
+}
+
+/// Tasks per second, `100` or `100/s`: a positive finite number.
+pub(super) fn per_second(s: &str) -> Result<f64, String> {
+    let n = s.trim().strip_suffix("/s").unwrap_or(s.trim());
+    match n.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err("expected tasks per second, a number above 0 such as 100 or 100/s".into()),
+    }
+}
+
+/// A share between 0 and 1.
+pub(super) fn rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
+}
+
+/// A clap error as one line: clap's first line, completed with the argument it names, the
+/// values it accepts and its suggestion, which clap would put on lines of their own.
+pub(super) fn one_line(e: &clap::Error) -> String {
+    let rendered = e.to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut msg = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if msg.ends_with(':') {
+        // e.g. "the following required arguments were not provided:" + one argument per line.
+        let named: Vec<&str> = lines
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("tip:"))
+            .collect();
+        msg.push(' ');
+        msg.push_str(&named.join(", "));
+    }
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        msg.push_str(&format!(" (expected one of: {})", valid.join(", ")));
+    }
+    let suggestion = [
+        ContextKind::SuggestedValue,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedSubcommand,
+    ]
+    .into_iter()
+    .find_map(|kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    });
+    if let Some(s) = suggestion {
+        msg.push_str(&format!("; did you mean '{s}'?"));
+    }
+    msg
+}
