@@ -1,26 +1,76 @@
 //! `study`: the seed notebooks' experiments in this tool's terms, run as comparisons and
 //! written up as `STUDY.md` with tables, verdicts and SVG plots, plus the machine it ran on.
 //!
-//! Each experiment is an ordinary `compare` command line, parsed by the same code as a user's,
-//! so the document can print the exact command that reproduces each table.
+//! Each experiment is a comparison plan built here from the same types a command line turns
+//! into; the document prints the command line it renders to, which reproduces the table.
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::plan::{Plan, StudyPlan};
+use crate::model::Runtime;
+use crate::plan::{
+    ComparePlan, DownloadPlan, Format, MixedPlan, Output, RunPlan, Source, StudyPlan, WorkPlan,
+};
+use crate::server::ServeOptions;
+use crate::workload::{CpuKind, CpuWork, Sleep};
 use crate::{Error, Status, report, sweep};
 
-/// One experiment: a name for its files, a heading, what it reproduces, and its arguments.
+/// One experiment: a name for its files, a heading, what was run, and its comparison.
 struct Experiment {
     name: &'static str,
     heading: &'static str,
     about: &'static str,
-    /// The `asyncstudy` command line, split on whitespace.
-    args: &'static str,
+    plan: fn() -> ComparePlan,
 }
+
+/// A comparison of `runtimes` on `work` (`tasks` tasks, as `--tasks` counts them) at `workers`,
+/// three measured runs a cell, with the defaults a `compare` command line has.
+fn comparison(
+    kind: &str,
+    work: WorkPlan,
+    tasks: usize,
+    runtimes: &[Runtime],
+    workers: &[usize],
+) -> ComparePlan {
+    let io_tasks = match &work {
+        WorkPlan::Mixed(m) => m.io_tasks,
+        _ => tasks,
+    };
+    let mut template = RunPlan::new(work, tasks);
+    template.warmup = 0;
+    ComparePlan {
+        kind: kind.into(),
+        template,
+        runtimes: runtimes.to_vec(),
+        workers: workers.to_vec(),
+        tasks: vec![io_tasks],
+        repeat: 3,
+        output: Output::stdout(),
+        quiet: false,
+        strict: false,
+        plots: None,
+        scale: false,
+    }
+}
+
+/// Seed 002's `long_comp` with a million steps.
+const COMP: CpuWork = CpuWork {
+    kind: CpuKind::Comp,
+    iters: 1_000_000,
+};
+
+/// Sleep tasks of `ms` milliseconds, blocking or on the runtime's timer.
+fn sleep(ms: u64, blocking: bool) -> WorkPlan {
+    WorkPlan::Sleep(Sleep {
+        duration: Duration::from_millis(ms),
+        blocking,
+    })
+}
+
+use Runtime::*;
 
 /// The default experiments, sized to finish in under two minutes on a 2-core machine.
 const EXPERIMENTS: [Experiment; 6] = [
@@ -28,37 +78,108 @@ const EXPERIMENTS: [Experiment; 6] = [
         name: "cpu-runtimes",
         heading: "CPU loops on every runtime (seeds 000 and 002)",
         about: "Eight `comp` tasks (seed 002's `long_comp`, a million steps each) on 2 workers, on every runtime: the seeds' thread and process pools, and Rust's async runtimes (Rust has no GIL).",
-        args: "compare cpu --workload comp --iters 1000000 --tasks 8 --workers 2 --runtimes serial,threads,thread-per-task,rayon,tokio-mt,tokio-ct,tokio-blocking,smol,async-std,process-pool,process-per-task",
+        plan: || {
+            let all = [
+                Serial,
+                Threads,
+                ThreadPerTask,
+                Rayon,
+                TokioMt,
+                TokioCt,
+                TokioBlocking,
+                Smol,
+                AsyncStd,
+                ProcessPool,
+                ProcessPerTask,
+            ];
+            comparison("cpu", WorkPlan::Cpu(COMP), 8, &all, &[2])
+        },
     },
     Experiment {
         name: "cpu-workers",
         heading: "CPU worker sweep (seed 003)",
         about: "The same loop with 1, 2 and 4 workers, on a machine whose core count the header gives.",
-        args: "compare cpu --workload comp --iters 1000000 --tasks 8 --workers 1,2,4 --runtimes serial,threads,tokio-mt,process-pool",
+        plan: || {
+            let rts = [Serial, Threads, TokioMt, ProcessPool];
+            comparison("cpu", WorkPlan::Cpu(COMP), 8, &rts, &[1, 2, 4])
+        },
     },
     Experiment {
         name: "download",
         heading: "Downloading and rewriting pages (seed 001)",
         about: "16 pages from the embedded server (16 KiB, 50 ms latency), each written 50 times, with 1 to 16 workers. Async runtimes run every download at once whatever `--workers` says; thread pools and processes run as many as they have workers.",
-        args: "compare io --tasks 16 --writes 50 --workers 1,2,4,8,16 --runtimes serial,threads,process-pool,tokio-mt,tokio-ct,smol,async-std",
+        plan: || {
+            let work = WorkPlan::Download(DownloadPlan {
+                source: Source::Embedded(ServeOptions::new()),
+                writes: 50,
+                out_dir: None,
+                keep: false,
+                max_page_size: 10 << 20,
+                timeout: Duration::from_secs(20),
+            });
+            let rts = [
+                Serial,
+                Threads,
+                ProcessPool,
+                TokioMt,
+                TokioCt,
+                Smol,
+                AsyncStd,
+            ];
+            comparison("io", work, 16, &rts, &[1, 2, 4, 8, 16])
+        },
     },
     Experiment {
         name: "sleep",
         heading: "Waiting: sleep tasks (seed 002 `long_io`)",
         about: "16 tasks that each wait 100 ms on the runtime's timer (threads block in `std::thread::sleep`), with 2 and 16 workers.",
-        args: "compare sleep --tasks 16 --sleep 100ms --workers 2,16 --runtimes serial,threads,thread-per-task,tokio-mt,tokio-ct,smol,async-std",
+        plan: || {
+            let rts = [
+                Serial,
+                Threads,
+                ThreadPerTask,
+                TokioMt,
+                TokioCt,
+                Smol,
+                AsyncStd,
+            ];
+            comparison("sleep", sleep(100, false), 16, &rts, &[2, 16])
+        },
     },
     Experiment {
         name: "sleep-blocking",
         heading: "Blocking an executor",
         about: "The same sleeps with `--blocking`: `std::thread::sleep` inside async tasks, which holds the executor thread it runs on; tokio-blocking moves the sleep to `spawn_blocking`.",
-        args: "compare sleep --blocking --tasks 16 --sleep 100ms --workers 2 --runtimes tokio-mt,tokio-ct,tokio-blocking,smol,async-std",
+        plan: || {
+            let rts = [TokioMt, TokioCt, TokioBlocking, Smol, AsyncStd];
+            comparison("sleep", sleep(100, true), 16, &rts, &[2])
+        },
     },
     Experiment {
         name: "mixed",
         heading: "CPU work beside IO: where to put it",
         about: "Eight `comp` tasks (2 million steps) among 100 sleeps of 10 ms, submitted together on 2 workers. The IO tasks' p99 is the figure: it shows what the CPU work, placed where each runtime puts it, does to the sleeps.",
-        args: "compare mixed --cpu-tasks 8 --cpu-iters 2000000 --tasks 100 --sleep 10ms --workers 2 --runtimes tokio-mt,tokio-ct,smol,async-std,tokio-blocking,tokio+rayon,threads,process-pool",
+        plan: || {
+            let work = WorkPlan::Mixed(MixedPlan {
+                cpu: CpuWork {
+                    kind: CpuKind::Comp,
+                    iters: 2_000_000,
+                },
+                io: Box::new(sleep(10, false)),
+                io_tasks: 100,
+            });
+            let rts = [
+                TokioMt,
+                TokioCt,
+                Smol,
+                AsyncStd,
+                TokioBlocking,
+                TokioRayon,
+                Threads,
+                ProcessPool,
+            ];
+            comparison("mixed", work, 108, &rts, &[2])
+        },
     },
 ];
 
@@ -77,17 +198,13 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
     let (mut noisy, mut cells) = (0, 0);
     for (i, e) in EXPERIMENTS.iter().enumerate() {
         let json = data.join(format!("{}.json", e.name));
-        let mut args: Vec<String> = e.args.split_whitespace().map(String::from).collect();
-        let shown = format!("asyncstudy {}", e.args);
-        args.extend(["--output".into(), json.display().to_string()]);
-        if plan.quiet {
-            args.push("--quiet".into());
-        }
-        let Some(Plan::Compare(cmp)) =
-            crate::cli::parse(std::iter::once("asyncstudy".to_string()).chain(args))?
-        else {
-            unreachable!("every experiment is a compare command line");
+        let mut cmp = (e.plan)();
+        let shown = format!("asyncstudy {}", cmp.to_args().join(" "));
+        cmp.output = Output {
+            format: Format::Json,
+            path: Some(json.clone()),
         };
+        cmp.quiet = plan.quiet;
         eprintln!(
             "asyncstudy study: {}/{}: {}",
             i + 1,
@@ -109,10 +226,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
             "## {}\n\n{}\n\n```sh\n{shown}\n```\n",
             e.heading, e.about
         );
-        doc.push_str(&report::render_compare(
-            record,
-            crate::plan::Format::Markdown,
-        )?);
+        doc.push_str(&report::render_compare(record, Format::Markdown)?);
         doc.push('\n');
         for line in findings(record) {
             let _ = writeln!(doc, "- {line}");
@@ -271,13 +385,17 @@ mod tests {
         );
     }
 
-    // A typo in an experiment would otherwise surface only when someone runs the whole study.
+    // The command a reader copies from the study must make the same comparison.
     #[test]
-    fn every_experiment_is_a_valid_compare_command() {
+    fn every_experiment_renders_a_command_that_makes_it_again() {
         for e in EXPERIMENTS {
-            let args = std::iter::once("asyncstudy").chain(e.args.split_whitespace());
+            let plan = (e.plan)();
+            assert!(!plan.cells().is_empty(), "{}", e.name);
+            let args = std::iter::once("asyncstudy".to_string()).chain(plan.to_args());
             match crate::cli::parse(args) {
-                Ok(Some(Plan::Compare(c))) => assert!(!c.cells().is_empty(), "{}", e.name),
+                Ok(Some(crate::plan::Plan::Compare(parsed))) => {
+                    assert_eq!(*parsed, plan, "{}", e.name)
+                }
                 other => panic!("{}: {other:?}", e.name),
             }
         }

@@ -154,7 +154,21 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
     }
+    let swept = sweep.tasks.map(|l| l.0).unwrap_or(vec![match &work {
+        WorkPlan::Mixed(m) => m.io_tasks,
+        _ => tasks,
+    }]);
     // Each cell's child: the work and how it is submitted, one measured run, JSON on stdout.
+    // Its task count is the first cell's; every cell sets its own.
+    let (mut work, mut tasks) = (work, tasks);
+    match &mut work {
+        WorkPlan::Mixed(m) => {
+            // --tasks counts a mix's IO tasks; its CPU tasks stay.
+            tasks = tasks - m.io_tasks + swept[0];
+            m.io_tasks = swept[0];
+        }
+        _ => tasks = swept[0],
+    }
     let mut template = RunPlan::new(work, tasks);
     template.concurrency = concurrency;
     template.params = RunPlan::work_params(&template.work, concurrency, tasks);
@@ -167,11 +181,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         template,
         runtimes,
         workers: sweep.workers.map(|l| l.0).unwrap_or(vec![logical_cores()]),
-        tasks: sweep.tasks.map(|l| l.0).unwrap_or(vec![if name == "mixed" {
-            MIXED_IO_TASKS
-        } else {
-            tasks
-        }]),
+        tasks: swept,
         repeat: sweep.repeat,
         output: sweep.out.output()?,
         quiet: sweep.quiet,
