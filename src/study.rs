@@ -284,7 +284,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
 fn findings(record: &crate::model::compare::CompareRecord) -> Vec<String> {
     use crate::model::compare::CellSummary;
     let mut groups: Vec<(String, usize, usize)> = Vec::new();
-    for c in record.summary.iter().filter(|c| c.runtime != "serial") {
+    for c in record.summary.iter().filter(|c| !c.is_baseline()) {
         let key = (c.workload.clone(), c.workers, c.tasks);
         if !groups.contains(&key) {
             groups.push(key);
@@ -317,7 +317,7 @@ fn findings(record: &crate::model::compare::CompareRecord) -> Vec<String> {
                 .summary
                 .iter()
                 .filter(|c| c.workload == workload && c.tasks == tasks)
-                .filter(|c| c.workers == workers || c.runtime == "serial")
+                .filter(|c| c.workers == workers || c.is_baseline())
                 .filter(|c| c.tasks_failed == 0)
                 .collect();
             let wall = range(&cells, &|c| Some(c.wall_s.median), &|v| format!("{v:.3} s"))?;

@@ -66,7 +66,7 @@ pub fn summarize(runs: &[RunRecord]) -> Vec<CellSummary> {
             .filter(|w| w.0 == c.workload && w.1 == c.runtime && w.3 == c.tasks)
             .min_by_key(|w| w.2);
         let (base, label, ideal) = match (serial, fewest) {
-            (Some(s), _) => (s.4, "serial".to_string(), c.ideal_parallelism as f64),
+            (Some(s), _) => (s.4, s.1.clone(), c.ideal_parallelism as f64),
             (None, Some(f)) if f.2 < c.workers => (
                 f.4,
                 format!("{} at {} workers", c.runtime, f.2),

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use crate::plan::ComparePlan;
 use crate::plan::{
-    Baseline, DownloadPlan, Format, Limits, Loaded, MAX_PAGE_SIZE, MixedPlan, Output, Plan,
-    ReportPlan, RunPlan, Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
+    Baseline, DownloadPlan, Format, Limits, MAX_PAGE_SIZE, MixedPlan, Output, Plan, ReportPlan,
+    RunPlan, SavedRecord, Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
 };
 use crate::server::{LatencyDist, ServeOptions};
 use crate::workload::{CpuKind, CpuWork, Sleep};
@@ -69,7 +69,7 @@ where
                 }
             }
             Plan::Report(Box::new(ReportPlan {
-                record: Loaded::read(&args.file)?,
+                record: SavedRecord::read(&args.file)?,
                 output,
                 plots: args.plots,
                 hdr: args.hdr,

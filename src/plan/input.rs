@@ -8,16 +8,16 @@ use crate::model::run::{RUN_SCHEMA, RunRecord};
 
 /// A saved record, whichever kind it is.
 #[derive(Debug)]
-pub enum Loaded {
+pub enum SavedRecord {
     /// One run (`asyncstudy.run/1`).
     Run(Box<RunRecord>),
     /// A comparison (`asyncstudy.compare/1`).
     Compare(Box<crate::model::compare::CompareRecord>),
 }
 
-impl Loaded {
+impl SavedRecord {
     /// Reads a record from `path`; anything that is not one of ours is bad input.
-    pub fn read(path: &Path) -> Result<Loaded, Error> {
+    pub fn read(path: &Path) -> Result<SavedRecord, Error> {
         let shown = path.display();
         let cannot = |e: String| Error::BadInput(format!("{shown}: cannot read: {e}"));
         let mut input =
@@ -41,7 +41,7 @@ impl Loaded {
                 let r: RunRecord = serde_json::from_value(value).map_err(shape)?;
                 match r.contradiction() {
                     Some(why) => Err(contradicts(why)),
-                    None => Ok(Loaded::Run(Box::new(r))),
+                    None => Ok(SavedRecord::Run(Box::new(r))),
                 }
             }
             crate::model::compare::COMPARE_SCHEMA => {
@@ -52,7 +52,7 @@ impl Loaded {
                         return Err(contradicts(format!("run {}: {why}", i + 1)));
                     }
                 }
-                Ok(Loaded::Compare(Box::new(c)))
+                Ok(SavedRecord::Compare(Box::new(c)))
             }
             "" => Err(Error::BadInput(format!(
                 "{shown}: not an asyncstudy record (no \"schema\" field)"

@@ -14,7 +14,7 @@ pub mod run;
 use std::path::PathBuf;
 
 pub use compare::{Cell, ComparePlan};
-pub use input::{Loaded, parse_urls, read_urls};
+pub use input::{SavedRecord, parse_urls, read_urls};
 pub use output::{Format, Output, check_dir_target, check_out_dir};
 pub use run::{
     BYTES_PER_TASK, Baseline, DownloadPlan, Limits, MAX_DURATION, MAX_PAGE_SIZE, MixedPlan,
@@ -53,7 +53,7 @@ pub enum Plan {
 #[derive(Debug)]
 pub struct ReportPlan {
     /// The record as loaded.
-    pub record: Loaded,
+    pub record: SavedRecord,
     /// The rendering of the record.
     pub output: Output,
     /// Where SVG plots go.

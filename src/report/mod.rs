@@ -22,7 +22,7 @@ use crate::model::compare::CompareRecord;
 use crate::model::histogram::TaskHistograms;
 use crate::model::run::RunRecord;
 use crate::plan::{Format, Output};
-use crate::plan::{Loaded, ReportPlan};
+use crate::plan::{ReportPlan, SavedRecord};
 
 /// Formats one run record.
 pub fn render_run(record: &RunRecord, format: Format) -> anyhow::Result<String> {
@@ -54,24 +54,24 @@ pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
     // A saved comparison is judged again with the current rules, so an old file shows what
     // its runs support today rather than the verdict it was written with.
     let rejudged = match &plan.record {
-        Loaded::Compare(c) => {
+        SavedRecord::Compare(c) => {
             let mut c = (**c).clone();
             crate::analysis::refresh(&mut c);
             Some(c)
         }
-        Loaded::Run(_) => None,
+        SavedRecord::Run(_) => None,
     };
     let text = match (&plan.record, &rejudged) {
         (_, Some(c)) => render_compare(c, plan.output.format)?,
-        (Loaded::Run(r), None) => render_run(r, plan.output.format)?,
-        (Loaded::Compare(_), None) => unreachable!("a comparison is always re-judged"),
+        (SavedRecord::Run(r), None) => render_run(r, plan.output.format)?,
+        (SavedRecord::Compare(_), None) => unreachable!("a comparison is always re-judged"),
     };
     emit(&plan.output, &text)?;
     if let Some(dir) = &plan.plots {
         let written = match (&plan.record, &rejudged) {
             (_, Some(c)) => compare_plots(c, dir)?,
-            (Loaded::Run(r), None) => run_plots(r, dir)?,
-            (Loaded::Compare(c), None) => compare_plots(c, dir)?,
+            (SavedRecord::Run(r), None) => run_plots(r, dir)?,
+            (SavedRecord::Compare(c), None) => compare_plots(c, dir)?,
         };
         eprintln!(
             "asyncstudy: wrote {} plots in {}",
@@ -81,8 +81,8 @@ pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
     }
     if let Some(dir) = &plan.hdr {
         let written = match &plan.record {
-            Loaded::Run(r) => vec![hdr::write_cell(&ensure_dir(dir)?, &cell_name(r), &[r])?],
-            Loaded::Compare(c) => compare_logs(c, dir)?,
+            SavedRecord::Run(r) => vec![hdr::write_cell(&ensure_dir(dir)?, &cell_name(r), &[r])?],
+            SavedRecord::Compare(c) => compare_logs(c, dir)?,
         };
         eprintln!(
             "asyncstudy: wrote {} interval logs in {}",
@@ -206,7 +206,7 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
         // serial's single worker count is not a group of its own unless another runtime ran it.
         let mut workers: Vec<usize> = cells
             .iter()
-            .filter(|c| c.runtime != "serial" || cells.len() == 1)
+            .filter(|c| !c.is_baseline() || cells.len() == 1)
             .map(|c| c.workers)
             .collect();
         workers.sort_unstable();
@@ -217,7 +217,8 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
                 let Some(first) = runs.first() else { continue };
                 let same = &first.workload_label() == workload
                     && first.workload.tasks_per_run == *tasks
-                    && (first.workers == *w || first.runtime == "serial");
+                    && (first.workers == *w
+                        || Runtime::from_name(&first.runtime).is_some_and(Runtime::is_baseline));
                 if !same {
                     continue;
                 }
@@ -243,10 +244,7 @@ pub fn compare_plots(c: &CompareRecord, dir: &Path) -> anyhow::Result<Vec<std::p
         }
         // Timelines at the most workers swept: the median-wall run of each runtime.
         let top = workers.last().copied().unwrap_or(1);
-        for cell in cells
-            .iter()
-            .filter(|c| c.workers == top || c.runtime == "serial")
-        {
+        for cell in cells.iter().filter(|c| c.workers == top || c.is_baseline()) {
             let mut runs: Vec<&RunRecord> = c
                 .runs
                 .iter()

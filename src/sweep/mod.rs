@@ -27,7 +27,7 @@ use crate::plan::ComparePlan;
 use crate::server::EmbeddedServer;
 
 /// How a sweep ended.
-pub struct Outcome {
+pub struct SweepEnd {
     /// The comparison as written.
     pub record: CompareRecord,
     /// The signal that stopped it, if any.
@@ -38,7 +38,7 @@ pub struct Outcome {
 pub fn run(
     plan: &ComparePlan,
     mut write: impl FnMut(&CompareRecord) -> anyhow::Result<()>,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<SweepEnd> {
     crate::interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
     let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
     let server = plan
@@ -122,7 +122,7 @@ pub fn run(
     record.interrupted = interrupted.map(crate::interrupt::signal_name);
     crate::analysis::refresh(&mut record);
     write(&record)?;
-    Ok(Outcome {
+    Ok(SweepEnd {
         record,
         interrupted,
     })

@@ -57,18 +57,6 @@ impl CpuKind {
             CpuKind::Noop => 0,
         }
     }
-
-    /// One line on what the loop is, for help and listings.
-    pub fn describe(self) -> &'static str {
-        match self {
-            CpuKind::Spin => "seed 000: an empty counting loop (20 items x 1,000,000 per task)",
-            CpuKind::Comp => "seed 002 long_comp: x = (x-y)^2 or sqrt(x+y), 5,000,000 steps",
-            CpuKind::Cos => {
-                "seed 001 compute_intensive: foo += foo*cos(i*pi), 2,000,000 steps (seed: 10^7)"
-            }
-            CpuKind::Noop => "nothing: the cost of the harness and the runtime per task",
-        }
-    }
 }
 
 /// A CPU workload with its step count: what every task of a `cpu` run executes.
