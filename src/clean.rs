@@ -18,21 +18,8 @@ pub const TEMP_PREFIX: &str = "asyncstudy-io-";
 /// Writes the marker that lets [`stale`] tell whether `dir`'s owner (this process) is alive.
 pub fn mark(dir: &Path) -> std::io::Result<()> {
     let me = std::process::id();
-    let started = start_time(me).unwrap_or(0);
+    let started = crate::procfs::start_time(me).unwrap_or(0);
     std::fs::write(dir.join(OWNER_FILE), format!("{me} {started}\n"))
-}
-
-/// A process's start time in clock ticks since boot, if it is alive.
-fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces and parentheses) are plain;
-    // starttime is field 22, the 20th after the name.
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(19)?
-        .parse()
-        .ok()
 }
 
 /// Why `dir` is stale (its owner is dead), or `None` when it is alive or not provably ours.
@@ -41,7 +28,7 @@ pub fn stale(dir: &Path) -> Option<String> {
     let mut fields = marker.split_whitespace();
     let pid: u32 = fields.next()?.parse().ok()?;
     let started: u64 = fields.next()?.parse().ok()?;
-    match start_time(pid) {
+    match crate::procfs::start_time(pid) {
         None => Some(format!("pid {pid} is gone")),
         Some(t) if t != started => Some(format!("pid {pid} is now another process")),
         Some(_) => None,

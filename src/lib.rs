@@ -33,6 +33,7 @@ pub mod interrupt;
 pub mod measure;
 pub mod model;
 pub mod plan;
+pub mod procfs;
 pub mod protocol;
 pub mod report;
 pub mod server;

@@ -306,7 +306,7 @@ fn io_work(workload: &str, args: &IoWorkArgs, default_sleep: Duration) -> Result
             }
         }
     };
-    if let Some(available) = crate::measure::machine::available_memory() {
+    if let Some(available) = crate::procfs::available_memory() {
         if args.max_page_size > available / 2 {
             return Err(Error::BadInput(format!(
                 "--max-page-size {}: more than half this machine's available memory ({} MiB); a task holds its whole page",

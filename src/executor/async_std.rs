@@ -58,7 +58,7 @@ impl FuturesRuntime for AsyncStdRt {
 static STARTED_WITH: OnceLock<Result<usize, String>> = OnceLock::new();
 
 /// Environment variable async-std's own start-up would read; it overrides the configured count.
-pub const THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
+pub use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR as THREAD_COUNT_VAR;
 
 impl Executor for AsyncStd {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {

@@ -513,7 +513,7 @@ impl Proc {
     fn retire(mut self, children: &Children) {
         // Read once here rather than reported with every task: a /proc read per task tripled
         // the pool's round trip.
-        if let Some(peak) = crate::measure::rusage::peak_rss_of(self.pid) {
+        if let Some(peak) = crate::procfs::peak_rss_of(self.pid) {
             children.peak_rss.fetch_max(peak, Ordering::Relaxed);
         }
         children.forget(self.pid);

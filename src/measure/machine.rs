@@ -12,15 +12,6 @@ pub fn detect() -> Machine {
     }
 }
 
-/// Memory the kernel says can be given to a new program without swapping (`MemAvailable` of
-/// `/proc/meminfo`), in bytes; `None` where it does not say.
-pub fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 /// CPUs available to this process; 1 if unknown.
 pub fn logical_cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)

@@ -45,7 +45,7 @@ impl Usage {
                 0
             } else {
                 // Linux reports ru_maxrss in kilobytes.
-                peak_rss_bytes().unwrap_or(ru.ru_maxrss as u64 * 1024)
+                crate::procfs::peak_rss_bytes().unwrap_or(ru.ru_maxrss as u64 * 1024)
             },
             ..Usage::from(ru)
         }
@@ -122,23 +122,6 @@ fn getrusage(who: libc::c_int) -> libc::rusage {
     // SAFETY: `ru` is a valid out-pointer; with a valid `who` getrusage cannot fail.
     unsafe { libc::getrusage(who, &mut ru) };
     ru
-}
-
-/// This process image's peak resident set size (`VmHWM`), if `/proc` says.
-pub fn peak_rss_bytes() -> Option<u64> {
-    vm_hwm("/proc/self/status")
-}
-
-/// A live process's peak resident set size (`VmHWM`), if `/proc` says.
-pub fn peak_rss_of(pid: u32) -> Option<u64> {
-    vm_hwm(&format!("/proc/{pid}/status"))
-}
-
-fn vm_hwm(path: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(path).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// Usage of this process and of its children at one instant.

@@ -38,6 +38,10 @@ pub enum Runtime {
     ProcessPerTask,
 }
 
+/// The environment variable async-std reads for its thread count at first use; a run refuses
+/// one that disagrees with `--workers`.
+pub const ASYNC_STD_THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
+
 /// What holds a running task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {

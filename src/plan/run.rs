@@ -8,9 +8,9 @@ use std::time::Duration;
 use super::output::Output;
 use crate::Error;
 use crate::clock::duration_arg;
-use crate::executor::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::model::Runtime;
 use crate::model::run::{RUN_SCHEMA, RunRecord};
+use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::protocol::Fault;
 use crate::server::ServeOptions;
 use crate::workload::{CpuWork, Sleep};
@@ -466,7 +466,7 @@ impl RunPlan {
         let records = (self.tasks as u64)
             .saturating_mul(self.repeat.max(self.warmup) as u64)
             .saturating_mul(BYTES_PER_TASK);
-        if let Some(available) = crate::measure::machine::available_memory() {
+        if let Some(available) = crate::procfs::available_memory() {
             if records > available / 2 {
                 return Err(Error::BadInput(format!(
                     "--tasks {}: their records would need about {} MiB, more than half this machine's available memory ({} MiB)",

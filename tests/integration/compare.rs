@@ -2,7 +2,7 @@
 //! every cell, re-rendering into every format, plots and interval logs, Ctrl-C mid-sweep, and
 //! bad input.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::process::{Command as StdCommand, Stdio};

@@ -2,7 +2,7 @@
 //! exit 2, one line on stderr that names the input, nothing on stdout and no file written. The
 //! README's troubleshooting table lists the same inputs; a test keeps the two in step.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -246,7 +246,7 @@ fn every_bad_input_is_one_line_naming_it_exit_2_and_nothing_written() {
 
 #[test]
 fn the_readme_lists_the_matrix() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     for (args, _) in MATRIX {
         assert!(
             readme.contains(&format!("`asyncstudy {args}`")),

@@ -6,7 +6,7 @@
 //! same tasks fail with the same kind and the same leading reason, and every client sends the
 //! same request headers. URLs with credentials are refused before any work, alike.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

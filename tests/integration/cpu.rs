@@ -1,6 +1,6 @@
 //! `asyncstudy cpu` end to end: every runtime runs every task, on the threads it promises.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! The process runtimes end to end: tasks run in worker processes, a worker that dies fails
 //! only its task, a signal to the parent stops the run cleanly, and no process is left behind.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::process::{Child, Command, Output, Stdio};

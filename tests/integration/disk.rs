@@ -9,7 +9,7 @@
 //! a device, which `tests/pages.rs` checks.) Where namespaces are not allowed the full-disk
 //! test says so on stderr and skips.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

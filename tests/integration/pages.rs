@@ -3,7 +3,7 @@
 //! that task, with a `write` error that says why, on every runtime; the thing planted and
 //! whatever it points at stay as they were, no task hangs, and every other page is written.
 
-mod common;
+use crate::common;
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;

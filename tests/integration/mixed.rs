@@ -2,7 +2,7 @@
 //! (`--rate`), against the built binary: counts, which threads ran which kind of task, the
 //! schedule tasks were submitted on, and bad input.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -2,7 +2,7 @@
 //! for tokio runtimes only and consistent with the harness's timings; and peak memory that is
 //! the run's own, not inherited from the process that started it.
 
-mod common;
+use crate::common;
 
 use common::{cpu_args, run_json};
 

@@ -2,7 +2,7 @@
 //! `--max-threads` skipped with a message and listed in the record, per-unit figures that agree
 //! with each other, the scale plot, and limits refused as bad input.
 
-mod common;
+use crate::common;
 
 use common::{asyncstudy, read_json, run_json};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! that accounts for every task, leave no child process (workers, the embedded server, compare's
 //! child runs) and no temporary directory behind.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -10,7 +10,7 @@
 //! the 300 ms a client starved on a loaded machine could outlast) leaves speed no say in the
 //! counts. Stalled tasks then hold their worker for 3 s, so the runtimes run side by side.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

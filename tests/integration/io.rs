@@ -2,7 +2,7 @@
 //! from the embedded server with its own client, faults are counted by kind, files stay in the
 //! out-dir, and the server is gone after the run.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

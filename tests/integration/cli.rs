@@ -1,6 +1,6 @@
 //! The command line's contract: help, listings, and bad input rejected before any work.
 
-mod common;
+use crate::common;
 
 use common::{asyncstudy, run_json};
 use predicates::prelude::*;
