@@ -15,7 +15,7 @@ use super::runtime::{Limits, Runtime};
 pub const COMPARE_SCHEMA: &str = "asyncstudy.compare/1";
 
 /// A comparison file: every run, the per-cell summary and the verdict.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CompareRecord {
     /// Always [`COMPARE_SCHEMA`].
     pub schema: String,
@@ -57,7 +57,7 @@ pub struct CompareRecord {
 }
 
 /// A child run that produced no record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellFailure {
     /// The cell's runtime.
     pub runtime: String,
@@ -72,7 +72,7 @@ pub struct CellFailure {
 }
 
 /// A cell that was not run because it would have held more threads or processes than allowed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     /// The cell's runtime.
     pub runtime: String,
@@ -93,7 +93,7 @@ impl Skipped {
 }
 
 /// A median with the smallest and largest value it came from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Spread {
     /// Median (the mean of the two middle values for an even count), as
     /// `analysis::stats::median` computes it.
@@ -116,7 +116,7 @@ impl Spread {
 }
 
 /// One cell of a comparison, over its runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellSummary {
     /// `cpu comp`, `io download`, `io sleep` ...
     pub workload: String,
@@ -238,7 +238,7 @@ impl CellSummary {
 }
 
 /// What a verdict line judges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Median wall time.
@@ -271,7 +271,7 @@ impl Metric {
 }
 
 /// Which way a figure is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Better {
     /// Less is better (time, memory, threads).
@@ -282,7 +282,7 @@ pub enum Better {
 
 /// The measured figure a verdict gives for its winner's lead, so a reader or a script can check
 /// it: the figure favours the winner by at least `analysis::judge::REASON_MARGIN`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reason {
     /// The figure's name in the cell summary, e.g. `queue_p99_ms`.
     pub figure: String,
@@ -295,7 +295,7 @@ pub struct Reason {
 }
 
 /// A cell left out of a verdict, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LeftOut {
     /// The cell's runtime.
     pub runtime: String,
@@ -304,7 +304,7 @@ pub struct LeftOut {
 }
 
 /// The winner of one metric in one group of cells.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// The workload label.
     pub workload: String,

@@ -119,7 +119,7 @@ impl AddAssign<&DurationHistogram> for DurationHistogram {
 }
 
 /// A histogram summary in milliseconds, as the run record carries it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Number of recorded values.
     pub count: u64,
@@ -161,7 +161,7 @@ impl TaskHistograms {
 /// The three histograms encoded for the JSON record (nanoseconds, see
 /// [`DurationHistogram::encode`]), so a saved run can be re-analysed or exported as an
 /// HdrHistogram interval log.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EncodedHistograms {
     /// Submit to end.
     pub latency: String,

@@ -11,8 +11,8 @@ use super::histogram::Summary;
 /// The schema tag of a run record.
 pub const RUN_SCHEMA: &str = "asyncstudy.run/1";
 
-/// A complete run: the contract of DESIGN.md plus fields added since.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A complete run: the `asyncstudy.run/1` contract of `docs/records.md`, plus fields added since.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     /// Always [`RUN_SCHEMA`].
     pub schema: String,
@@ -214,7 +214,7 @@ impl RunRecord {
 }
 
 /// The machine facts every run record carries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Machine {
     /// CPUs this process may run on (affinity and cgroup limits applied).
     pub logical_cores: usize,
@@ -228,7 +228,7 @@ pub struct Machine {
 
 /// A tokio run's scheduling, per instrumented task (tasks run straight in `spawn_blocking` have
 /// no polls and are not counted) and for the runtime's workers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokioMetrics {
     /// Spawn to first poll: how long tokio's scheduler took to start each task. Unlike
     /// `queue_ms` it excludes waiting for an in-flight permit, which happens after the first
@@ -248,7 +248,7 @@ pub struct TokioMetrics {
 }
 
 /// A mixed run's two kinds of task, summarized apart.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MixedLatency {
     /// IO tasks per run.
     pub io_tasks: usize,
@@ -271,7 +271,7 @@ pub struct MixedLatency {
 /// in-flight slot took the task: the raw latency, all that a closed-loop generator (one that
 /// sends only when a connection is free) ever sees, which under overload omits the backlog
 /// (coordinated omission). Reports show the two side by side under those names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpenLoop {
     /// Tasks submitted per second, as asked.
     pub rate_per_s: f64,
@@ -281,7 +281,7 @@ pub struct OpenLoop {
 pub const TIMELINE_CAP: usize = 10_000;
 
 /// The workload of a run and its parameters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkloadInfo {
     /// `cpu`, `io`, `sleep` or `mixed`.
     pub kind: String,
@@ -298,7 +298,7 @@ pub struct WorkloadInfo {
 }
 
 /// Task outcomes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TaskCounts {
     /// Tasks run (over all measured repeats).
     pub total: u64,
@@ -317,7 +317,7 @@ pub struct TaskCounts {
 pub const FAILURE_CAP: usize = 100;
 
 /// One failed task and why it failed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Failure {
     /// The measured repeat, 0-based.
     pub repeat: usize,
@@ -332,7 +332,7 @@ pub struct Failure {
 }
 
 /// CPU time.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CpuUsage {
     /// User time in seconds.
     pub user_s: f64,
@@ -343,7 +343,9 @@ pub struct CpuUsage {
 }
 
 /// Peak resident set sizes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Memory {
     /// This process.
     pub peak_rss_bytes: u64,
@@ -361,7 +363,9 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Context switches.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ContextSwitches {
     /// The thread gave up the CPU (blocked, slept, yielded).
     pub voluntary: u64,
@@ -370,7 +374,7 @@ pub struct ContextSwitches {
 }
 
 /// A peak count.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Peak {
     /// The largest count observed.
     pub peak: u64,
@@ -380,7 +384,7 @@ pub struct Peak {
 }
 
 /// How many times the run was repeated, and each measured repeat's wall time.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repeats {
     /// Unmeasured runs before the measured ones.
     pub warmup: usize,
@@ -391,7 +395,7 @@ pub struct Repeats {
 }
 
 /// One task on the timeline, in milliseconds from the start of its repeat.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TimelineEntry {
     /// Task index.
     pub task: usize,

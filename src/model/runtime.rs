@@ -8,7 +8,19 @@
 use serde::{Deserialize, Serialize};
 
 /// The value of `--runtime`: every concurrency model the tool measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
     /// The main thread, one task after another.
@@ -378,7 +390,7 @@ impl Runtime {
 /// threads still ran. A process-per-task unit is a child process plus a proxy thread and two
 /// pipe ends in the parent, so 20000 open files allow about 10,000; 5,000 sleeping workers used
 /// 3.7 GiB of the machine's memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Limits {
     /// Most task threads alive at once (`--max-threads`).
     pub max_threads: usize,

@@ -7,7 +7,19 @@ use serde::{Deserialize, Serialize};
 
 /// The OS thread that ran a task: process id and kernel thread id. (A thread's identity, not
 /// a count of workers: records show it as `pid:tid` under the contract's name `worker`.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct OsThread {
     /// Process id.
     pub pid: u32,
@@ -66,7 +78,9 @@ pub struct TaskRecord {
 }
 
 /// Why a task failed: a recorded outcome, never a panic of the tool.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum TaskError {
     /// The task ran but its result is not what the workload must produce.
     #[error("check failed: {0}")]
@@ -94,7 +108,7 @@ pub enum TaskError {
 }
 
 /// How an IO task failed, as counted in `tasks.errors`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IoKind {
     /// No complete answer within `--timeout`.
@@ -155,7 +169,9 @@ impl TaskError {
 }
 
 /// What a task that succeeded reports besides its timing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Outcome {
     /// Bytes the task downloaded (0 for CPU work).
     pub bytes: u64,

@@ -1,4 +1,4 @@
-//! JSON: the run record exactly as the contract in DESIGN.md, pretty-printed.
+//! JSON: the records exactly as `docs/records.md` and `docs/schema/` describe them, pretty-printed.
 
 use serde::Serialize;
 

@@ -19,4 +19,5 @@ mod pages;
 mod process;
 mod properties;
 mod scale;
+mod schema;
 mod signals;
