@@ -12,6 +12,8 @@ pub mod runtime;
 pub mod task;
 
 pub use run::RunRecord;
+pub use runtime::{Kind, Runtime};
+pub use task::{OsThread, TaskError, TaskRecord};
 
 /// The JSON Schema of the `asyncstudy.run/1` record, generated from [`RunRecord`] and shipped
 /// as `docs/schema/run.json`.
@@ -50,5 +52,3 @@ mod tests {
         }
     }
 }
-pub use runtime::{Kind, Runtime};
-pub use task::{OsThread, TaskError, TaskRecord};
