@@ -23,6 +23,8 @@
 //!   [`study`] runs the seeds' experiments as comparisons and writes them up.
 //! - [`server`] is the embedded HTTP server the IO study downloads from.
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod clean;
 pub mod cli;
