@@ -532,6 +532,7 @@ fn workload_info(plan: &RunPlan) -> WorkloadInfo {
 }
 
 #[cfg(test)]
+/// Made-up repeats and metadata, shared by the tests of other modules.
 pub mod tests {
     use super::*;
     use crate::measure::rusage::Usage;
