@@ -56,6 +56,18 @@ pub struct CompareRecord {
     pub verdict: Vec<Verdict>,
 }
 
+impl CompareRecord {
+    /// The records of the runs whose summary is `cell`.
+    pub fn runs_of<'a>(&'a self, cell: &'a CellSummary) -> impl Iterator<Item = &'a RunRecord> {
+        self.runs.iter().filter(move |r| {
+            r.runtime == cell.runtime
+                && r.workers == cell.workers
+                && r.workload.tasks_per_run == cell.tasks
+                && r.workload_label() == cell.workload
+        })
+    }
+}
+
 /// A child run that produced no record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellFailure {

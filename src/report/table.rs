@@ -4,10 +4,9 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
-use super::{
-    LATENCY_HEADER, RuntimeRow, compare_header, compare_notes, compare_table_rows, compare_title,
-    latency_rows, summary_rows, title,
-};
+use super::RuntimeRow;
+use super::compare_rows::{compare_header, compare_notes, compare_table_rows, compare_title};
+use super::run_rows::{LATENCY_HEADER, latency_rows, summary_rows, title};
 use crate::model::compare::CompareRecord;
 use crate::model::run::RunRecord;
 
