@@ -53,6 +53,25 @@ pub fn run_json(args: &[&str]) -> Value {
     })
 }
 
+/// Runs `asyncstudy compare` with `args`, `--quiet` and `--output out`; expects success and
+/// returns what it printed on stdout (the table) with the file it wrote, parsed.
+pub fn compare_into(out: &std::path::Path, args: &str) -> (String, Value) {
+    let run = asyncstudy()
+        .arg("compare")
+        .args(args.split_whitespace())
+        .args(["--quiet", "--output"])
+        .arg(out)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        run.status.success(),
+        "compare {args}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8(run.stdout).expect("the table is UTF-8");
+    (stdout, read_json(out))
+}
+
 /// A JSON file written by the tool, parsed.
 pub fn read_json(path: &std::path::Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -8,46 +8,20 @@ use std::collections::HashSet;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{asyncstudy, read_json, run_json, worker};
+use common::{asyncstudy, compare_into, read_json, run_json, worker};
 use serde_json::Value;
 
 #[test]
 fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results.json");
-    let run = asyncstudy()
-        .args([
-            "compare",
-            "cpu",
-            "--runtimes",
-            "threads,smol",
-            "--workers",
-            "1,2",
-            "--repeat",
-            "2",
-            "--tasks",
-            "4",
-            "--workload",
-            "spin",
-            "--iters",
-            "100000",
-            "--quiet",
-            "--output",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let (table, c) = compare_into(
+        &out,
+        "cpu --runtimes threads,smol --workers 1,2 --repeat 2 --tasks 4 --workload spin --iters 100000",
     );
-    let table = String::from_utf8(run.stdout).unwrap();
     assert!(table.contains("verdict:"), "{table}");
     assert!(table.contains("startup ms"), "{table}");
     assert!(table.contains("queue wait starts after it"), "{table}");
-
-    let c = read_json(&out);
     assert_eq!(c["schema"], "asyncstudy.compare/1");
     assert_eq!(c["complete"], true);
     let runs = c["runs"].as_array().unwrap();
@@ -426,33 +400,11 @@ fn every_subcommand_help_shows_examples() {
 fn report_rejudges_a_saved_comparison_with_the_current_rules() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("old.json");
-    let run = asyncstudy()
-        .args([
-            "compare",
-            "cpu",
-            "--runtimes",
-            "serial,threads",
-            "--workers",
-            "2",
-            "--tasks",
-            "2",
-            "--workload",
-            "noop",
-            "--repeat",
-            "1",
-            "--quiet",
-            "--output",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let (_, mut old) = compare_into(
+        &out,
+        "cpu --runtimes serial,threads --workers 2 --tasks 2 --workload noop --repeat 1",
     );
     // A file written by an older version: its summary and verdict say other things.
-    let mut old = read_json(&out);
     for v in old["verdict"].as_array_mut().unwrap() {
         v["sentence"] = "stale".into();
         v.as_object_mut().unwrap().remove("reason");

@@ -2,7 +2,7 @@
 //! of every workload kind and a comparison validate against them, and a record missing a
 //! contract field does not.
 
-use crate::common::{asyncstudy, read_json, run_json};
+use crate::common::{compare_into, read_json, run_json};
 use serde_json::Value;
 
 fn validator(name: &str) -> jsonschema::Validator {
@@ -40,34 +40,10 @@ fn real_records_validate_against_the_shipped_schemas() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.json");
-    let status = asyncstudy()
-        .args([
-            "compare",
-            "cpu",
-            "--runtimes",
-            "serial,threads",
-            "--workers",
-            "2",
-        ])
-        .args([
-            "--tasks",
-            "2",
-            "--workload",
-            "noop",
-            "--repeat",
-            "1",
-            "--quiet",
-            "--output",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+    let (_, compare) = compare_into(
+        &out,
+        "cpu --runtimes serial,threads --workers 2 --tasks 2 --workload noop --repeat 1",
     );
-    let compare = read_json(&out);
     assert_valid(&validator("compare"), &compare, "compare");
     let mut cut = compare.clone();
     cut.as_object_mut().unwrap().remove("verdict");
