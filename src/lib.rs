@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod child;
 pub mod clean;
 pub mod cli;
 pub mod clock;

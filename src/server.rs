@@ -225,7 +225,7 @@ pub fn page_number(rest: &str) -> u64 {
 
 /// A `serve` child process started for a run, stopped when dropped.
 pub struct EmbeddedServer {
-    child: std::process::Child,
+    child: crate::child::Child,
     /// Its base URL, `http://127.0.0.1:PORT`.
     pub url: String,
 }
@@ -235,24 +235,22 @@ impl EmbeddedServer {
     pub fn start(program: &std::path::Path, opts: &ServeOptions) -> anyhow::Result<EmbeddedServer> {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
-        let mut child = Command::new(program)
-            .arg("serve")
-            .args(opts.to_args())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("could not start the embedded server")?;
-        let stdout = child.stdout.take().expect("stdout was piped");
+        let mut child = crate::child::Child::spawn(
+            Command::new(program)
+                .arg("serve")
+                .args(opts.to_args())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit()),
+        )
+        .context("could not start the embedded server")?;
+        let stdout = child.take_stdout().expect("stdout was piped");
         let mut line = String::new();
         let read = io::BufReader::new(stdout).read_line(&mut line);
         let url = match (read, line.trim().strip_prefix("listening on ")) {
             (Ok(_), Some(url)) => url.to_string(),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                anyhow::bail!("the embedded server did not start (it printed {line:?})");
-            }
+            // Dropping the child kills and reaps it.
+            _ => anyhow::bail!("the embedded server did not start (it printed {line:?})"),
         };
         Ok(EmbeddedServer { child, url })
     }
@@ -264,21 +262,10 @@ impl EmbeddedServer {
 }
 
 impl Drop for EmbeddedServer {
-    /// Closing its stdin tells the server to exit; it is then reaped.
+    /// Closing its stdin tells the server to exit; it is killed if it has not within 2 s.
     fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) => return,
-                Ok(None) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                _ => break,
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child
+            .stop(crate::child::Ask::CloseStdin, Duration::from_secs(2));
     }
 }
 

@@ -12,8 +12,8 @@
 //! [`Limits`] allow are skipped, said on stderr and listed in the record.
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -21,6 +21,7 @@ mod progress;
 
 use progress::Progress;
 
+use crate::child::{Ask, Child};
 use crate::model::compare::{COMPARE_SCHEMA, CellFailure, CompareRecord, Skipped};
 use crate::model::run::RunRecord;
 use crate::plan::ComparePlan;
@@ -136,25 +137,23 @@ enum ChildResult {
 
 /// Runs one cell in a fresh `asyncstudy` and reads its JSON record.
 fn run_child(exe: &std::path::Path, args: &[String]) -> anyhow::Result<ChildResult> {
-    use std::os::unix::process::CommandExt;
-    let mut child = Command::new(exe)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: Ctrl-C in the terminal reaches only this process, which then
-        // stops the child itself and reaps it.
-        .process_group(0)
-        .spawn()
-        .context("could not start a child asyncstudy")?;
-    let out = reader(child.stdout.take());
-    let err = reader(child.stderr.take());
+    let mut child = Child::spawn(
+        Command::new(exe)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .context("could not start a child asyncstudy")?;
+    let out = reader(child.take_stdout());
+    let err = reader(child.take_stderr());
     let status = loop {
         if let Some(status) = child.try_wait().context("could not wait for a child run")? {
             break status;
         }
         if let Some(sig) = crate::interrupt::requested() {
-            stop(&mut child);
+            // A process-runtime child then reaps its workers and writes what it has.
+            child.stop(Ask::Terminate, Duration::from_secs(5));
             let _ = out.join();
             let _ = err.join();
             return Ok(ChildResult::Interrupted(sig));
@@ -190,21 +189,4 @@ fn reader(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<V
         }
         buf
     })
-}
-
-/// SIGTERM (a process-runtime child then reaps its workers), then SIGKILL after 5 s; reaped.
-fn stop(child: &mut Child) {
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: kill has no memory preconditions; the pid is our unreaped child, so it cannot
-    // have been reused.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }

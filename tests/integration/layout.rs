@@ -11,6 +11,7 @@ const LAYERS: &[&str] = &[
     "files",
     "procfs",
     "interrupt",
+    "child",
     "model",
     "analysis",
     "workload",
