@@ -51,6 +51,10 @@ pub enum Error {
     /// The input was wrong; nothing ran. Exit code 2.
     #[error("{0}")]
     BadInput(String),
+    /// A command was given without the subcommand it needs: its help (usage and subcommands),
+    /// to print as it is on stderr. Exit code 2.
+    #[error("{0}")]
+    Usage(String),
     /// Something broke while running or writing. Exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),

@@ -30,7 +30,8 @@ use crate::workload::{CpuKind, CpuWork, Sleep};
 
 /// Parses `args` (program name first) into a checked plan.
 ///
-/// `Ok(None)` means help or the version was asked for and has been printed.
+/// `Ok(None)` means help or the version was asked for and has been printed. A command given
+/// without the subcommand it needs is [`Error::Usage`], its help to print on stderr.
 pub fn parse<I, T>(args: I) -> Result<Option<Plan>, Error>
 where
     I: IntoIterator<Item = T>,
@@ -42,6 +43,11 @@ where
             // Printing can only fail on a closed stdout, where there is nobody left to tell.
             let _ = e.print();
             return Ok(None);
+        }
+        // A command that needs a subcommand, given without one (`asyncstudy`, `asyncstudy
+        // compare`): its help, which lists them, rather than its first line as an error.
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            return Err(Error::Usage(e.to_string()));
         }
         Err(e) => return Err(Error::BadInput(one_line(&e))),
     };
@@ -470,7 +476,7 @@ mod tests {
             ),
             (
                 &["cpu"],
-                "the following required arguments were not provided: --runtime <RUNTIME>",
+                "asyncstudy cpu needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
             ),
         ];
         for (args, want) in cases {
@@ -482,6 +488,60 @@ mod tests {
             bad(&["cpu", "--runtime", "goroutines"]).contains("expected one of: serial, threads")
         );
         assert!(bad(&["cpu", "--runtime", "toko-mt"]).contains("did you mean 'tokio-mt'?"));
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_with_where_its_choices_are() {
+        for (args, want) in [
+            (
+                &["mixed"][..],
+                "asyncstudy mixed needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+            ),
+            (
+                &["io", "--tasks", "3"],
+                "asyncstudy io needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+            ),
+            (
+                &["report"],
+                "asyncstudy report needs <FILE>; see `asyncstudy report --help`",
+            ),
+            (
+                &["completions"],
+                "asyncstudy completions needs <SHELL>; the choices: bash, zsh, fish",
+            ),
+        ] {
+            assert_eq!(bad(args), want, "{args:?}");
+        }
+        // A flag given without its value still says what it takes, and no empty list of
+        // choices.
+        let msg = bad(&["compare", "cpu", "--runtimes"]);
+        assert_eq!(
+            msg,
+            "a value is required for '--runtimes <LIST>' but none was supplied"
+        );
+    }
+
+    #[test]
+    fn a_command_without_its_subcommand_is_its_help() {
+        for (args, lists) in [
+            (
+                &[][..],
+                ["cpu", "io", "mixed", "compare", "report", "runtimes"],
+            ),
+            (
+                &["compare"][..],
+                ["cpu", "io", "sleep", "mixed", "Usage:", "--help"],
+            ),
+        ] {
+            let all = std::iter::once("asyncstudy").chain(args.iter().copied());
+            let Err(Error::Usage(help)) = parse(all) else {
+                panic!("{args:?}: expected its help")
+            };
+            assert!(help.contains("Usage: asyncstudy"), "{help}");
+            for want in lists {
+                assert!(help.contains(want), "{args:?}: {want} missing from {help}");
+            }
+        }
     }
 
     #[test]
