@@ -436,7 +436,10 @@ impl FormatArgs {
             .format
             .as_deref()
             .map(|f| Format::from_name(f).expect("clap checked the format"));
-        Output::new(format, self.output)
+        Ok(Output {
+            wide: self.wide,
+            ..Output::new(format, self.output)?
+        })
     }
 }
 
@@ -563,7 +566,8 @@ mod tests {
             plan.output,
             Output {
                 format: Format::Table,
-                path: None
+                path: None,
+                wide: false,
             }
         );
     }

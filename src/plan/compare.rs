@@ -206,6 +206,9 @@ impl ComparePlan {
         if let Some(path) = &self.output.path {
             a.extend(["--output".into(), path.display().to_string()]);
         }
+        if self.output.wide {
+            a.push("--wide".into());
+        }
         a
     }
 }
@@ -231,6 +234,7 @@ mod tests {
             output: Output {
                 format: super::super::Format::Json,
                 path: None,
+                wide: false,
             },
             quiet: true,
             strict: false,
