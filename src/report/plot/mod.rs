@@ -15,7 +15,7 @@ mod wall;
 
 pub use scale::{ScalePoint, ScaleSeries, scale_chart};
 pub use spectrum::{SpectrumSeries, spectrum_chart};
-pub use timeline::{TIMELINE_PLOT_CAP, timeline_chart};
+pub use timeline::{Rows, TASK_ROWS_CAP, TIMELINE_PLOT_CAP, Timeline, timeline_chart};
 pub use wall::{WallPoint, WallSeries, wall_chart};
 
 use std::path::Path;
@@ -156,8 +156,18 @@ pub(super) mod tests {
         let p = dir.path().join("x.svg");
         wall_chart(&p, "nothing", &[]).unwrap();
         assert!(svg(&p).contains("nothing (no data)"));
-        timeline_chart(&p, "no tasks", &[]).unwrap();
-        assert!(svg(&p).contains("no tasks (no data)"));
+        for rows in [Rows::Workers, Rows::Tasks] {
+            let t = |tasks| Timeline {
+                title: "no tasks",
+                tasks,
+                rows,
+                io_task: None,
+            };
+            timeline_chart(&p, &t(&[])).unwrap();
+            assert!(svg(&p).contains("no tasks (no data)"));
+            timeline_chart(&p, &t(&[entry(0, "1:1", f64::NAN, 1.0, true)])).unwrap();
+            svg(&p);
+        }
         spectrum_chart(&p, "none", &[]).unwrap();
         assert!(svg(&p).contains("none (no data)"));
         let nan = [WallSeries {
@@ -170,8 +180,6 @@ pub(super) mod tests {
             }],
         }];
         wall_chart(&p, "nan", &nan).unwrap();
-        svg(&p);
-        timeline_chart(&p, "nan", &[entry(0, "1:1", f64::NAN, 1.0, true)]).unwrap();
         svg(&p);
         spectrum_chart(
             &p,

@@ -1,8 +1,16 @@
-//! A run's timeline: a line from start to end per task, one row per worker thread or process
-//! (seed 000's scatter of which worker ran what, when).
+//! A run's timeline: a line from start to end per task (seed 000's scatter of which worker ran
+//! what, when).
+//!
+//! A runtime whose task holds its worker from start to end (a pool thread, a process) gets a
+//! row per worker, grouped by process. A runtime whose tasks interleave on a thread (an async
+//! executor, where a hundred tasks share two threads) gets a row per task, sorted by start and
+//! coloured by the thread that started it, with its wait from submission to start: a row per
+//! thread would be one solid bar. A mixed run's CPU and IO tasks are coloured apart.
 
 use std::path::Path;
 
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -10,96 +18,195 @@ use super::{FONT, PALETTE, WIDTH, err, label, legend, no_data, render};
 
 use crate::model::run::TimelineEntry;
 
-/// Most timeline entries a plot draws, whatever the record holds.
+/// Most timeline entries a plot with a row per worker draws, whatever the record holds.
 pub const TIMELINE_PLOT_CAP: usize = 2_000;
 
-/// One row per worker thread, grouped by process; a line from start to end per task.
-pub fn timeline_chart(path: &Path, title: &str, tasks: &[TimelineEntry]) -> anyhow::Result<()> {
+/// Most tasks a plot with a row per task draws: beyond a few hundred a row is under two pixels.
+pub const TASK_ROWS_CAP: usize = 400;
+
+/// A run's timeline, as a plot draws it.
+pub struct Timeline<'a> {
+    /// The chart's title.
+    pub title: &'a str,
+    /// The run's tasks.
+    pub tasks: &'a [TimelineEntry],
+    /// What a row is.
+    pub rows: Rows,
+    /// For a mixed run, which tasks (by index) are IO tasks, to colour them apart from the CPU
+    /// tasks.
+    pub io_task: Option<&'a dyn Fn(usize) -> bool>,
+}
+
+/// What a timeline's rows are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// One per worker thread or process: each task holds its worker from start to end.
+    Workers,
+    /// One per task, sorted by start: tasks interleave on their threads.
+    Tasks,
+}
+
+/// Draws `t` at `path`.
+pub fn timeline_chart(path: &Path, t: &Timeline) -> anyhow::Result<()> {
+    match t.rows {
+        Rows::Workers => worker_rows(path, t),
+        Rows::Tasks => task_rows(path, t),
+    }
+}
+
+type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The tasks with every time a number, the first `cap` of them, and the title, which says so
+/// when the cap cut some off.
+fn drawable<'a>(t: &Timeline<'a>, cap: usize, order: &str) -> (String, Vec<&'a TimelineEntry>) {
+    let mut tasks: Vec<&TimelineEntry> = t
+        .tasks
+        .iter()
+        .filter(|e| e.start_ms.is_finite() && e.end_ms.is_finite() && e.submit_ms.is_finite())
+        .collect();
+    if t.rows == Rows::Tasks {
+        tasks.sort_by(|a, b| a.start_ms.total_cmp(&b.start_ms).then(a.task.cmp(&b.task)));
+    }
     // A record from elsewhere may hold millions of entries; a plot of them would be gigabytes.
-    let capped;
-    let (title, tasks) = if tasks.len() > TIMELINE_PLOT_CAP {
-        capped = format!(
-            "{title} (first {TIMELINE_PLOT_CAP} of {} tasks)",
-            tasks.len()
-        );
-        (capped.as_str(), &tasks[..TIMELINE_PLOT_CAP])
-    } else {
+    if tasks.len() > cap {
+        let title = format!("{} (first {cap} of {} tasks{order})", t.title, tasks.len());
+        tasks.truncate(cap);
         (title, tasks)
-    };
-    let ok: Vec<&TimelineEntry> = tasks
+    } else {
+        (t.title.to_string(), tasks)
+    }
+}
+
+/// `pid:tid` as numbers, for sorting threads by process.
+fn worker_key(worker: &str) -> (u64, u64) {
+    let (pid, tid) = worker.split_once(':').unwrap_or((worker, ""));
+    (pid.parse().unwrap_or(0), tid.parse().unwrap_or(0))
+}
+
+/// A worker as labels name it.
+fn worker_name((pid, tid): (u64, u64)) -> String {
+    format!("pid {pid} · tid {tid}")
+}
+
+/// The milliseconds the plot starts at (the first submission) and spans.
+fn span(tasks: &[&TimelineEntry]) -> (f64, f64) {
+    let origin = tasks
         .iter()
-        .filter(|t| t.start_ms.is_finite() && t.end_ms.is_finite() && t.submit_ms.is_finite())
-        .collect();
-    let mut rows: Vec<(u64, u64, &str)> = ok
-        .iter()
-        .map(|t| {
-            let (pid, tid) = t.worker.split_once(':').unwrap_or((&t.worker, ""));
-            (
-                pid.parse().unwrap_or(0),
-                tid.parse().unwrap_or(0),
-                t.worker.as_str(),
-            )
-        })
-        .collect();
-    rows.sort_unstable();
-    rows.dedup();
-    let height = (120 + 18 * rows.len() as u32).clamp(260, 4000);
-    let origin = ok.iter().map(|t| t.submit_ms).fold(f64::INFINITY, f64::min);
-    let end = ok
+        .map(|t| t.submit_ms)
+        .fold(f64::INFINITY, f64::min);
+    let end = tasks
         .iter()
         .map(|t| t.end_ms)
         .fold(f64::NEG_INFINITY, f64::max);
-    render(path, (WIDTH, height), |root| {
-        if rows.is_empty() {
-            return no_data(root, title);
+    (origin, (end - origin).max(1e-3))
+}
+
+/// A chart of `rows` rows over `span` ms, its y axis left to hand-drawn labels.
+fn frame<'a>(
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    title: &str,
+    span: f64,
+    rows: usize,
+    label_width: u32,
+    y_desc: &str,
+) -> anyhow::Result<Chart<'a>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 16))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0.0..span * 1.02, -0.5..rows as f64 - 0.5)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .max_light_lines(0)
+        .y_labels(0)
+        .x_desc("ms since the first task was submitted")
+        .y_desc(y_desc)
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// What a task is, for its colour: with `io_task`, a CPU or an IO task; failed either way.
+fn class(e: &TimelineEntry, io_task: Option<&dyn Fn(usize) -> bool>) -> (&'static str, RGBColor) {
+    match io_task {
+        _ if !e.ok => ("failed task", PALETTE[3]),
+        Some(is_io) if is_io(e.task) => ("IO task", PALETTE[0]),
+        Some(_) => ("CPU task", PALETTE[2]),
+        None => ("task", PALETTE[0]),
+    }
+}
+
+/// Draws every task of `tasks` at row `y_of` as a line in its class's colour, one legend entry
+/// per class, and with `marks` a dot at each end.
+fn draw_classes(
+    chart: &mut Chart,
+    tasks: &[&TimelineEntry],
+    io_task: Option<&dyn Fn(usize) -> bool>,
+    (origin, width): (f64, u32),
+    y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
+    marks: bool,
+) -> anyhow::Result<()> {
+    // One legend entry per class, failed last.
+    let mut classes: Vec<(&str, RGBColor)> = Vec::new();
+    for e in tasks {
+        let c = class(e, io_task);
+        if !classes.contains(&c) {
+            classes.push(c);
         }
-        let span = (end - origin).max(1e-3);
-        let n = rows.len() as f64;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 16))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(150)
-            .build_cartesian_2d(0.0..span * 1.02, -0.5..n - 0.5)
-            .map_err(err)?;
+    }
+    classes.sort_by_key(|&(name, _)| (name == "failed task", name));
+    for (name, c) in classes {
+        let these: Vec<(usize, &TimelineEntry)> = tasks
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, e)| class(e, io_task).0 == name)
+            .collect();
+        let lines = these.iter().map(|&(i, e)| {
+            let y = y_of(i, e);
+            PathElement::new(
+                vec![(e.start_ms - origin, y), (e.end_ms - origin, y)],
+                c.stroke_width(width),
+            )
+        });
         chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_desc("ms since the first task was submitted")
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(err)?;
-        let row_of = |w: &str| rows.iter().position(|r| r.2 == w).unwrap_or(0) as f64;
-        for (ok_state, c, name) in [
-            (true, PALETTE[0], "task"),
-            (false, PALETTE[3], "failed task"),
-        ] {
-            let these: Vec<&&TimelineEntry> = ok.iter().filter(|t| t.ok == ok_state).collect();
-            if these.is_empty() {
-                continue;
-            }
-            let lines = these.iter().map(|t| {
-                let y = row_of(&t.worker);
-                PathElement::new(
-                    vec![(t.start_ms - origin, y), (t.end_ms - origin, y)],
-                    c.stroke_width(4),
-                )
-            });
-            chart
-                .draw_series(lines)
-                .map_err(err)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(4))
-                });
-            let marks = these.iter().flat_map(|t| {
-                let y = row_of(&t.worker);
-                [t.start_ms - origin, t.end_ms - origin]
+            .draw_series(lines)
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(4)));
+        if marks {
+            let dots = these.iter().flat_map(|&(i, e)| {
+                let y = y_of(i, e);
+                [e.start_ms - origin, e.end_ms - origin]
                     .map(|x| Circle::new((x, y), 3, BLACK.filled()))
             });
-            chart.draw_series(marks).map_err(err)?;
+            chart.draw_series(dots).map_err(err)?;
         }
+    }
+    Ok(())
+}
+
+/// One row per worker thread, grouped by process; a line from start to end per task.
+fn worker_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
+    let (title, tasks) = drawable(t, TIMELINE_PLOT_CAP, "");
+    let mut rows: Vec<(u64, u64)> = tasks.iter().map(|e| worker_key(&e.worker)).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let height = (120 + 18 * rows.len() as u32).clamp(260, 4000);
+    let (origin, span) = span(&tasks);
+    render(path, (WIDTH, height), |root| {
+        if rows.is_empty() {
+            return no_data(root, &title);
+        }
+        let mut chart = frame(root, &title, span, rows.len(), 150, "")?;
+        let row_of = |_: usize, e: &TimelineEntry| {
+            rows.binary_search(&worker_key(&e.worker)).unwrap_or(0) as f64
+        };
+        draw_classes(&mut chart, &tasks, t.io_task, (origin, 4), &row_of, true)?;
         // A thin line between processes, so threads of one process stay together.
         let seps = rows
             .windows(2)
@@ -113,11 +220,59 @@ pub fn timeline_chart(path: &Path, title: &str, tasks: &[TimelineEntry]) -> anyh
             });
         chart.draw_series(seps).map_err(err)?;
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-        for (i, (pid, tid, _)) in rows.iter().enumerate() {
+        for (i, &worker) in rows.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(0.0, i as f64));
+            let at = Pos::new(HPos::Right, VPos::Center);
+            label(root, &worker_name(worker), (px - 6, py), at)?;
+        }
+        Ok(())
+    })
+}
+
+/// Most threads the legend of a row-per-task plot names; the rest are counted.
+const LEGEND_THREADS: usize = 8;
+
+/// One row per task, the first started at the top: a line from start to end coloured by the
+/// thread that started it (by CPU or IO task for a mix), a faint line for its wait before, and
+/// a cross at the end of a failed task.
+fn task_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
+    let (title, tasks) = drawable(t, TASK_ROWS_CAP, " by start");
+    let n = tasks.len();
+    // Rows as tall as fits in about 600 pixels, from 12 down to 2.
+    let pitch = (600 / n.max(1)).clamp(2, 12) as u32;
+    let height = (130 + pitch * n as u32).max(260);
+    let stroke = (pitch * 7 / 10).max(1);
+    let (origin, span) = span(&tasks);
+    render(path, (WIDTH, height), |root| {
+        if tasks.is_empty() {
+            return no_data(root, &title);
+        }
+        let y_desc = "tasks by start, the first at the top";
+        let mut chart = frame(root, &title, span, n, 60, y_desc)?;
+        let y_of = |i: usize, _: &TimelineEntry| (n - 1 - i) as f64;
+        draw_waits(&mut chart, &tasks, origin, &y_of)?;
+        match t.io_task {
+            Some(_) => draw_classes(
+                &mut chart,
+                &tasks,
+                t.io_task,
+                (origin, stroke),
+                &y_of,
+                false,
+            )?,
+            None => draw_threads(&mut chart, &tasks, (origin, stroke), &y_of)?,
+        }
+        draw_failures(&mut chart, &tasks, origin, &y_of)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        let mut ends = vec![(0, "1".to_string())];
+        if n > 1 {
+            ends.push((n - 1, n.to_string()));
+        }
+        for (i, text) in ends {
+            let (px, py) = chart.backend_coord(&(0.0, y_of(i, tasks[i])));
             label(
                 root,
-                &format!("pid {pid} · tid {tid}"),
+                &text,
                 (px - 6, py),
                 Pos::new(HPos::Right, VPos::Center),
             )?;
@@ -126,24 +281,132 @@ pub fn timeline_chart(path: &Path, title: &str, tasks: &[TimelineEntry]) -> anyh
     })
 }
 
+/// A faint line per task from its submission to its start.
+fn draw_waits(
+    chart: &mut Chart,
+    tasks: &[&TimelineEntry],
+    origin: f64,
+    y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
+) -> anyhow::Result<()> {
+    let faint = BLACK.mix(0.3);
+    let waits = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.start_ms > e.submit_ms)
+        .map(|(i, e)| {
+            let y = y_of(i, e);
+            PathElement::new(
+                vec![(e.submit_ms - origin, y), (e.start_ms - origin, y)],
+                faint.stroke_width(1),
+            )
+        });
+    chart
+        .draw_series(waits)
+        .map_err(err)?
+        .label("waiting to start")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], faint.stroke_width(1)));
+    Ok(())
+}
+
+/// Each task's line in the colour of the thread that started it, a legend entry per thread.
+fn draw_threads(
+    chart: &mut Chart,
+    tasks: &[&TimelineEntry],
+    (origin, width): (f64, u32),
+    y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
+) -> anyhow::Result<()> {
+    let mut threads: Vec<(u64, u64)> = tasks.iter().map(|e| worker_key(&e.worker)).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    for (k, &thread) in threads.iter().enumerate() {
+        let c = PALETTE[k % PALETTE.len()];
+        let lines = tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| worker_key(&e.worker) == thread)
+            .map(|(i, e)| {
+                let y = y_of(i, e);
+                PathElement::new(
+                    vec![(e.start_ms - origin, y), (e.end_ms - origin, y)],
+                    c.stroke_width(width),
+                )
+            });
+        let drawn = chart.draw_series(lines).map_err(err)?;
+        let name = if threads.len() <= LEGEND_THREADS || k + 1 < LEGEND_THREADS {
+            format!("started on {}", worker_name(thread))
+        } else if k + 1 == LEGEND_THREADS {
+            format!("… and {} more threads", threads.len() - k)
+        } else {
+            continue;
+        };
+        drawn
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(4)));
+    }
+    Ok(())
+}
+
+/// A cross at the end of every failed task.
+fn draw_failures(
+    chart: &mut Chart,
+    tasks: &[&TimelineEntry],
+    origin: f64,
+    y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
+) -> anyhow::Result<()> {
+    let failed: Vec<(f64, f64)> = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.ok)
+        .map(|(i, e)| (e.end_ms - origin, y_of(i, e)))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let cross = |xy: (f64, f64)| Cross::new(xy, 4, BLACK.stroke_width(2));
+    chart
+        .draw_series(failed.into_iter().map(cross))
+        .map_err(err)?
+        .label("failed task")
+        .legend(move |(x, y)| Cross::new((x + 6, y), 4, BLACK.stroke_width(2)));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::plot::tests::{entry, svg};
 
-    #[test]
-    fn the_timeline_has_its_title_workers_and_failed_tasks() {
-        let dir = tempfile::tempdir().unwrap();
-        let timeline = dir.path().join("timeline.svg");
-        let tasks: Vec<TimelineEntry> = (0..20)
+    /// 20 tasks on two processes of two threads, the 8th failing.
+    fn tasks() -> Vec<TimelineEntry> {
+        (0..20)
             .map(|i| {
                 let worker = ["10:10", "10:11", "20:20", "20:21"][i % 4];
                 let start = (i / 4) as f64 * 10.0;
                 entry(i, worker, start, start + 9.0, i != 7)
             })
-            .collect();
-        timeline_chart(&timeline, "timeline of a run", &tasks).unwrap();
-        let text = svg(&timeline);
+            .collect()
+    }
+
+    fn draw(
+        rows: Rows,
+        tasks: &[TimelineEntry],
+        io_task: Option<&dyn Fn(usize) -> bool>,
+    ) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("timeline.svg");
+        let t = Timeline {
+            title: "timeline of a run",
+            tasks,
+            rows,
+            io_task,
+        };
+        timeline_chart(&path, &t).unwrap();
+        svg(&path)
+    }
+
+    #[test]
+    fn a_row_per_worker_names_each_thread_and_the_failed_tasks() {
+        let text = draw(Rows::Workers, &tasks(), None);
         for want in [
             "timeline of a run",
             "pid 10 · tid 11",
@@ -152,5 +415,47 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} missing");
         }
+    }
+
+    #[test]
+    fn a_row_per_task_colours_tasks_by_the_thread_that_started_them() {
+        let text = draw(Rows::Tasks, &tasks(), None);
+        for want in [
+            "timeline of a run",
+            "started on pid 10 · tid 10",
+            "started on pid 20 · tid 21",
+            "waiting to start",
+            "failed task",
+            "tasks by start, the first at the top",
+            ">20<",
+        ] {
+            assert!(text.contains(want), "{want} missing");
+        }
+        // A line per task and one per wait, beside the legend's.
+        assert!(text.matches("<polyline").count() >= 20 + 19, "{text}");
+    }
+
+    #[test]
+    fn a_mix_colours_its_cpu_and_io_tasks_apart() {
+        let is_io = |task: usize| task % 3 != 0;
+        for rows in [Rows::Workers, Rows::Tasks] {
+            let text = draw(rows, &tasks(), Some(&is_io));
+            for want in ["CPU task", "IO task", "failed task"] {
+                assert!(text.contains(want), "{rows:?}: {want} missing");
+            }
+            assert!(!text.contains("started on"), "{rows:?}");
+        }
+    }
+
+    #[test]
+    fn a_large_run_is_capped_and_says_so() {
+        let many: Vec<TimelineEntry> = (0..10_000)
+            .map(|i| entry(i, ["1:1", "1:2"][i % 2], i as f64, i as f64 + 3.0, true))
+            .collect();
+        let text = draw(Rows::Tasks, &many, None);
+        assert!(text.contains(&format!("(first {TASK_ROWS_CAP} of 10000 tasks by start)")));
+        assert!(text.len() < 1 << 20, "{} bytes", text.len());
+        let text = draw(Rows::Workers, &many, None);
+        assert!(text.contains(&format!("(first {TIMELINE_PLOT_CAP} of 10000 tasks)")));
     }
 }
