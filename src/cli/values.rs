@@ -185,3 +185,70 @@ fn missing(e: &clap::Error) -> Option<String> {
         hints.join("; ")
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Error;
+    use crate::cli::parse;
+
+    fn bad(args: &[&str]) -> String {
+        match parse(std::iter::once("asyncstudy").chain(args.iter().copied())) {
+            Err(Error::BadInput(msg)) => msg,
+            other => panic!("expected bad input for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_with_where_its_choices_are() {
+        for (args, want) in [
+            (
+                &["mixed"][..],
+                "asyncstudy mixed needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+            ),
+            (
+                &["io", "--tasks", "3"],
+                "asyncstudy io needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+            ),
+            (
+                &["report"],
+                "asyncstudy report needs <FILE>; see `asyncstudy report --help`",
+            ),
+            (
+                &["completions"],
+                "asyncstudy completions needs <SHELL>; the choices: bash, zsh, fish",
+            ),
+        ] {
+            assert_eq!(bad(args), want, "{args:?}");
+        }
+        // A flag given without its value still says what it takes, and no empty list of
+        // choices.
+        let msg = bad(&["compare", "cpu", "--runtimes"]);
+        assert_eq!(
+            msg,
+            "a value is required for '--runtimes <LIST>' but none was supplied"
+        );
+    }
+
+    #[test]
+    fn a_command_without_its_subcommand_is_its_help() {
+        for (args, lists) in [
+            (
+                &[][..],
+                ["cpu", "io", "mixed", "compare", "report", "runtimes"],
+            ),
+            (
+                &["compare"][..],
+                ["cpu", "io", "sleep", "mixed", "Usage:", "--help"],
+            ),
+        ] {
+            let all = std::iter::once("asyncstudy").chain(args.iter().copied());
+            let Err(Error::Usage(help)) = parse(all) else {
+                panic!("{args:?}: expected its help")
+            };
+            assert!(help.contains("Usage: asyncstudy"), "{help}");
+            for want in lists {
+                assert!(help.contains(want), "{args:?}: {want} missing from {help}");
+            }
+        }
+    }
+}
