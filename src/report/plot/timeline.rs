@@ -5,7 +5,8 @@
 //! row per worker, grouped by process. A runtime whose tasks interleave on a thread (an async
 //! executor, where a hundred tasks share two threads) gets a row per task, sorted by start and
 //! coloured by the thread that started it, with its wait from submission to start: a row per
-//! thread would be one solid bar. A mixed run's CPU and IO tasks are coloured apart.
+//! thread would be one solid bar. A mixed run's CPU and IO tasks are coloured apart. The legend
+//! sits in a column of its own right of the plot, where it never hides a task.
 
 use std::path::Path;
 
@@ -14,7 +15,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{FONT, PALETTE, WIDTH, err, label, legend, no_data, render};
+use super::{FONT, PALETTE, WIDTH, err, label, no_data, render};
 
 use crate::model::run::TimelineEntry;
 
@@ -55,6 +56,29 @@ pub fn timeline_chart(path: &Path, t: &Timeline) -> anyhow::Result<()> {
 }
 
 type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// The width of the legend's column, right of the plot.
+const LEGEND_WIDTH: u32 = 220;
+
+/// One entry of the legend: a name beside a line of its colour and width, or a cross.
+struct Entry {
+    name: String,
+    colour: RGBColor,
+    width: u32,
+    cross: bool,
+}
+
+impl Entry {
+    fn line(name: impl Into<String>, colour: RGBColor, width: u32) -> Entry {
+        Entry {
+            name: name.into(),
+            colour,
+            width,
+            cross: false,
+        }
+    }
+}
 
 /// The tasks with every time a number, the first `cap` of them, and the title, which says so
 /// when the cap cut some off.
@@ -101,17 +125,51 @@ fn span(tasks: &[&TimelineEntry]) -> (f64, f64) {
     (origin, (end - origin).max(1e-3))
 }
 
+/// Renders a timeline `height` pixels tall: `title` over the plot and the legend's column.
+/// `draw` draws the plot in the area it is given and returns the legend's entries.
+fn render_with_legend(
+    path: &Path,
+    title: &str,
+    height: u32,
+    empty: bool,
+    draw: impl FnOnce(&Area, &Area) -> anyhow::Result<Vec<Entry>>,
+) -> anyhow::Result<()> {
+    render(path, (WIDTH + LEGEND_WIDTH, height), |root| {
+        if empty {
+            return no_data(root, title);
+        }
+        let body = root.titled(title, (FONT, 16)).map_err(err)?;
+        let (plot, side) = body.split_horizontally(WIDTH);
+        let entries = draw(root, &plot)?;
+        for (i, e) in entries.iter().enumerate() {
+            let y = 40 + 20 * i as i32;
+            if e.cross {
+                side.draw(&Cross::new((14, y), 4, BLACK.stroke_width(2)))
+            } else {
+                side.draw(&PathElement::new(
+                    vec![(6, y), (22, y)],
+                    e.colour.stroke_width(e.width.clamp(1, 6)),
+                ))
+            }
+            .map_err(err)?;
+            let style =
+                TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+            side.draw(&Text::new(e.name.clone(), (30, y), style))
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
 /// A chart of `rows` rows over `span` ms, its y axis left to hand-drawn labels.
 fn frame<'a>(
-    root: &DrawingArea<SVGBackend<'a>, Shift>,
-    title: &str,
+    area: &Area<'a>,
     span: f64,
     rows: usize,
     label_width: u32,
     y_desc: &str,
 ) -> anyhow::Result<Chart<'a>> {
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 16))
+    let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(label_width)
@@ -140,8 +198,16 @@ fn class(e: &TimelineEntry, io_task: Option<&dyn Fn(usize) -> bool>) -> (&'stati
     }
 }
 
-/// Draws every task of `tasks` at row `y_of` as a line in its class's colour, one legend entry
-/// per class, and with `marks` a dot at each end.
+/// A line from start to end for the task `e` at `y`.
+fn task_line(e: &TimelineEntry, origin: f64, y: f64, style: ShapeStyle) -> PathElement<(f64, f64)> {
+    PathElement::new(
+        vec![(e.start_ms - origin, y), (e.end_ms - origin, y)],
+        style,
+    )
+}
+
+/// Draws every task of `tasks` at row `y_of` as a line in its class's colour, and with `marks`
+/// a dot at each end; returns a legend entry per class, failed last.
 fn draw_classes(
     chart: &mut Chart,
     tasks: &[&TimelineEntry],
@@ -149,8 +215,7 @@ fn draw_classes(
     (origin, width): (f64, u32),
     y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
     marks: bool,
-) -> anyhow::Result<()> {
-    // One legend entry per class, failed last.
+) -> anyhow::Result<Vec<Entry>> {
     let mut classes: Vec<(&str, RGBColor)> = Vec::new();
     for e in tasks {
         let c = class(e, io_task);
@@ -159,25 +224,17 @@ fn draw_classes(
         }
     }
     classes.sort_by_key(|&(name, _)| (name == "failed task", name));
-    for (name, c) in classes {
+    for &(name, c) in &classes {
         let these: Vec<(usize, &TimelineEntry)> = tasks
             .iter()
             .copied()
             .enumerate()
             .filter(|(_, e)| class(e, io_task).0 == name)
             .collect();
-        let lines = these.iter().map(|&(i, e)| {
-            let y = y_of(i, e);
-            PathElement::new(
-                vec![(e.start_ms - origin, y), (e.end_ms - origin, y)],
-                c.stroke_width(width),
-            )
-        });
-        chart
-            .draw_series(lines)
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(4)));
+        let lines = these
+            .iter()
+            .map(|&(i, e)| task_line(e, origin, y_of(i, e), c.stroke_width(width)));
+        chart.draw_series(lines).map_err(err)?;
         if marks {
             let dots = these.iter().flat_map(|&(i, e)| {
                 let y = y_of(i, e);
@@ -187,7 +244,10 @@ fn draw_classes(
             chart.draw_series(dots).map_err(err)?;
         }
     }
-    Ok(())
+    Ok(classes
+        .into_iter()
+        .map(|(name, c)| Entry::line(name, c, 4))
+        .collect())
 }
 
 /// One row per worker thread, grouped by process; a line from start to end per task.
@@ -198,15 +258,12 @@ fn worker_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
     rows.dedup();
     let height = (120 + 18 * rows.len() as u32).clamp(260, 4000);
     let (origin, span) = span(&tasks);
-    render(path, (WIDTH, height), |root| {
-        if rows.is_empty() {
-            return no_data(root, &title);
-        }
-        let mut chart = frame(root, &title, span, rows.len(), 150, "")?;
+    render_with_legend(path, &title, height, rows.is_empty(), |root, plot| {
+        let mut chart = frame(plot, span, rows.len(), 150, "")?;
         let row_of = |_: usize, e: &TimelineEntry| {
             rows.binary_search(&worker_key(&e.worker)).unwrap_or(0) as f64
         };
-        draw_classes(&mut chart, &tasks, t.io_task, (origin, 4), &row_of, true)?;
+        let entries = draw_classes(&mut chart, &tasks, t.io_task, (origin, 4), &row_of, true)?;
         // A thin line between processes, so threads of one process stay together.
         let seps = rows
             .windows(2)
@@ -219,13 +276,12 @@ fn worker_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
                 )
             });
         chart.draw_series(seps).map_err(err)?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         for (i, &worker) in rows.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(0.0, i as f64));
             let at = Pos::new(HPos::Right, VPos::Center);
             label(root, &worker_name(worker), (px - 6, py), at)?;
         }
-        Ok(())
+        Ok(entries)
     })
 }
 
@@ -233,8 +289,8 @@ fn worker_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
 const LEGEND_THREADS: usize = 8;
 
 /// One row per task, the first started at the top: a line from start to end coloured by the
-/// thread that started it (by CPU or IO task for a mix), a faint line for its wait before, and
-/// a cross at the end of a failed task.
+/// thread that started it, with a cross at the end of a failed task (for a mix, coloured as a
+/// CPU, IO or failed task), and a faint line for its wait before.
 fn task_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
     let (title, tasks) = drawable(t, TASK_ROWS_CAP, " by start");
     let n = tasks.len();
@@ -243,27 +299,21 @@ fn task_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
     let height = (130 + pitch * n as u32).max(260);
     let stroke = (pitch * 7 / 10).max(1);
     let (origin, span) = span(&tasks);
-    render(path, (WIDTH, height), |root| {
-        if tasks.is_empty() {
-            return no_data(root, &title);
-        }
+    render_with_legend(path, &title, height, n == 0, |root, plot| {
         let y_desc = "tasks by start, the first at the top";
-        let mut chart = frame(root, &title, span, n, 60, y_desc)?;
+        let mut chart = frame(plot, span, n, 60, y_desc)?;
         let y_of = |i: usize, _: &TimelineEntry| (n - 1 - i) as f64;
-        draw_waits(&mut chart, &tasks, origin, &y_of)?;
-        match t.io_task {
-            Some(_) => draw_classes(
-                &mut chart,
-                &tasks,
-                t.io_task,
-                (origin, stroke),
-                &y_of,
-                false,
-            )?,
-            None => draw_threads(&mut chart, &tasks, (origin, stroke), &y_of)?,
+        let mut entries = draw_waits(&mut chart, &tasks, origin, &y_of)?;
+        // A mix's classes colour its failed tasks too; otherwise a cross marks them.
+        let width = (origin, stroke);
+        if t.io_task.is_some() {
+            entries.extend(draw_classes(
+                &mut chart, &tasks, t.io_task, width, &y_of, false,
+            )?);
+        } else {
+            entries.extend(draw_threads(&mut chart, &tasks, width, &y_of)?);
+            entries.extend(draw_failures(&mut chart, &tasks, origin, &y_of)?);
         }
-        draw_failures(&mut chart, &tasks, origin, &y_of)?;
-        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         let mut ends = vec![(0, "1".to_string())];
         if n > 1 {
             ends.push((n - 1, n.to_string()));
@@ -277,19 +327,19 @@ fn task_rows(path: &Path, t: &Timeline) -> anyhow::Result<()> {
                 Pos::new(HPos::Right, VPos::Center),
             )?;
         }
-        Ok(())
+        Ok(entries)
     })
 }
 
-/// A faint line per task from its submission to its start.
+/// A faint line per task from its submission to its start, and its legend entry.
 fn draw_waits(
     chart: &mut Chart,
     tasks: &[&TimelineEntry],
     origin: f64,
     y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Entry>> {
     let faint = BLACK.mix(0.3);
-    let waits = tasks
+    let waits: Vec<PathElement<(f64, f64)>> = tasks
         .iter()
         .enumerate()
         .filter(|(_, e)| e.start_ms > e.submit_ms)
@@ -299,60 +349,56 @@ fn draw_waits(
                 vec![(e.submit_ms - origin, y), (e.start_ms - origin, y)],
                 faint.stroke_width(1),
             )
-        });
-    chart
-        .draw_series(waits)
-        .map_err(err)?
-        .label("waiting to start")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], faint.stroke_width(1)));
-    Ok(())
+        })
+        .collect();
+    if waits.is_empty() {
+        return Ok(Vec::new());
+    }
+    chart.draw_series(waits).map_err(err)?;
+    Ok(vec![Entry::line(
+        "waiting to start",
+        RGBColor(178, 178, 178),
+        1,
+    )])
 }
 
-/// Each task's line in the colour of the thread that started it, a legend entry per thread.
+/// Each task's line in the colour of the thread that started it, and a legend entry per
+/// thread (the ones past the legend's room counted).
 fn draw_threads(
     chart: &mut Chart,
     tasks: &[&TimelineEntry],
     (origin, width): (f64, u32),
     y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Entry>> {
     let mut threads: Vec<(u64, u64)> = tasks.iter().map(|e| worker_key(&e.worker)).collect();
     threads.sort_unstable();
     threads.dedup();
+    let mut entries = Vec::new();
     for (k, &thread) in threads.iter().enumerate() {
         let c = PALETTE[k % PALETTE.len()];
         let lines = tasks
             .iter()
             .enumerate()
             .filter(|(_, e)| worker_key(&e.worker) == thread)
-            .map(|(i, e)| {
-                let y = y_of(i, e);
-                PathElement::new(
-                    vec![(e.start_ms - origin, y), (e.end_ms - origin, y)],
-                    c.stroke_width(width),
-                )
-            });
-        let drawn = chart.draw_series(lines).map_err(err)?;
-        let name = if threads.len() <= LEGEND_THREADS || k + 1 < LEGEND_THREADS {
-            format!("started on {}", worker_name(thread))
+            .map(|(i, e)| task_line(e, origin, y_of(i, e), c.stroke_width(width)));
+        chart.draw_series(lines).map_err(err)?;
+        if threads.len() <= LEGEND_THREADS || k + 1 < LEGEND_THREADS {
+            entries.push(Entry::line(format!("on {}", worker_name(thread)), c, 4));
         } else if k + 1 == LEGEND_THREADS {
-            format!("… and {} more threads", threads.len() - k)
-        } else {
-            continue;
-        };
-        drawn
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(4)));
+            let more = format!("… and {} more threads", threads.len() - k);
+            entries.push(Entry::line(more, c, 4));
+        }
     }
-    Ok(())
+    Ok(entries)
 }
 
-/// A cross at the end of every failed task.
+/// A cross at the end of every failed task, and its legend entry if there is one.
 fn draw_failures(
     chart: &mut Chart,
     tasks: &[&TimelineEntry],
     origin: f64,
     y_of: &dyn Fn(usize, &TimelineEntry) -> f64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Entry>> {
     let failed: Vec<(f64, f64)> = tasks
         .iter()
         .enumerate()
@@ -360,15 +406,18 @@ fn draw_failures(
         .map(|(i, e)| (e.end_ms - origin, y_of(i, e)))
         .collect();
     if failed.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let cross = |xy: (f64, f64)| Cross::new(xy, 4, BLACK.stroke_width(2));
     chart
         .draw_series(failed.into_iter().map(cross))
-        .map_err(err)?
-        .label("failed task")
-        .legend(move |(x, y)| Cross::new((x + 6, y), 4, BLACK.stroke_width(2)));
-    Ok(())
+        .map_err(err)?;
+    Ok(vec![Entry {
+        name: "failed task".into(),
+        colour: BLACK,
+        width: 2,
+        cross: true,
+    }])
 }
 
 #[cfg(test)]
@@ -422,8 +471,8 @@ mod tests {
         let text = draw(Rows::Tasks, &tasks(), None);
         for want in [
             "timeline of a run",
-            "started on pid 10 · tid 10",
-            "started on pid 20 · tid 21",
+            "on pid 10 · tid 10",
+            "on pid 20 · tid 21",
             "waiting to start",
             "failed task",
             "tasks by start, the first at the top",
@@ -443,7 +492,8 @@ mod tests {
             for want in ["CPU task", "IO task", "failed task"] {
                 assert!(text.contains(want), "{rows:?}: {want} missing");
             }
-            assert!(!text.contains("started on"), "{rows:?}");
+            assert!(!text.contains("on pid"), "{rows:?}");
+            assert_eq!(text.matches("failed task").count(), 1, "{rows:?}: one legend entry");
         }
     }
 
