@@ -11,7 +11,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 use super::RuntimeRow;
-use super::compare_rows::{self, compare_notes, compare_table, compare_title};
+use super::compare_rows::{self, compare_notes, compare_table, compare_title, startup_note};
 use super::fit::{Fit, column_widths, width, wrap};
 use super::run_rows::{LATENCY_COMPACT, LATENCY_HEADER, latency_rows, summary_rows, title};
 use crate::model::compare::CompareRecord;
@@ -186,7 +186,12 @@ pub fn compare(c: &CompareRecord, fit: Fit) -> String {
             out.push('\n');
         }
     }
-    for note in compare_notes(c) {
+    // The compact table has no start-up column for its note to explain.
+    let hidden = startup_note(&c.summary).filter(|_| fit.compact());
+    for note in compare_notes(c)
+        .into_iter()
+        .filter(|n| Some(n) != hidden.as_ref())
+    {
         out.push_str(&fit.line(&format!("note: {note}"), 6));
         out.push('\n');
     }
@@ -312,6 +317,9 @@ mod tests {
             c.verdict.len()
         );
         assert!(!complete.contains("every row"));
+        // The start-up note goes with its column.
+        assert!(complete.contains("note: startup is"));
+        assert!(!text.contains("note: startup is"));
     }
 
     #[test]

@@ -493,7 +493,11 @@ mod tests {
                 assert!(text.contains(want), "{rows:?}: {want} missing");
             }
             assert!(!text.contains("on pid"), "{rows:?}");
-            assert_eq!(text.matches("failed task").count(), 1, "{rows:?}: one legend entry");
+            assert_eq!(
+                text.matches("failed task").count(),
+                1,
+                "{rows:?}: one legend entry"
+            );
         }
     }
 
