@@ -52,6 +52,10 @@ pub enum Error {
     /// The input was wrong; nothing ran. Exit code 2.
     #[error("{0}")]
     BadInput(String),
+    /// A command was given without the subcommand it needs: its help (usage and subcommands),
+    /// to print as it is on stderr. Exit code 2.
+    #[error("{0}")]
+    Usage(String),
     /// Something broke while running or writing. Exit code 1.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
@@ -109,10 +113,7 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             let record = measure::measure(&run, prepared.work.clone())?;
             // Stop the server and remove the pages before writing: nothing outlives the run.
             prepared.finish();
-            report::emit(
-                &run.output,
-                &report::render_run(&record, run.output.format)?,
-            )?;
+            report::show_run(&record, &run.output)?;
             if let Some(path) = &run.output.path {
                 eprintln!("asyncstudy: wrote {}", path.display());
             }
@@ -130,7 +131,7 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             Ok(Status::Ok)
         }
         Plan::Runtimes(output) => {
-            report::emit(&output, &report::render_runtimes(output.format)?)?;
+            report::show_runtimes(&output)?;
             Ok(Status::Ok)
         }
         Plan::Worker => {
@@ -180,13 +181,14 @@ fn run_compare(plan: &plan::ComparePlan) -> Result<Status, Error> {
     })?;
     let record = &outcome.record;
     match &out.path {
-        None => report::emit(out, &report::render_compare(record, out.format)?)?,
+        None => report::show_compare(record, out)?,
         Some(path) => {
             // The file holds the chosen format; the terminal still gets the table.
-            report::emit(
-                &plan::Output::stdout(),
-                &report::render_compare(record, plan::Format::Table)?,
-            )?;
+            let terminal = plan::Output {
+                wide: out.wide,
+                ..plan::Output::stdout()
+            };
+            report::show_compare(record, &terminal)?;
             eprintln!("asyncstudy: wrote {}", path.display());
         }
     }

@@ -25,6 +25,10 @@ fn fail(e: Error) -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }
+        Error::Usage(help) => {
+            eprintln!("{}", help.trim_end());
+            ExitCode::from(2)
+        }
         Error::Failed(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

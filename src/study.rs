@@ -203,6 +203,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
         cmp.output = Output {
             format: Format::Json,
             path: Some(json.clone()),
+            wide: false,
         };
         cmp.quiet = plan.quiet;
         eprintln!(

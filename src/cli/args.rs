@@ -448,4 +448,9 @@ pub(super) struct FormatArgs {
     /// Write to FILE (atomically: a temporary file renamed into place) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
+
+    /// Every column of the table on a terminal. By default a terminal gets a compact set that
+    /// fits its width (COLUMNS overrides it); a pipe or a file always gets every column.
+    #[arg(long)]
+    pub(super) wide: bool,
 }

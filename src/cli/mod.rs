@@ -30,7 +30,8 @@ use crate::workload::{CpuKind, CpuWork, Sleep};
 
 /// Parses `args` (program name first) into a checked plan.
 ///
-/// `Ok(None)` means help or the version was asked for and has been printed.
+/// `Ok(None)` means help or the version was asked for and has been printed. A command given
+/// without the subcommand it needs is [`Error::Usage`], its help to print on stderr.
 pub fn parse<I, T>(args: I) -> Result<Option<Plan>, Error>
 where
     I: IntoIterator<Item = T>,
@@ -42,6 +43,11 @@ where
             // Printing can only fail on a closed stdout, where there is nobody left to tell.
             let _ = e.print();
             return Ok(None);
+        }
+        // A command that needs a subcommand, given without one (`asyncstudy`, `asyncstudy
+        // compare`): its help, which lists them, rather than its first line as an error.
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            return Err(Error::Usage(e.to_string()));
         }
         Err(e) => return Err(Error::BadInput(one_line(&e))),
     };
@@ -430,7 +436,10 @@ impl FormatArgs {
             .format
             .as_deref()
             .map(|f| Format::from_name(f).expect("clap checked the format"));
-        Output::new(format, self.output)
+        Ok(Output {
+            wide: self.wide,
+            ..Output::new(format, self.output)?
+        })
     }
 }
 
@@ -470,7 +479,7 @@ mod tests {
             ),
             (
                 &["cpu"],
-                "the following required arguments were not provided: --runtime <RUNTIME>",
+                "asyncstudy cpu needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
             ),
         ];
         for (args, want) in cases {
@@ -503,7 +512,8 @@ mod tests {
             plan.output,
             Output {
                 format: Format::Table,
-                path: None
+                path: None,
+                wide: false,
             }
         );
     }

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use clap::error::{ContextKind, ContextValue};
+use clap::CommandFactory;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use super::args::List;
+use super::args::{Cli, List};
 use crate::plan::MAX_DURATION;
 
 pub(super) fn list(s: &str) -> Result<List, String> {
@@ -94,6 +95,11 @@ pub(super) fn rate(s: &str) -> Result<f64, String> {
 /// A clap error as one line: clap's first line, completed with the argument it names, the
 /// values it accepts and its suggestion, which clap would put on lines of their own.
 pub(super) fn one_line(e: &clap::Error) -> String {
+    if e.kind() == ErrorKind::MissingRequiredArgument {
+        if let Some(msg) = missing(e) {
+            return msg;
+        }
+    }
     let rendered = e.to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid arguments");
@@ -106,7 +112,10 @@ pub(super) fn one_line(e: &clap::Error) -> String {
         msg.push(' ');
         msg.push_str(&named.join(", "));
     }
-    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+    if let Some(ContextValue::Strings(valid)) = e
+        .get(ContextKind::ValidValue)
+        .filter(|v| !matches!(v, ContextValue::Strings(v) if v.is_empty()))
+    {
         msg.push_str(&format!(" (expected one of: {})", valid.join(", ")));
     }
     let suggestion = [
@@ -124,4 +133,122 @@ pub(super) fn one_line(e: &clap::Error) -> String {
         msg.push_str(&format!("; did you mean '{s}'?"));
     }
     msg
+}
+
+/// A missing required argument as one line that names the command, the argument and how to
+/// see its choices: `asyncstudy cpu needs --runtime <RUNTIME>; see `asyncstudy runtimes` for
+/// the choices`. `None` when the error does not say which.
+fn missing(e: &clap::Error) -> Option<String> {
+    let Some(ContextValue::Strings(args)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    // The usage line names the command: "Usage: asyncstudy cpu [OPTIONS] --runtime <RUNTIME>".
+    let usage = match e.get(ContextKind::Usage) {
+        Some(ContextValue::StyledStr(s)) => s.to_string(),
+        _ => return None,
+    };
+    let path: Vec<&str> = usage
+        .trim()
+        .trim_start_matches("Usage:")
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['-', '<', '[']))
+        .collect();
+    let mut command = Cli::command();
+    // Arguments render as the error shows them only once the command is built.
+    command.build();
+    for name in path.iter().skip(1) {
+        command = command.find_subcommand(name)?.clone();
+    }
+    let hints: Vec<String> = args
+        .iter()
+        .map(|shown| {
+            let arg = command.get_arguments().find(|a| a.to_string() == *shown);
+            let choices: Vec<String> = arg
+                .map(|a| a.get_possible_values())
+                .unwrap_or_default()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_string())
+                .collect();
+            match arg.and_then(|a| a.get_long()) {
+                // Twelve runtimes need more than a list: the listing says what each one is.
+                Some("runtime") => "see `asyncstudy runtimes` for the choices".to_string(),
+                _ if !choices.is_empty() => format!("the choices: {}", choices.join(", ")),
+                _ => format!("see `{} --help`", path.join(" ")),
+            }
+        })
+        .collect();
+    Some(format!(
+        "{} needs {}; {}",
+        path.join(" "),
+        args.join(" and "),
+        hints.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Error;
+    use crate::cli::parse;
+
+    fn bad(args: &[&str]) -> String {
+        match parse(std::iter::once("asyncstudy").chain(args.iter().copied())) {
+            Err(Error::BadInput(msg)) => msg,
+            other => panic!("expected bad input for {args:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_with_where_its_choices_are() {
+        for (args, want) in [
+            (
+                &["mixed"][..],
+                "asyncstudy mixed needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+            ),
+            (
+                &["io", "--tasks", "3"],
+                "asyncstudy io needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+            ),
+            (
+                &["report"],
+                "asyncstudy report needs <FILE>; see `asyncstudy report --help`",
+            ),
+            (
+                &["completions"],
+                "asyncstudy completions needs <SHELL>; the choices: bash, zsh, fish",
+            ),
+        ] {
+            assert_eq!(bad(args), want, "{args:?}");
+        }
+        // A flag given without its value still says what it takes, and no empty list of
+        // choices.
+        let msg = bad(&["compare", "cpu", "--runtimes"]);
+        assert_eq!(
+            msg,
+            "a value is required for '--runtimes <LIST>' but none was supplied"
+        );
+    }
+
+    #[test]
+    fn a_command_without_its_subcommand_is_its_help() {
+        for (args, lists) in [
+            (
+                &[][..],
+                ["cpu", "io", "mixed", "compare", "report", "runtimes"],
+            ),
+            (
+                &["compare"][..],
+                ["cpu", "io", "sleep", "mixed", "Usage:", "--help"],
+            ),
+        ] {
+            let all = std::iter::once("asyncstudy").chain(args.iter().copied());
+            let Err(Error::Usage(help)) = parse(all) else {
+                panic!("{args:?}: expected its help")
+            };
+            assert!(help.contains("Usage: asyncstudy"), "{help}");
+            for want in lists {
+                assert!(help.contains(want), "{args:?}: {want} missing from {help}");
+            }
+        }
+    }
 }

@@ -206,6 +206,9 @@ impl ComparePlan {
         if let Some(path) = &self.output.path {
             a.extend(["--output".into(), path.display().to_string()]);
         }
+        if self.output.wide {
+            a.push("--wide".into());
+        }
         a
     }
 }
@@ -231,6 +234,7 @@ mod tests {
             output: Output {
                 format: super::super::Format::Json,
                 path: None,
+                wide: false,
             },
             quiet: true,
             strict: false,
@@ -340,7 +344,7 @@ mod tests {
         std::fs::write(&urls, "http://a.example/\nhttps://b.example/x\n").unwrap();
         let urls = urls.display().to_string();
         let lines = [
-            "cpu --runtime threads --workload noop".to_string(),
+            "cpu --runtime threads --workload noop --wide".to_string(),
             "cpu --runtime rayon --workers 3 --tasks 7 --workload spin --iters 1234 --warmup 0 --repeat 2 --rate 50/s --strict".into(),
             "io --runtime smol --tasks 5 --concurrency 2 --writes 3 --timeout 1500ms --max-page-size 2MiB --page-size 100 --latency 7ms --latency-dist exp --error-rate 0.25 --seed 9 --no-tokio-metrics".into(),
             format!("io --runtime threads --urls {urls} --keep --format csv"),
@@ -365,7 +369,7 @@ mod tests {
     #[test]
     fn a_rendered_comparison_and_its_cells_parse_back() {
         let lines = [
-            "compare cpu --runtimes serial,threads --workers 1,2 --tasks 4,8 --workload noop --repeat 2",
+            "compare cpu --runtimes serial,threads --workers 1,2 --tasks 4,8 --workload noop --repeat 2 --wide",
             "compare io --runtimes smol,thread-per-task --workers 2 --tasks 10 --writes 2 --latency 3ms --scale",
             "compare sleep --runtimes tokio-mt,threads --workers 2 --sleep 5ms --rate 100 --warmup 2 --quiet",
             "compare mixed --runtimes tokio-mt,tokio+rayon --workers 2 --tasks 30 --cpu-tasks 2 --cpu-iters 1000 --no-tokio-metrics",

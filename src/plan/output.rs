@@ -96,6 +96,9 @@ pub struct Output {
     pub format: Format,
     /// A file to write atomically, or `None` for stdout.
     pub path: Option<PathBuf>,
+    /// `--wide`: every column of a table on a terminal, instead of the compact set that fits
+    /// its width more easily (a pipe or a file always gets every column).
+    pub wide: bool,
 }
 
 impl Output {
@@ -104,6 +107,7 @@ impl Output {
         Output {
             format: Format::Table,
             path: None,
+            wide: false,
         }
     }
 
@@ -135,7 +139,11 @@ impl Output {
         let format = format
             .or(path.as_deref().map(Format::for_path))
             .unwrap_or(Format::Table);
-        Ok(Output { format, path })
+        Ok(Output {
+            format,
+            path,
+            wide: false,
+        })
     }
 }
 

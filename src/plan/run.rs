@@ -180,6 +180,7 @@ impl RunPlan {
             output: Output {
                 format: super::output::Format::Json,
                 path: None,
+                wide: false,
             },
             faults: Vec::new(),
             strict: false,
@@ -318,6 +319,9 @@ impl RunPlan {
         a.extend(["--format".into(), self.output.format.name().into()]);
         if let Some(path) = &self.output.path {
             a.extend(["--output".into(), path.display().to_string()]);
+        }
+        if self.output.wide {
+            a.push("--wide".into());
         }
         a
     }

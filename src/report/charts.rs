@@ -54,7 +54,7 @@ pub fn run_plots(r: &RunRecord, dir: &Path) -> anyhow::Result<Vec<std::path::Pat
     let dir = ensure_dir(dir)?;
     let name = cell_name(r);
     let timeline = dir.join(format!("timeline-{name}.svg"));
-    plot::timeline_chart(&timeline, &format!("timeline: {}", title(r)), &r.timeline)?;
+    timeline_plot_of(&timeline, r)?;
     let mut written = vec![timeline];
     if let Some(e) = &r.histograms {
         let h = TaskHistograms::decode(e)?;
@@ -208,12 +208,35 @@ fn timeline_plot(
         return Ok(None);
     };
     let path = dir.join(format!("timeline-{}.svg", cell_name(median)));
-    plot::timeline_chart(
-        &path,
-        &format!("timeline: {}", title(median)),
-        &median.timeline,
-    )?;
+    timeline_plot_of(&path, median)?;
     Ok(Some(path))
+}
+
+/// Draws `r`'s timeline at `path`. Runtimes whose in-flight limit is `--concurrency` interleave
+/// their tasks on a thread, so they get a row per task; the others, whose task holds its
+/// worker, a row per worker. A mix's CPU and IO tasks are coloured apart.
+fn timeline_plot_of(path: &Path, r: &RunRecord) -> anyhow::Result<()> {
+    let interleaved = Runtime::from_name(&r.runtime).is_some_and(Runtime::in_flight_is_concurrency);
+    let mix = r
+        .mixed
+        .as_ref()
+        .map(|m| (m.io_tasks, r.workload.tasks_per_run));
+    let is_io = |task: usize| {
+        mix.is_some_and(|(io, all)| crate::workload::mixed::io_index(task, io, all).is_some())
+    };
+    plot::timeline_chart(
+        path,
+        &plot::Timeline {
+            title: &format!("timeline: {}", title(r)),
+            tasks: &r.timeline,
+            rows: if interleaved {
+                plot::Rows::Tasks
+            } else {
+                plot::Rows::Workers
+            },
+            io_task: mix.is_some().then_some(&is_io as &dyn Fn(usize) -> bool),
+        },
+    )
 }
 
 /// A workload label as a file-name part: `cpu comp` → `cpu-comp`.
@@ -292,4 +315,35 @@ pub(super) fn scale_plots(
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text of the timeline `run_plots` draws for `r`.
+    fn timeline_of(r: &RunRecord) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let written = run_plots(r, dir.path()).unwrap();
+        let path = written
+            .iter()
+            .find(|p| p.to_string_lossy().contains("timeline-"));
+        // plotters puts a text's content on a line of its own.
+        std::fs::read_to_string(path.unwrap())
+            .unwrap()
+            .replace('\n', "")
+    }
+
+    #[test]
+    fn tasks_that_interleave_on_a_thread_get_a_row_each_the_others_a_row_per_worker() {
+        // async-std's tasks are futures: their in-flight limit is --concurrency.
+        let r = crate::report::tests::sample_record();
+        assert!(timeline_of(&r).contains(">on pid 100"));
+        let threads = RunRecord {
+            runtime: "threads".into(),
+            ..r
+        };
+        let text = timeline_of(&threads);
+        assert!(!text.contains(">on pid") && text.contains("pid 100 · tid 101"));
+    }
 }

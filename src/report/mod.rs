@@ -1,14 +1,18 @@
 //! Every way results leave the tool: one file per format (table, Markdown, CSV, JSON, SVG
 //! plots, HdrHistogram logs), the rows the table and Markdown share (`run_rows`,
-//! `compare_rows`), which plots a record gets (`charts`), and writing.
+//! `compare_rows`), fitting a table to a terminal's width (`fit`), which plots a record gets
+//! (`charts`), and writing.
 //!
 //! Formatters only turn records into text; [`emit`] writes it to stdout or, through
-//! [`crate::files::write`], to a file. Tables of records are formatted nowhere else (the
-//! study composes its document from these renderings).
+//! [`crate::files::write`], to a file. The `show_*` functions do both for an [`Output`], so a
+//! table on a terminal fits its width while a pipe or a file gets it complete. Tables of
+//! records are formatted nowhere else (the study composes its document from these
+//! renderings).
 
 mod charts;
 mod compare_rows;
 mod csv;
+pub mod fit;
 pub mod hdr;
 mod json;
 mod markdown;
@@ -19,6 +23,7 @@ mod table;
 
 use charts::{cell_name, compare_logs, ensure_dir};
 pub use charts::{compare_plots, run_plots};
+pub use fit::Fit;
 
 use std::io::Write;
 use std::path::Path;
@@ -32,20 +37,46 @@ use crate::model::run::RunRecord;
 use crate::plan::{Format, Output};
 use crate::plan::{ReportPlan, SavedRecord};
 
-/// Formats one run record.
+/// Formats one run record, complete.
 pub fn render_run(record: &RunRecord, format: Format) -> anyhow::Result<String> {
+    render_run_fitted(record, format, Fit::COMPLETE)
+}
+
+/// Formats one run record; a table is laid out as `fit` says.
+pub fn render_run_fitted(record: &RunRecord, format: Format, fit: Fit) -> anyhow::Result<String> {
     match format {
-        Format::Table => Ok(table::run(record)),
+        Format::Table => Ok(table::run(record, fit)),
         Format::Markdown => Ok(markdown::run(record)),
         Format::Csv => csv::run(record),
         Format::Json => json::to_json(record),
     }
 }
 
-/// Formats a comparison: the per-cell summary and the verdict.
+/// Writes a run where `output` says: on a terminal, a table that fits its width.
+pub fn show_run(record: &RunRecord, output: &Output) -> anyhow::Result<()> {
+    let fit = Fit::for_output(output);
+    emit(output, &render_run_fitted(record, output.format, fit)?)
+}
+
+/// Formats a comparison, complete: the per-cell summary and the verdict.
 pub fn render_compare(c: &CompareRecord, format: Format) -> anyhow::Result<String> {
+    render_compare_fitted(c, format, Fit::COMPLETE)
+}
+
+/// Writes a comparison where `output` says: on a terminal, a table that fits its width.
+pub fn show_compare(c: &CompareRecord, output: &Output) -> anyhow::Result<()> {
+    let fit = Fit::for_output(output);
+    emit(output, &render_compare_fitted(c, output.format, fit)?)
+}
+
+/// Formats a comparison; a table is laid out as `fit` says.
+pub fn render_compare_fitted(
+    c: &CompareRecord,
+    format: Format,
+    fit: Fit,
+) -> anyhow::Result<String> {
     match format {
-        Format::Table => Ok(table::compare(c)),
+        Format::Table => Ok(table::compare(c, fit)),
         Format::Markdown => Ok(markdown::compare(c)),
         Format::Csv => csv::rows(
             &c.summary
@@ -69,12 +100,11 @@ pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
         }
         SavedRecord::Run(_) => None,
     };
-    let text = match (&plan.record, &rejudged) {
-        (_, Some(c)) => render_compare(c, plan.output.format)?,
-        (SavedRecord::Run(r), None) => render_run(r, plan.output.format)?,
+    match (&plan.record, &rejudged) {
+        (_, Some(c)) => show_compare(c, &plan.output)?,
+        (SavedRecord::Run(r), None) => show_run(r, &plan.output)?,
         (SavedRecord::Compare(_), None) => unreachable!("a comparison is always re-judged"),
-    };
-    emit(&plan.output, &text)?;
+    }
     if let Some(dir) = &plan.plots {
         let written = match (&plan.record, &rejudged) {
             (_, Some(c)) => compare_plots(c, dir)?,
@@ -101,11 +131,22 @@ pub fn report(plan: &ReportPlan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Formats the list of runtimes.
+/// Formats the list of runtimes, complete.
 pub fn render_runtimes(format: Format) -> anyhow::Result<String> {
+    render_runtimes_fitted(format, Fit::COMPLETE)
+}
+
+/// Writes the list of runtimes where `output` says: on a terminal, a table that fits its width.
+pub fn show_runtimes(output: &Output) -> anyhow::Result<()> {
+    let fit = Fit::for_output(output);
+    emit(output, &render_runtimes_fitted(output.format, fit)?)
+}
+
+/// Formats the list of runtimes; a table is laid out as `fit` says.
+fn render_runtimes_fitted(format: Format, fit: Fit) -> anyhow::Result<String> {
     let rows: Vec<RuntimeRow> = Runtime::ALL.into_iter().map(RuntimeRow::from).collect();
     match format {
-        Format::Table => Ok(table::runtimes(&rows)),
+        Format::Table => Ok(table::runtimes(&rows, fit)),
         Format::Markdown => Ok(markdown::runtimes(&rows)),
         Format::Csv => csv::rows(&rows),
         Format::Json => json::to_json(&rows),
@@ -156,7 +197,7 @@ impl From<Runtime> for RuntimeRow {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::compare_rows::{STARTUP_COLUMN, compare_header, compare_table_rows, startup_note};
+    use super::compare_rows::{compare_header, compare_table_rows, startup_note};
     use super::numbers::{bytes, group};
     use super::*;
     use crate::measure::summarize;
@@ -171,6 +212,62 @@ pub(crate) mod tests {
             fake_run(2000, 8, 26, false),
         ];
         summarize(&fake_meta(Runtime::AsyncStd), &runs)
+    }
+
+    /// A comparison of made-up runs: serial at 1 worker, four runtimes at 2, three repeats each,
+    /// one task of process-per-task failing; judged as `report` judges a saved file.
+    pub(crate) fn sample_compare(scale: bool) -> CompareRecord {
+        let mut runs = Vec::new();
+        for (i, rt) in [
+            Runtime::Serial,
+            Runtime::Threads,
+            Runtime::TokioMt,
+            Runtime::ProcessPool,
+            Runtime::ProcessPerTask,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut meta = fake_meta(rt);
+            meta.workers = if rt.is_baseline() { 1 } else { 2 };
+            let service = 25 + 3 * i as u64;
+            let repeats: Vec<_> = (0..3)
+                .map(|k| {
+                    fake_run(
+                        k * 1000,
+                        8,
+                        service + k,
+                        rt.creates_unit_per_task() && k == 1,
+                    )
+                })
+                .collect();
+            for k in 0..3 {
+                runs.push(summarize(&meta, &repeats[k..=k]));
+            }
+        }
+        let mut c = CompareRecord {
+            schema: "asyncstudy.compare/1".into(),
+            tool_version: "0.1.0".into(),
+            machine: runs[0].machine.clone(),
+            started_at: "2026-11-22T12:00:00Z".into(),
+            kind: "cpu".into(),
+            command: "cpu --workload comp --tasks 8"
+                .split(' ')
+                .map(String::from)
+                .collect(),
+            repeat: 3,
+            complete: true,
+            interrupted: None,
+            runs,
+            failures: Vec::new(),
+            scale,
+            limits: None,
+            skipped: Vec::new(),
+            summary: Vec::new(),
+            verdict: Vec::new(),
+        };
+        crate::analysis::refresh(&mut c);
+        c
     }
 
     #[test]
@@ -212,12 +309,12 @@ pub(crate) mod tests {
         };
         let cells = crate::analysis::summary::summarize(&[new, old]);
         let header = compare_header(&cells, false);
-        assert_eq!(header[STARTUP_COLUMN - 1], "wall s (min–max)");
-        assert_eq!(header[STARTUP_COLUMN], "startup ms");
+        let startup = header.iter().position(|h| h == "startup ms").unwrap();
+        assert_eq!(header[startup - 1], "wall s (min–max)");
         let rows = compare_table_rows(&cells, false);
         let at = |runtime: &str| {
             let i = cells.iter().position(|c| c.runtime == runtime).unwrap();
-            rows[i][STARTUP_COLUMN].clone()
+            rows[i][startup].clone()
         };
         assert_eq!(at("async-std"), "1.00");
         assert_eq!(at("threads"), "–");

@@ -253,6 +253,9 @@ pub(super) fn startup_row(r: &RunRecord) -> Option<String> {
 pub(super) const LATENCY_HEADER: [&str; 8] =
     ["ms", "count", "mean", "p50", "p90", "p99", "p99.9", "max"];
 
+/// The latency columns a terminal's compact table shows: the median, the tail and the worst.
+pub(super) const LATENCY_COMPACT: [&str; 6] = ["ms", "count", "p50", "p90", "p99", "max"];
+
 /// Latency, queue and service rows in milliseconds, shared by the table and Markdown.
 pub(super) fn latency_rows(r: &RunRecord) -> Vec<[String; 8]> {
     // Open loop, latency from the schedule is the corrected figure and service time is the

@@ -12,6 +12,10 @@ use common::asyncstudy;
 /// (arguments, what the one line must contain). Run in a directory holding the fixtures of
 /// [`fixtures`].
 const MATRIX: &[(&str, &str)] = &[
+    (
+        "cpu",
+        "asyncstudy cpu needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+    ),
     ("cpu --runtime goroutines", "'goroutines' for '--runtime"),
     ("cpu --runtime threads --workers 0", "'0' for '--workers"),
     ("cpu --runtime threads --tasks -3", "'-3' for '--tasks"),
@@ -149,6 +153,10 @@ const MATRIX: &[(&str, &str)] = &[
     (
         "compare cpu --rate inf --output out.json",
         "'inf' for '--rate",
+    ),
+    (
+        "report",
+        "asyncstudy report needs <FILE>; see `asyncstudy report --help`",
     ),
     ("report missing.json", "missing.json: cannot read"),
     (

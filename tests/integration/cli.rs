@@ -76,6 +76,51 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_bare_command_shows_its_usage_and_subcommands_on_stderr_exit_2() {
+    for (args, subcommands) in [
+        (
+            &[][..],
+            &["cpu", "io", "mixed", "compare", "report", "runtimes"][..],
+        ),
+        (&["compare"][..], &["cpu", "io", "sleep", "mixed"][..]),
+    ] {
+        let out = asyncstudy().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} printed on stdout");
+        assert!(!stderr.starts_with("error:"), "{args:?}: {stderr}");
+        let usage = format!("Usage: asyncstudy {}", args.join(" "));
+        assert!(stderr.contains(usage.trim_end()), "{args:?}: {stderr}");
+        let commands = stderr
+            .split("Commands:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{args:?}: no list of commands in {stderr}"));
+        for name in subcommands {
+            assert!(
+                commands.lines().any(|l| l.trim_start().starts_with(name)),
+                "{args:?}: {name} not listed in {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_argument_is_named_with_how_to_see_its_choices() {
+    rejects(
+        &["cpu"],
+        "asyncstudy cpu needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
+    );
+    rejects(
+        &["compare", "io", "--runtimes"],
+        "a value is required for '--runtimes <LIST>' but none was supplied",
+    );
+    rejects(
+        &["completions"],
+        "asyncstudy completions needs <SHELL>; the choices: bash, zsh, fish",
+    );
+}
+
+#[test]
 fn bad_input_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.json");
