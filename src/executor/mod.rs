@@ -182,7 +182,8 @@ impl Arrivals {
     fn submit_or(&self, task: usize, closed: u64) -> u64 {
         let (wait, due) = self.delay(task);
         if !wait.is_zero() {
-            std::thread::sleep(wait);
+            // A signal ends the wait: the rest of the schedule is only recorded as cut short.
+            crate::interrupt::sleep(wait);
         }
         due.unwrap_or(closed)
     }
