@@ -7,7 +7,9 @@
 //! The executor starts its threads when it is first used and keeps them for the life of the
 //! process: async-global-executor can stop threads only down to its minimum, which is N here, and
 //! has no shutdown. So a run cannot tear it down, and a later run in the same process reuses its
-//! threads; `compare` runs every cell in a process of its own.
+//! threads; `compare` runs every cell in a process of its own. A run cut short by a signal
+//! cancels its tasks without waiting for them: a task busy in a CPU loop keeps its executor
+//! thread until the process exits.
 
 use std::io;
 use std::path::Path;
@@ -17,10 +19,8 @@ use std::time::Duration;
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
-use super::{
-    Executor, Job, Meet, RunOutput, TaskKind, admitted, no_panic, run_task, run_task_async,
-};
-use crate::clock::now_ns;
+use super::{Executor, Job, Ledger, Meet, RunOutput, TaskKind, admitted, no_panic};
+use crate::interrupt;
 use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
 
@@ -89,9 +89,9 @@ impl Executor for AsyncStd {
             "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
         );
         let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
-        Ok(async_std::task::block_on(async {
-            // The executor's threads were spawned when it started; n tasks that each hold their
-            // thread until all n have arrived show that every one of them runs the executor.
+        // The executor's threads were spawned when it started; n tasks that each hold their
+        // thread until all n have arrived show that every one of them runs the executor.
+        async_std::task::block_on(async {
             let meet = Arc::new(Meet::new(n));
             let warm: Vec<_> = (0..n)
                 .map(|_| {
@@ -102,51 +102,64 @@ impl Executor for AsyncStd {
             for w in warm {
                 w.await;
             }
-            let arrivals = job.arrivals();
-            let mut handles = Vec::with_capacity(tasks);
-            for i in 0..tasks {
-                let (wait, due) = arrivals.delay(i);
-                if !wait.is_zero() {
-                    async_std::task::sleep(wait).await;
-                }
-                let submit = due.unwrap_or_else(now_ns);
-                let (job, gate) = (job.clone(), gate.clone());
-                // One future per kind of task, for the size reason given in smol.rs.
-                handles.push(match job.kind(i) {
-                    TaskKind::Download(_, _) => async_std::task::spawn(async move {
+        });
+        let ledger = Ledger::new(job, tasks);
+        // The calling thread spawns onto the global executor but never runs its tasks, so an
+        // open-loop wait for a task's slot can block it.
+        let arrivals = job.arrivals();
+        let mut handles = Vec::with_capacity(tasks);
+        for i in 0..tasks {
+            let submit = arrivals.submit(i);
+            if interrupt::requested().is_some() {
+                ledger.skip(i, submit);
+                continue;
+            }
+            let (job, gate, ledger) = (job.clone(), gate.clone(), ledger.clone());
+            // One future per kind of task, for the size reason given in smol.rs.
+            handles.push(match job.kind(i) {
+                TaskKind::Download(_, _) => async_std::task::spawn(async move {
+                    let _permit = admitted(gate).await;
+                    let TaskKind::Download(d, page) = job.kind(i) else {
+                        unreachable!("a download task has its work")
+                    };
+                    let work = d.run_futures::<AsyncStdRt>(page);
+                    ledger.run_async(i, submit, work).await
+                }),
+                TaskKind::Sleep(s) => {
+                    let s = *s;
+                    async_std::task::spawn(async move {
                         let _permit = admitted(gate).await;
-                        let TaskKind::Download(d, page) = job.kind(i) else {
-                            unreachable!("a download task has its work")
+                        let work = async {
+                            if s.blocking {
+                                // On purpose: this holds the executor thread.
+                                std::thread::sleep(s.duration);
+                            } else {
+                                async_std::task::sleep(s.duration).await;
+                            }
+                            Ok(Outcome::NONE)
                         };
-                        run_task_async(i, submit, d.run_futures::<AsyncStdRt>(page)).await
-                    }),
-                    TaskKind::Sleep(s) => {
-                        let s = *s;
-                        async_std::task::spawn(async move {
-                            let _permit = admitted(gate).await;
-                            run_task_async(i, submit, async {
-                                if s.blocking {
-                                    // On purpose: this holds the executor thread.
-                                    std::thread::sleep(s.duration);
-                                } else {
-                                    async_std::task::sleep(s.duration).await;
-                                }
-                                Ok(Outcome::NONE)
-                            })
-                            .await
-                        })
-                    }
-                    TaskKind::Inline => async_std::task::spawn(async move {
-                        let _permit = admitted(gate).await;
-                        run_task(&job, i, submit)
-                    }),
-                });
-            }
-            let mut records = Vec::with_capacity(tasks);
+                        ledger.run_async(i, submit, work).await
+                    })
+                }
+                TaskKind::Inline => async_std::task::spawn(async move {
+                    let _permit = admitted(gate).await;
+                    ledger.run(&job, i, submit)
+                }),
+            });
+        }
+        if !ledger.wait() {
             for handle in handles {
-                records.push(handle.await);
+                cancel(handle);
             }
-            RunOutput::new(records, arrivals.t0_ns())
-        }))
+        }
+        Ok(RunOutput::new(ledger.records(&arrivals), arrivals.t0_ns()))
     }
+}
+
+/// Cancels an async-std task without waiting for it. Dropping a handle only detaches the task,
+/// and awaiting `cancel` waits until the task stops running, which a task busy in a CPU loop on
+/// an executor thread never does. Polled once, `cancel` marks the task cancelled (a waiting
+/// task is dropped at once, a running one when it next yields); dropped, it lets it go.
+fn cancel<T>(handle: async_std::task::JoinHandle<T>) {
+    let _ = futures_lite::future::block_on(futures_lite::future::poll_once(handle.cancel()));
 }

@@ -1,8 +1,9 @@
 //! The runtimes that execute tasks, behind one trait.
 //!
 //! Every runtime gets the same job and task count and returns one [`TaskRecord`] per task; it
-//! builds its runtime inside `run` and tears it down before returning, so start-up and shutdown
-//! are part of what a run measures, as they are in the seed notebooks' `with Pool(...)` blocks.
+//! builds its runtime inside `run` and tears it down before returning (unless a signal cut the
+//! run short: see below), so start-up and shutdown are part of what a run measures, as they are
+//! in the seed notebooks' `with Pool(...)` blocks.
 //! Adding a runtime is one file here and one [`Runtime`] variant.
 //!
 //! # Start-up before the first submission
@@ -14,6 +15,18 @@
 //! `process-per-task` have no workers to start: their unit is created per task, inside that
 //! task's queue wait. A worker that cannot be started never hangs a run: its tasks are recorded
 //! as failed, or `run` returns an error, as before the workers were started up front.
+//!
+//! # Stopping on a signal
+//!
+//! No in-process runtime waits for its tasks by joining their threads: every task leaves its
+//! record in the run's [`Ledger`], and `run` waits on the ledger ([`Ledger::wait`]) until every
+//! task has one, or, after Ctrl-C or SIGTERM, until the grace period is over
+//! ([`crate::interrupt`]). Tasks still running then are cut short: async tasks are cancelled
+//! (tokio's abort, dropping a smol task, async-std's cancel), and threads still busy are
+//! abandoned: detached, never joined, and ended by the process's exit once the record is
+//! written. This is also why `serial` and `tokio-ct` run their tasks on a thread of their own
+//! rather than the caller's: a caller stuck in an endless task could write no record. The
+//! process runtimes need no grace period: they kill their workers at once ([`process`]).
 
 mod async_std;
 pub mod process;
@@ -27,12 +40,14 @@ pub use self::async_std::THREAD_COUNT_VAR as ASYNC_STD_THREAD_COUNT_VAR;
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_ns;
+use crate::interrupt;
 use crate::measure::record::{TaskRecord, Worker};
 use crate::protocol::{Fault, Setup};
 use crate::workload::{Download, MixedIo, Sleep, TaskError, TaskResult, Work};
@@ -98,6 +113,12 @@ impl Job {
             Arc::make_mut(setup).faults = faults;
         }
         self
+    }
+
+    /// How long tasks of this job that are running when a signal arrives are still waited
+    /// for: [`interrupt::grace`] of its download's `--timeout`, if it has one.
+    pub fn grace(&self) -> Duration {
+        interrupt::grace(self.work().and_then(Work::download).map(|d| d.timeout))
     }
 
     /// Runs task `task` on the calling thread.
@@ -183,7 +204,7 @@ impl Arrivals {
         let (wait, due) = self.delay(task);
         if !wait.is_zero() {
             // A signal ends the wait: the rest of the schedule is only recorded as cut short.
-            crate::interrupt::sleep(wait);
+            interrupt::sleep(wait);
         }
         due.unwrap_or(closed)
     }
@@ -354,13 +375,173 @@ fn no_panic<T>(what: &str, start: impl FnOnce() -> T) -> anyhow::Result<T> {
         .map_err(|p| anyhow::anyhow!("could not start {what}: {}", panic_message(p.as_ref())))
 }
 
+/// Where one run's tasks leave their records, and what the run knows of the tasks that have
+/// none yet, so it can stop waiting for them after a signal (see the module's doc).
+///
+/// Every in-process runtime runs its tasks through [`Ledger::run`] or [`Ledger::run_async`] (or
+/// leaves a record made elsewhere with [`Ledger::put`]), waits in [`Ledger::wait`], and takes
+/// the records with [`Ledger::records`], which gives every task that has none a record that
+/// says it was cut short.
+pub(crate) struct Ledger {
+    entries: Box<[Entry]>,
+    /// Tasks without a record; the one that brings it to zero rings the bell.
+    left: AtomicUsize,
+    grace: Duration,
+    /// Set when the run stops waiting for its tasks: records that come later are dropped.
+    closed: AtomicBool,
+}
+
+/// One task's place in a [`Ledger`].
+#[derive(Default)]
+struct Entry {
+    /// When the task started (CLOCK_MONOTONIC ns); 0 while it has not.
+    start_ns: AtomicU64,
+    /// The thread it started on.
+    tid: AtomicU32,
+    /// Its record: set once, by the task, or by the run when it stops waiting for it.
+    record: OnceLock<TaskRecord>,
+}
+
+impl Ledger {
+    /// A ledger for tasks `0..tasks` of `job`.
+    pub(crate) fn new(job: &Job, tasks: usize) -> Arc<Ledger> {
+        Arc::new(Ledger {
+            entries: (0..tasks).map(|_| Entry::default()).collect(),
+            left: AtomicUsize::new(tasks),
+            grace: job.grace(),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs task `task` of `job` on the calling thread, as [`run_task`] does, and leaves its
+    /// record.
+    pub(crate) fn run(&self, job: &Job, task: usize, submit_ns: u64) {
+        let record = run_noting(job, task, submit_ns, |w, at| self.started(task, w, at));
+        self.put(record);
+    }
+
+    /// Runs an async task, as [`run_task_async`] does, and leaves its record.
+    pub(crate) async fn run_async(
+        &self,
+        task: usize,
+        submit_ns: u64,
+        work: impl std::future::Future<Output = TaskResult>,
+    ) {
+        let noted = |w, at| self.started(task, w, at);
+        let record = run_async_noting(task, submit_ns, work, noted).await;
+        self.put(record);
+    }
+
+    fn started(&self, task: usize, worker: Worker, at: u64) {
+        let entry = &self.entries[task];
+        entry.tid.store(worker.tid, Ordering::Relaxed);
+        entry.start_ns.store(at, Ordering::Release);
+    }
+
+    /// Leaves a record made elsewhere: a task the runtime could not start, or one it skipped.
+    /// A record that comes after the run stopped waiting is dropped: the one the run gives the
+    /// task says it was cut short. (Cancelling a run's tasks can make one of them fail, a write
+    /// whose blocking half was cancelled, say; that failure is the cut, not the task's.)
+    pub(crate) fn put(&self, record: TaskRecord) {
+        if self.closed.load(Ordering::SeqCst) {
+            return;
+        }
+        let task = record.task;
+        if self.entries[task].record.set(record).is_ok()
+            && self.left.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            interrupt::ring();
+        }
+    }
+
+    /// Records task `task`, submitted at `submit_ns`, as cut short without starting it: the
+    /// run stopped before it could.
+    pub(crate) fn skip(&self, task: usize, submit_ns: u64) {
+        self.put(not_run(
+            task,
+            Worker::current(),
+            submit_ns,
+            TaskError::Interrupted,
+        ));
+    }
+
+    /// Waits until every task has a record (`true`), or, after a signal, until the grace
+    /// period is over (`false`: the tasks still running are cut short, and the runtime must
+    /// cancel or abandon them, not wait for them).
+    pub(crate) fn wait(&self) -> bool {
+        let complete =
+            interrupt::wait_or_cut(|| self.left.load(Ordering::Acquire) == 0, self.grace);
+        if !complete {
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        complete
+    }
+
+    /// Every task's record, in task order. A task without one is cut short now: recorded as
+    /// interrupted, submitted on its schedule (`arrivals`), started when it did (on its thread)
+    /// or, if it never did, now (on the calling thread), and ended now.
+    pub(crate) fn records(self: Arc<Self>, arrivals: &Arrivals) -> Vec<TaskRecord> {
+        let (now, me) = (now_ns(), Worker::current());
+        let cut = |task: usize, start_ns: u64, tid: u32| {
+            let submit_ns = arrivals.due_ns(task).unwrap_or(arrivals.t0_ns());
+            let (worker, start_ns) = match start_ns {
+                0 => (me, now),
+                at => (Worker { pid: me.pid, tid }, at),
+            };
+            let start_ns = start_ns.max(submit_ns);
+            TaskRecord {
+                task,
+                worker,
+                submit_ns,
+                start_ns,
+                end_ns: now.max(start_ns),
+                bytes: 0,
+                error: Some(TaskError::Interrupted),
+            }
+        };
+        match Arc::try_unwrap(self) {
+            // Nothing else holds the ledger: every record can be moved out.
+            Ok(ledger) => ledger
+                .entries
+                .into_vec()
+                .into_iter()
+                .enumerate()
+                .map(|(task, e)| {
+                    let Entry {
+                        start_ns,
+                        tid,
+                        record,
+                    } = e;
+                    record
+                        .into_inner()
+                        .unwrap_or_else(|| cut(task, start_ns.into_inner(), tid.into_inner()))
+                })
+                .collect(),
+            // An abandoned thread or task still holds it, and may yet try to leave a record.
+            Err(shared) => shared
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(task, e)| {
+                    e.record
+                        .get_or_init(|| {
+                            let start_ns = e.start_ns.load(Ordering::Acquire);
+                            cut(task, start_ns, e.tid.load(Ordering::Relaxed))
+                        })
+                        .clone()
+                })
+                .collect(),
+        }
+    }
+}
+
 pub use self::tokio::{TaskPolls, TokioInternals};
 
 /// The value of `--runtime`: every concurrency model the tool measures in-process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
-    /// The main thread, one task after another.
+    /// One thread, one task after another.
     Serial,
     /// A fixed pool of N OS threads fed by a channel.
     Threads,
@@ -440,13 +621,13 @@ impl Runtime {
     /// What runs the tasks.
     pub fn runs_tasks_on(self) -> &'static str {
         match self {
-            Runtime::Serial => "the main thread, one task after another (the seeds' baseline)",
+            Runtime::Serial => "one thread, one task after another (the seeds' baseline)",
             Runtime::Threads => {
                 "a fixed pool of N OS threads fed by a channel (like Python's ThreadPool)"
             }
             Runtime::ThreadPerTask => "a new OS thread for every task",
             Runtime::TokioMt => "tokio multi-thread runtime; tasks run inline in async tasks",
-            Runtime::TokioCt => "tokio current-thread runtime on the main thread",
+            Runtime::TokioCt => "tokio current-thread runtime on one thread",
             Runtime::TokioBlocking => {
                 "tokio current-thread runtime, each task's work in spawn_blocking"
             }
@@ -606,14 +787,25 @@ impl Runtime {
     }
 }
 
-/// Runs task `task` on the calling thread and records it. Every runtime calls this, so the
-/// measuring code around the job is the same everywhere.
+/// Runs task `task` on the calling thread and records it. Every runtime calls this, or
+/// [`Ledger::run`], so the measuring code around the job is the same everywhere.
 pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
+    run_noting(job, task, submit_ns, |_, _| {})
+}
+
+/// [`run_task`], telling `started` the thread and the time the task starts, if it does.
+fn run_noting(
+    job: &Job,
+    task: usize,
+    submit_ns: u64,
+    started: impl FnOnce(Worker, u64),
+) -> TaskRecord {
     let worker = Worker::current();
     if let Some(cut) = cut_short(task, worker, submit_ns) {
         return cut;
     }
     let start_ns = now_ns();
+    started(worker, start_ns);
     let outcome = catch_unwind(AssertUnwindSafe(|| job.call(task)));
     let end_ns = now_ns();
     record(task, worker, submit_ns, start_ns, end_ns, outcome)
@@ -626,12 +818,23 @@ pub async fn run_task_async(
     submit_ns: u64,
     work: impl std::future::Future<Output = TaskResult>,
 ) -> TaskRecord {
+    run_async_noting(task, submit_ns, work, |_, _| {}).await
+}
+
+/// [`run_task_async`], telling `started` the thread and the time the task starts, if it does.
+async fn run_async_noting(
+    task: usize,
+    submit_ns: u64,
+    work: impl std::future::Future<Output = TaskResult>,
+    started: impl FnOnce(Worker, u64),
+) -> TaskRecord {
     use futures_lite::FutureExt;
     let worker = Worker::current();
     if let Some(cut) = cut_short(task, worker, submit_ns) {
         return cut;
     }
     let start_ns = now_ns();
+    started(worker, start_ns);
     let outcome = AssertUnwindSafe(work).catch_unwind().await;
     let end_ns = now_ns();
     record(task, worker, submit_ns, start_ns, end_ns, outcome)
@@ -639,8 +842,9 @@ pub async fn run_task_async(
 
 /// The record of a task that was not started because Ctrl-C or SIGTERM asked the run to stop
 /// (see [`crate::interrupt`]); `None` when the run goes on. Every runtime starts its tasks
-/// through [`run_task`] or [`run_task_async`], so after a signal the tasks still queued
-/// drain at once and only those already running are waited for.
+/// through [`run_task`], [`Ledger::run`] or their async forms, so after a signal the tasks
+/// still queued drain at once and only those already running are waited for, within the grace
+/// period.
 fn cut_short(task: usize, worker: Worker, submit_ns: u64) -> Option<TaskRecord> {
     crate::interrupt::requested()?;
     Some(not_run(task, worker, submit_ns, TaskError::Interrupted))
@@ -779,12 +983,9 @@ mod tests {
                 }
                 let seen = seen.lock().unwrap();
                 assert_eq!(seen.len(), 12, "{name}");
-                // The caller runs serial and tokio-ct tasks, and a thread-per-task thread is
-                // created for its task: none of them is a worker started before the run.
-                if matches!(
-                    rt,
-                    Runtime::Serial | Runtime::TokioCt | Runtime::ThreadPerTask
-                ) {
+                // A thread-per-task thread is created for its task: it is no worker started
+                // before the run.
+                if rt == Runtime::ThreadPerTask {
                     continue;
                 }
                 for (task, up) in seen.iter() {
@@ -855,21 +1056,80 @@ mod tests {
                 .unwrap()
                 .tasks;
             let workers: HashSet<Worker> = records.iter().map(|r| r.worker).collect();
+            assert!(
+                !workers.contains(&caller),
+                "{} ran a task on the caller",
+                rt.name()
+            );
             match rt {
+                // One thread of their own, so the caller can stop waiting for it.
                 Runtime::Serial | Runtime::TokioCt => {
-                    assert_eq!(workers, HashSet::from([caller]), "{}", rt.name())
+                    assert_eq!(workers.len(), 1, "{}: {workers:?}", rt.name())
                 }
                 Runtime::ThreadPerTask => assert_eq!(workers.len(), 40, "{}", rt.name()),
-                _ => {
-                    assert!(workers.len() <= N, "{}: {workers:?}", rt.name());
-                    assert!(
-                        !workers.contains(&caller),
-                        "{} ran a task on the caller",
-                        rt.name()
-                    );
-                }
+                _ => assert!(workers.len() <= N, "{}: {workers:?}", rt.name()),
             }
         }
+    }
+
+    #[test]
+    fn a_ledger_cuts_short_the_tasks_without_a_record() {
+        let job = job(|_| Ok(Outcome::NONE));
+        let ledger = Ledger::new(&job, 3);
+        let arrivals = job.arrivals();
+        // Task 0 finished, task 1 started on another thread and never finished, task 2 never
+        // started.
+        ledger.run(&job, 0, arrivals.submit_batch(0));
+        let busy = std::thread::spawn(Worker::current).join().unwrap();
+        let started = now_ns();
+        ledger.started(1, busy, started);
+        assert_eq!(ledger.left.load(Ordering::SeqCst), 2);
+        // An abandoned thread still holds the ledger: the records are copied, not moved.
+        let held = ledger.clone();
+        let records = ledger.records(&arrivals);
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[0].error, None);
+        let (running, never) = (&records[1], &records[2]);
+        for r in [running, never] {
+            assert_eq!(r.error, Some(TaskError::Interrupted), "{r:?}");
+            assert_eq!(r.submit_ns, arrivals.t0_ns(), "{r:?}");
+            assert!(r.submit_ns <= r.start_ns && r.start_ns <= r.end_ns, "{r:?}");
+        }
+        assert_eq!((running.worker, running.start_ns), (busy, started));
+        assert!(running.end_ns > started);
+        assert_eq!(never.worker, Worker::current());
+        assert_eq!(never.start_ns, never.end_ns);
+        // A record that comes after the cut is dropped: the run already gave the task one.
+        held.put(not_run(1, busy, 0, TaskError::Check("late".into())));
+        assert_eq!(
+            held.entries[1].record.get().unwrap().error,
+            Some(TaskError::Interrupted)
+        );
+        // Once a run is cut (as `wait` leaves it then), a task that fails because it was
+        // cancelled leaves no record of its own.
+        let cut = Ledger::new(&job, 1);
+        cut.closed.store(true, Ordering::SeqCst);
+        cut.put(not_run(0, busy, 0, TaskError::Check("cancelled".into())));
+        assert!(cut.entries[0].record.get().is_none());
+    }
+
+    #[test]
+    fn a_ledger_waits_for_the_last_record() {
+        let job = job(|_| Ok(Outcome::NONE));
+        let ledger = Ledger::new(&job, 2);
+        let arrivals = job.arrivals();
+        let late = {
+            let (ledger, job) = (ledger.clone(), job.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                ledger.run(&job, 1, arrivals.t0_ns());
+            })
+        };
+        ledger.run(&job, 0, arrivals.t0_ns());
+        assert!(ledger.wait(), "no signal here: the run is never cut");
+        late.join().unwrap();
+        let records = ledger.records(&arrivals);
+        assert!(records.iter().all(|r| r.error.is_none()), "{records:?}");
     }
 
     #[test]
