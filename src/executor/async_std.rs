@@ -13,7 +13,7 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_global_executor::GlobalExecutorConfig;
@@ -90,7 +90,13 @@ impl Executor for AsyncStd {
         );
         let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
         // The executor's threads were spawned when it started; n tasks that each hold their
-        // thread until all n have arrived show that every one of them runs the executor.
+        // thread until all n have arrived show that every one of them runs the executor. Runs
+        // in one process (tests) share the executor: two such meetings at once could each hold
+        // a thread the other waits for, until the limit, so they take turns.
+        static WARMING: Mutex<()> = Mutex::new(());
+        let warming = WARMING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         async_std::task::block_on(async {
             let meet = Arc::new(Meet::new(n));
             let warm: Vec<_> = (0..n)
@@ -103,6 +109,7 @@ impl Executor for AsyncStd {
                 w.await;
             }
         });
+        drop(warming);
         let ledger = Ledger::new(job, tasks);
         // The calling thread spawns onto the global executor but never runs its tasks, so an
         // open-loop wait for a task's slot can block it.

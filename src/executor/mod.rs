@@ -268,17 +268,23 @@ pub trait Executor {
 const START_LIMIT: Duration = Duration::from_secs(10);
 
 thread_local! {
-    // When this thread last reported in as a runtime's worker, for the tests' check that every
-    // task ran on a worker that was up before the run's ready time.
+    // When this thread first reported in as a runtime's worker, for the tests' check that every
+    // task ran on a worker that was up before the run's ready time. The first time: async-std's
+    // executor threads serve every run of a process, and a later run's start-up (another test's)
+    // does not make a thread any less up for a run under way.
     static UP_SINCE: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-/// Marks the calling thread as a runtime worker that runs now.
+/// Marks the calling thread as a runtime worker that runs now, unless it already was one.
 fn mark_up() {
-    UP_SINCE.with(|c| c.set(Some(now_ns())));
+    UP_SINCE.with(|c| {
+        if c.get().is_none() {
+            c.set(Some(now_ns()));
+        }
+    });
 }
 
-/// When the calling thread last reported in as a worker; `None` if it never did.
+/// When the calling thread first reported in as a worker; `None` if it never did.
 #[cfg(test)]
 fn up_since() -> Option<u64> {
     UP_SINCE.with(Cell::get)
