@@ -19,7 +19,10 @@ use std::time::Duration;
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
-use super::{Executor, Job, Ledger, Meet, RunOutput, TaskKind, admitted, no_panic};
+use super::{
+    Executor, Job, Ledger, Meet, RunOutput, TaskKind, admitted, no_panic, spawn_reason,
+    start_async_io,
+};
 use crate::interrupt;
 use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
@@ -63,22 +66,31 @@ pub const THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
 impl Executor for AsyncStd {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let n = self.workers;
+        start_async_io()?;
         let started = STARTED_WITH.get_or_init(|| {
             // async-global-executor panics when it cannot spawn its threads.
-            no_panic("async-std's executor threads", || {
-                async_global_executor::init_with_config(
-                    GlobalExecutorConfig::default()
-                        // Read the same variable async-std would, so a user who sets it is not
-                        // silently ignored; the plan rejects a value that disagrees with
-                        // --workers.
-                        .with_env_var(THREAD_COUNT_VAR)
-                        .with_min_threads(n)
-                        .with_max_threads(n)
-                        .with_thread_name_fn(|| "async-std/runtime".into()),
-                );
-                n
+            no_panic(
+                || {},
+                || {
+                    async_global_executor::init_with_config(
+                        GlobalExecutorConfig::default()
+                            // Read the same variable async-std would, so a user who sets it is
+                            // not silently ignored; the plan rejects a value that disagrees with
+                            // --workers.
+                            .with_env_var(THREAD_COUNT_VAR)
+                            .with_min_threads(n)
+                            .with_max_threads(n)
+                            .with_thread_name_fn(|| "async-std/runtime".into()),
+                    );
+                    n
+                },
+            )
+            .map_err(|panic| {
+                format!(
+                    "could not start async-std's {n} executor threads: {}",
+                    spawn_reason(&panic)
+                )
             })
-            .map_err(|e| e.to_string())
         });
         let started = match started {
             Ok(started) => *started,
@@ -97,14 +109,15 @@ impl Executor for AsyncStd {
         let warming = WARMING
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let meet = Arc::new(Meet::new(n));
+        let warm: Vec<_> = (0..n)
+            .map(|_| {
+                let meet = meet.clone();
+                async_std::task::spawn(async move { meet.arrive() })
+            })
+            .collect();
+        meet.wait();
         async_std::task::block_on(async {
-            let meet = Arc::new(Meet::new(n));
-            let warm: Vec<_> = (0..n)
-                .map(|_| {
-                    let meet = meet.clone();
-                    async_std::task::spawn(async move { meet.arrive() })
-                })
-                .collect();
             for w in warm {
                 w.await;
             }

@@ -13,8 +13,19 @@
 //! and submits. The clock's start is the run's ready time ([`RunOutput::ready_ns`]), so a task's
 //! queue wait is queueing only, and start-up is a figure of its own. `thread-per-task` and
 //! `process-per-task` have no workers to start: their unit is created per task, inside that
-//! task's queue wait. A worker that cannot be started never hangs a run: its tasks are recorded
-//! as failed, or `run` returns an error, as before the workers were started up front.
+//! task's queue wait.
+//!
+//! # A worker that cannot be started
+//!
+//! A runtime that starts its workers up front (every pool and executor, `serial`'s and the
+//! current-thread runtimes' one thread, the proxy threads and workers of `process-pool`, the
+//! proxy threads of `process-per-task`) returns an error naming the worker it could not start,
+//! e.g. `could not start pool thread 413 of 1000: Resource temporarily unavailable (os error
+//! 11)`, after stopping the ones it did start; the run then ends with that one line and exit
+//! code 1. A runtime that creates its unit per task (`thread-per-task`, `process-per-task`)
+//! records a unit it cannot create as that task's failure (`spawn`) and goes on. A runtime
+//! library that panics when the OS refuses it a thread (tokio, async-std, async-io) is caught,
+//! its panic is not printed, and its error is the same one line.
 //!
 //! # Stopping on a signal
 //!
@@ -38,10 +49,10 @@ mod tokio;
 
 pub use self::async_std::THREAD_COUNT_VAR as ASYNC_STD_THREAD_COUNT_VAR;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, Once, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -337,48 +348,147 @@ impl StartGate {
 
 /// A meeting of `n` pieces of blocking work, for runtimes that pick or create a thread per
 /// piece of blocking work (tokio's blocking pool, async-std's executor): each piece holds its
-/// thread until all `n` have arrived, so `n` distinct threads are up. After [`START_LIMIT`] it
-/// lets them go anyway, so a runtime that could not start `n` threads never hangs a run.
+/// thread until all `n` have arrived, so `n` distinct threads are up. The run waits for that in
+/// [`Meet::wait`], which lets every piece go after [`START_LIMIT`] at the latest, so a runtime
+/// that could not start `n` threads never hangs a run.
 struct Meet {
-    arrived: Mutex<usize>,
-    all_in: Condvar,
+    /// Pieces arrived, and whether they have been let go.
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
     n: usize,
 }
 
 impl Meet {
     fn new(n: usize) -> Meet {
         Meet {
-            arrived: Mutex::new(0),
-            all_in: Condvar::new(),
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
             n,
         }
     }
 
-    /// Marks the calling thread up, then waits for the other pieces.
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, bool)> {
+        // The state is plain numbers every step leaves consistent, so a poisoned lock still
+        // holds the truth.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Marks the calling thread up, then waits for the other pieces, or until the meeting is
+    /// let go.
     fn arrive(&self) {
         mark_up();
-        // The count is a plain number every arrival leaves consistent, so a poisoned lock
-        // still holds the truth.
-        let mut arrived = self
-            .arrived
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *arrived += 1;
-        if *arrived >= self.n {
-            self.all_in.notify_all();
-            return;
+        let mut state = self.lock();
+        state.0 += 1;
+        if state.0 >= self.n {
+            state.1 = true;
         }
+        self.changed.notify_all();
+        // Only a backstop: the run lets every piece go in `wait` or `release`. It is longer than
+        // `wait`'s limit, so no piece leaves early and lets a piece still queued for its
+        // thread arrive, as if that had been a thread of its own.
         let _ = self
-            .all_in
-            .wait_timeout_while(arrived, START_LIMIT, |a| *a < self.n);
+            .changed
+            .wait_timeout_while(state, 2 * START_LIMIT, |s| !s.1)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+
+    /// Waits until all `n` pieces arrived or [`START_LIMIT`] passed, lets every piece go (also
+    /// those that arrive later, so none of them waits again), and returns how many arrived.
+    fn wait(&self) -> usize {
+        let state = self.lock();
+        let (mut state, _) = self
+            .changed
+            .wait_timeout_while(state, START_LIMIT, |s| s.0 < self.n)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.1 = true;
+        self.changed.notify_all();
+        state.0
+    }
+
+    /// Lets every piece go now, also those that arrive later.
+    fn release(&self) {
+        self.lock().1 = true;
+        self.changed.notify_all();
     }
 }
 
-/// Runs `start`, which may panic where a runtime cannot spawn its threads (tokio, async-std),
-/// and turns such a panic into an error naming `what`.
-fn no_panic<T>(what: &str, start: impl FnOnce() -> T) -> anyhow::Result<T> {
-    catch_unwind(AssertUnwindSafe(start))
-        .map_err(|p| anyhow::anyhow!("could not start {what}: {}", panic_message(p.as_ref())))
+thread_local! {
+    // What a panic on this thread does instead of being printed, while `no_panic` runs here.
+    static ON_PANIC: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Runs `start`, which may panic where a runtime library cannot spawn its threads (tokio,
+/// async-std), and turns such a panic into its message. The panic is not printed: the error
+/// the caller makes of it is the one line the user sees. `on_panic` runs as soon as the panic
+/// begins, before anything is unwound: tokio, unwinding, waits for the threads it did start,
+/// which must be told to stop first.
+fn no_panic<T>(on_panic: impl Fn() + 'static, start: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOKED: Once = Once::new();
+    HOOKED.call_once(|| {
+        let print = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // A panic on another thread, or while this one's locals are torn down, has no
+            // handler and is printed as usual.
+            let handled = ON_PANIC
+                .try_with(|h| match h.try_borrow().as_deref() {
+                    Ok(Some(handle)) => {
+                        handle();
+                        true
+                    }
+                    _ => false,
+                })
+                .unwrap_or(false);
+            if !handled {
+                print(info);
+            }
+        }));
+    });
+    ON_PANIC.with(|h| *h.borrow_mut() = Some(Box::new(on_panic)));
+    let outcome = catch_unwind(AssertUnwindSafe(start));
+    ON_PANIC.with(|h| *h.borrow_mut() = None);
+    outcome.map_err(|p| panic_message(p.as_ref()))
+}
+
+/// The OS's reason in the message of a library's panic over a thread it could not spawn:
+/// `OS can't spawn worker thread: Resource temporarily unavailable (os error 11)` gives what
+/// follows the colon, and an `io::Error` printed with `{:?}` (`Os { code: 11, .. }`) reads as
+/// the error itself. Anything else is kept whole.
+fn spawn_reason(panic: &str) -> String {
+    if let Some(at) = panic.find("Os { code: ") {
+        let digits: String = panic[at + 11..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(code) = digits.parse() {
+            return std::io::Error::from_raw_os_error(code).to_string();
+        }
+    }
+    match panic.split_once(": ") {
+        Some((_, reason)) if !reason.is_empty() => reason.to_string(),
+        _ => panic.to_string(),
+    }
+}
+
+/// Starts async-io's reactor thread ("async-io"), which smol and async-std both drive their IO
+/// and timers with, from the calling thread, once per process. async-io starts it on its first
+/// use and panics if the OS refuses; the first use is otherwise inside an executor thread,
+/// where that panic aborts the whole process. Started here first, a refusal is one error.
+fn start_async_io() -> anyhow::Result<()> {
+    static UP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if UP.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    // Leaving a `block_on` wakes the reactor thread, which starts it if it is not running.
+    no_panic(|| {}, || ::smol::block_on(async {})).map_err(|panic| {
+        anyhow::anyhow!(
+            "could not start async-io's reactor thread: {}",
+            spawn_reason(&panic)
+        )
+    })?;
+    UP.store(true, Ordering::SeqCst);
+    Ok(())
 }
 
 /// Where one run's tasks leave their records, and what the run knows of the tasks that have
@@ -1136,6 +1246,58 @@ mod tests {
         late.join().unwrap();
         let records = ledger.records(&arrivals);
         assert!(records.iter().all(|r| r.error.is_none()), "{records:?}");
+    }
+
+    #[test]
+    fn a_library_panic_over_a_thread_is_one_quiet_error() {
+        let told = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = told.clone();
+        let caught = no_panic::<()>(
+            move || seen.store(true, Ordering::SeqCst),
+            || {
+                panic!(
+                    "cannot spawn executor threads: {:?}",
+                    std::io::Error::from_raw_os_error(libc::EAGAIN)
+                )
+            },
+        );
+        let panic = caught.unwrap_err();
+        assert!(
+            told.load(Ordering::SeqCst),
+            "on_panic runs before unwinding"
+        );
+        assert_eq!(
+            spawn_reason(&panic),
+            "Resource temporarily unavailable (os error 11)"
+        );
+        assert_eq!(
+            spawn_reason(
+                "OS can't spawn worker thread: Resource temporarily unavailable (os error 11)"
+            ),
+            "Resource temporarily unavailable (os error 11)"
+        );
+        assert_eq!(spawn_reason("no colon"), "no colon");
+        assert_eq!(no_panic(|| {}, || 7), Ok(7));
+    }
+
+    #[test]
+    fn a_meeting_let_go_keeps_no_piece_waiting() {
+        let meet = Arc::new(Meet::new(3));
+        let first = {
+            let meet = meet.clone();
+            std::thread::spawn(move || meet.arrive())
+        };
+        // Two of three never come: letting go releases the one that did, and one that comes
+        // after does not wait.
+        while meet.lock().0 < 1 {
+            std::thread::yield_now();
+        }
+        meet.release();
+        first.join().unwrap();
+        let waiting = std::time::Instant::now();
+        meet.arrive();
+        assert!(waiting.elapsed() < START_LIMIT, "it waited out its limit");
+        assert_eq!(meet.lock().0, 2);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use anyhow::Context;
 use rayon::prelude::*;
 
 use super::{Executor, Job, Ledger, RunOutput, mark_up};
@@ -18,7 +17,7 @@ pub struct Rayon {
 
 impl Executor for Rayon {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
-        let started = JoinedPool::start(self.workers, "the rayon pool")?;
+        let started = JoinedPool::start(self.workers, "rayon thread")?;
         let pool = started.pool();
         let ledger = Ledger::new(job, tasks);
         let arrivals = job.arrivals();
@@ -67,10 +66,12 @@ pub(super) struct JoinedPool {
 }
 
 impl JoinedPool {
-    /// Builds a pool of `n` threads and waits until each has run a job; `what` names it in
-    /// errors.
+    /// Builds a pool of `n` threads and waits until each has run a job; `what` names a thread
+    /// in errors (`could not start rayon thread 3 of 8: ...`).
     pub(super) fn start(n: usize, what: &str) -> anyhow::Result<JoinedPool> {
         let mut threads = Vec::with_capacity(n);
+        // The OS's reason, kept here: rayon's own error repeats it.
+        let mut refused = None;
         let built = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .thread_name(|k| format!("asyncstudy-rayon-{k}"))
@@ -79,8 +80,17 @@ impl JoinedPool {
                 if let Some(name) = thread.name() {
                     b = b.name(name.to_owned());
                 }
-                threads.push(b.spawn(move || thread.run())?);
-                Ok(())
+                let index = thread.index();
+                match b.spawn(move || thread.run()) {
+                    Ok(t) => {
+                        threads.push(t);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        refused = Some((index + 1, e.to_string()));
+                        Err(e)
+                    }
+                }
             })
             .build();
         match built {
@@ -98,7 +108,12 @@ impl JoinedPool {
                 for t in threads {
                     let _ = t.join();
                 }
-                Err(e).with_context(|| format!("could not build {what}"))
+                match refused {
+                    Some((index, why)) => {
+                        anyhow::bail!("could not start {what} {index} of {n}: {why}")
+                    }
+                    None => anyhow::bail!("could not build a pool of {n} {what}s: {e}"),
+                }
             }
         }
     }

@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use anyhow::Context;
 use async_executor::{Executor as AsyncExecutor, Task};
 use async_lock::Semaphore;
 
-use super::{Executor, Job, Ledger, RunOutput, StartGate, TaskKind, admitted};
+use super::{Executor, Job, Ledger, RunOutput, StartGate, TaskKind, admitted, start_async_io};
 use crate::interrupt;
 use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
@@ -49,6 +48,7 @@ impl FuturesRuntime for SmolRt {
 
 impl Executor for Smol {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
+        start_async_io()?;
         let ex = Arc::new(AsyncExecutor::new());
         // Closing this channel ends `ex.run` on every driver thread.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
@@ -73,7 +73,11 @@ impl Executor for Smol {
                     for d in drivers {
                         let _ = d.join();
                     }
-                    return Err(e).context("could not start an executor thread");
+                    anyhow::bail!(
+                        "could not start smol executor thread {} of {}: {e}",
+                        k + 1,
+                        self.workers
+                    );
                 }
             }
         }

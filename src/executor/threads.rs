@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use anyhow::Context;
 use crossbeam_channel::unbounded;
 
 use super::{Executor, Job, Ledger, RunOutput, StartGate, unstarted_task};
@@ -44,7 +43,11 @@ impl Executor for ThreadPool {
                     for worker in pool {
                         let _ = worker.join();
                     }
-                    return Err(e).context("could not start a pool thread");
+                    anyhow::bail!(
+                        "could not start pool thread {} of {}: {e}",
+                        k + 1,
+                        self.workers
+                    );
                 }
             }
         }

@@ -24,12 +24,20 @@
 //! a task busy in a CPU loop or a blocking call cannot be aborted, and its thread is left to
 //! end with the process.
 //!
+//! tokio panics when the OS refuses it a worker thread, and then, unwinding, waits for the
+//! workers it did start, which would wait for work forever. So every new tokio thread waits at
+//! its start until the runtime is built ([`Launch`]), and is ended if it could not be; the
+//! panic becomes one error. A blocking thread tokio cannot spawn while it has others is not an
+//! error to tokio (the work waits for a busy thread), so tokio-blocking checks that all N of
+//! its threads came up.
+//!
 //! Every spawned task is instrumented with its own tokio-metrics `TaskMonitor` (first-poll
 //! delay, time scheduled but not running, time polled), and the runtime's workers' busy time
 //! comes from tokio's stable runtime metrics, so a record can show scheduling delay beside the
 //! harness's queue wait.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -39,7 +47,10 @@ use tokio::task::JoinHandle;
 use tokio_metrics::{RuntimeMonitor, TaskMonitor};
 
 use super::rayon::JoinedPool;
-use super::{Arrivals, Executor, Job, Ledger, Meet, RunOutput, StartGate, TaskKind, no_panic};
+use super::{
+    Arrivals, Executor, Job, Ledger, Meet, RunOutput, START_LIMIT, StartGate, TaskKind, no_panic,
+    spawn_reason,
+};
 use crate::clock::now_ns;
 use crate::interrupt;
 use crate::workload::download::reqwest_client;
@@ -156,24 +167,46 @@ impl Executor for Tokio {
         // Declared before the runtime, so that on every way out the runtime (and the tasks
         // holding the pool) drops first and the pool's threads can be joined.
         let rayon = match self.flavor {
-            Flavor::Rayon => Some(JoinedPool::start(
-                self.workers,
-                "the rayon pool beside tokio",
-            )?),
+            Flavor::Rayon => Some(JoinedPool::start(self.workers, "rayon thread")?),
             _ => None,
         };
         let gate = StartGate::new();
         let multi_thread = matches!(self.flavor, Flavor::MultiThread | Flavor::Rayon);
-        if multi_thread {
-            let up = gate.reporter();
-            // Also called for blocking threads started later; the gate no longer listens then.
-            builder.on_thread_start(move || up.up());
+        let launch = Arc::new(Launch::default());
+        {
+            let (up, launch) = (multi_thread.then(|| gate.reporter()), launch.clone());
+            // Also called for blocking threads started later; the gate no longer listens then,
+            // and the launch is long decided.
+            builder.on_thread_start(move || {
+                if let Some(up) = &up {
+                    up.up();
+                }
+                launch.hold();
+            });
         }
-        // tokio panics when the OS refuses it a thread.
-        let rt = no_panic(&format!("the {name} runtime"), || {
-            builder.thread_name(name).enable_all().build()
-        })?
-        .with_context(|| format!("could not build the {name} runtime"))?;
+        let failed = launch.clone();
+        let built = no_panic(
+            move || failed.decide(false),
+            || builder.thread_name(name).enable_all().build(),
+        );
+        let rt = match built {
+            Ok(Ok(rt)) => {
+                launch.decide(true);
+                rt
+            }
+            Ok(Err(e)) => {
+                launch.decide(false);
+                return Err(e).with_context(|| format!("could not build the {name} runtime"));
+            }
+            // Every thread tokio did spawn has passed the launch by now: the unwinding waited
+            // for them.
+            Err(panic) => anyhow::bail!(
+                "could not start {name} worker thread {} of {}: {}",
+                launch.held.load(Ordering::SeqCst) + 1,
+                self.workers,
+                spawn_reason(&panic)
+            ),
+        };
         if multi_thread {
             gate.wait(self.workers);
         } else {
@@ -232,26 +265,95 @@ impl Executor for Tokio {
     }
 }
 
+/// Holds each new tokio thread at its start until the runtime is built, and ends the thread if
+/// the runtime could not be built (see the module's doc).
+#[derive(Default)]
+struct Launch {
+    /// `None` while the runtime is being built, then whether it was.
+    built: Mutex<Option<bool>>,
+    decided: Condvar,
+    /// Threads that came to the launch.
+    held: AtomicUsize,
+}
+
+/// What ends a tokio thread whose runtime could not be built.
+struct NotBuilt;
+
+impl Launch {
+    /// Waits until the runtime is built; unwinds the calling thread, without a panic message,
+    /// if it could not be.
+    fn hold(&self) {
+        self.held.fetch_add(1, Ordering::SeqCst);
+        // A plain flag every step leaves consistent, so a poisoned lock still holds the truth.
+        let built = self
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let built = self
+            .decided
+            .wait_while(built, |b| b.is_none())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *built == Some(false) {
+            drop(built);
+            // Unlike a panic, this runs no panic hook: nothing is printed.
+            std::panic::resume_unwind(Box::new(NotBuilt));
+        }
+    }
+
+    /// Lets the held threads go on (`true`) or end (`false`).
+    fn decide(&self, built: bool) {
+        *self
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(built);
+        self.decided.notify_all();
+    }
+}
+
 /// Starts tokio-blocking's `n` blocking threads before the clock: tokio spawns one on demand
 /// whenever blocking work finds no idle thread, so `n` pieces of work that each hold their
-/// thread until all have arrived start `n` of them.
+/// thread until all have arrived start `n` of them. Fewer than `n` arrived within
+/// [`START_LIMIT`] means tokio could not spawn the rest (it does not say: while it has a thread,
+/// the work waits for it), and is an error.
 fn start_blocking_threads(rt: &Runtime, n: usize) -> anyhow::Result<()> {
     let meet = Arc::new(Meet::new(n));
+    let mut started = Vec::with_capacity(n);
     // tokio panics when it cannot spawn a first blocking thread.
-    no_panic("tokio's blocking threads", || {
-        let started: Vec<_> = (0..n)
-            .map(|_| {
+    let spawned = no_panic(
+        || {},
+        || {
+            for _ in 0..n {
                 let meet = meet.clone();
-                rt.spawn_blocking(move || meet.arrive())
-            })
-            .collect();
-        // Waiting for them to return leaves every thread idle in the pool, ready for a task.
-        rt.block_on(async {
-            for s in started {
-                let _ = s.await;
+                started.push(rt.spawn_blocking(move || meet.arrive()));
             }
-        });
-    })
+        },
+    );
+    let arrived = match &spawned {
+        Ok(()) => meet.wait(),
+        Err(_) => {
+            meet.release();
+            0
+        }
+    };
+    // Waiting for the pieces to return leaves every thread idle in the pool, ready for a task.
+    rt.block_on(async {
+        for s in started {
+            let _ = s.await;
+        }
+    });
+    match spawned {
+        Err(panic) => anyhow::bail!(
+            "could not start blocking thread {} of {n}: {}",
+            arrived + 1,
+            spawn_reason(&panic)
+        ),
+        Ok(()) if arrived < n => anyhow::bail!(
+            "could not start blocking thread {} of {n}: tokio started {arrived} and no more within {}",
+            arrived + 1,
+            humantime::format_duration(START_LIMIT)
+        ),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// Waits for a permit when the run limits the tasks in flight.
