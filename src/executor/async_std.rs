@@ -134,12 +134,12 @@ impl Executor for AsyncStd {
                 ledger.skip(i, submit);
                 continue;
             }
-            let (job, gate, ledger) = (job.clone(), gate.clone(), ledger.clone());
+            let (gate, ledger) = (gate.clone(), ledger.clone());
             // One future per kind of task, for the size reason given in smol.rs.
             handles.push(match job.kind(i) {
                 TaskKind::Download(_, _) => async_std::task::spawn(async move {
                     let _permit = admitted(gate).await;
-                    let TaskKind::Download(d, page) = job.kind(i) else {
+                    let TaskKind::Download(d, page) = ledger.job().kind(i) else {
                         unreachable!("a download task has its work")
                     };
                     let work = d.run_futures::<AsyncStdRt>(page);
@@ -163,7 +163,7 @@ impl Executor for AsyncStd {
                 }
                 TaskKind::Inline => async_std::task::spawn(async move {
                     let _permit = admitted(gate).await;
-                    ledger.run(&job, i, submit)
+                    ledger.run(i, submit)
                 }),
             });
         }

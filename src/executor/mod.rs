@@ -497,8 +497,10 @@ fn start_async_io() -> anyhow::Result<()> {
 /// Every in-process runtime runs its tasks through [`Ledger::run`] or [`Ledger::run_async`] (or
 /// leaves a record made elsewhere with [`Ledger::put`]), waits in [`Ledger::wait`], and takes
 /// the records with [`Ledger::records`], which gives every task that has none a record that
-/// says it was cut short.
+/// says it was cut short. It holds the run's job too, so a task that must own what it uses (a
+/// detached thread, a spawned future) clones one `Arc` for both.
 pub(crate) struct Ledger {
+    job: Job,
     entries: Box<[Entry]>,
     /// Tasks without a record; the one that brings it to zero rings the bell.
     left: AtomicUsize,
@@ -522,6 +524,7 @@ impl Ledger {
     /// A ledger for tasks `0..tasks` of `job`.
     pub(crate) fn new(job: &Job, tasks: usize) -> Arc<Ledger> {
         Arc::new(Ledger {
+            job: job.clone(),
             entries: (0..tasks).map(|_| Entry::default()).collect(),
             left: AtomicUsize::new(tasks),
             grace: job.grace(),
@@ -529,10 +532,17 @@ impl Ledger {
         })
     }
 
-    /// Runs task `task` of `job` on the calling thread, as [`run_task`] does, and leaves its
+    /// The run's job.
+    pub(crate) fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// Runs task `task` of the job on the calling thread, as [`run_task`] does, and leaves its
     /// record.
-    pub(crate) fn run(&self, job: &Job, task: usize, submit_ns: u64) {
-        let record = run_noting(job, task, submit_ns, |w, at| self.started(task, w, at));
+    pub(crate) fn run(&self, task: usize, submit_ns: u64) {
+        let record = run_noting(&self.job, task, submit_ns, |w, at| {
+            self.started(task, w, at)
+        });
         self.put(record);
     }
 
@@ -1195,7 +1205,7 @@ mod tests {
         let arrivals = job.arrivals();
         // Task 0 finished, task 1 started on another thread and never finished, task 2 never
         // started.
-        ledger.run(&job, 0, arrivals.submit_batch(0));
+        ledger.run(0, arrivals.submit_batch(0));
         let busy = std::thread::spawn(Worker::current).join().unwrap();
         let started = now_ns();
         ledger.started(1, busy, started);
@@ -1235,13 +1245,13 @@ mod tests {
         let ledger = Ledger::new(&job, 2);
         let arrivals = job.arrivals();
         let late = {
-            let (ledger, job) = (ledger.clone(), job.clone());
+            let ledger = ledger.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(20));
-                ledger.run(&job, 1, arrivals.t0_ns());
+                ledger.run(1, arrivals.t0_ns());
             })
         };
-        ledger.run(&job, 0, arrivals.t0_ns());
+        ledger.run(0, arrivals.t0_ns());
         assert!(ledger.wait(), "no signal here: the run is never cut");
         late.join().unwrap();
         let records = ledger.records(&arrivals);

@@ -32,19 +32,19 @@ impl Executor for Rayon {
                     ledger.skip(i, submit);
                     continue;
                 }
-                let (job, ledger) = (job.clone(), ledger.clone());
-                pool.spawn(move || ledger.run(&job, i, submit));
+                let ledger = ledger.clone();
+                pool.spawn(move || ledger.run(i, submit));
             }
         } else {
             // A parallel iterator is submitted as one batch; rayon splits it among its threads.
             let submit = arrivals.t0_ns();
-            let (job, ledger) = (job.clone(), ledger.clone());
+            let ledger = ledger.clone();
             // The batch runs on a pool thread, as `install` would run it, while the caller
             // waits on the ledger, which it can stop waiting on.
             pool.spawn(move || {
                 (0..tasks)
                     .into_par_iter()
-                    .for_each(|i| ledger.run(&job, i, submit))
+                    .for_each(|i| ledger.run(i, submit))
             });
         }
         if ledger.wait() {

@@ -15,7 +15,7 @@ impl Executor for Serial {
         let gate = StartGate::new();
         let (start, started) = crossbeam_channel::bounded::<Arrivals>(1);
         let thread = {
-            let (job, ledger, up) = (job.clone(), ledger.clone(), gate.reporter());
+            let (ledger, up) = (ledger.clone(), gate.reporter());
             std::thread::Builder::new()
                 .name("asyncstudy-serial".into())
                 .spawn(move || {
@@ -28,7 +28,7 @@ impl Executor for Serial {
                     // runtime, so a serial task's queue time is the time it waited behind the
                     // tasks before it; open loop it is the time from its slot.
                     for i in 0..tasks {
-                        ledger.run(&job, i, arrivals.submit_batch(i));
+                        ledger.run(i, arrivals.submit_batch(i));
                     }
                 })
                 .map_err(|e| anyhow::anyhow!("could not start the serial thread: {e}"))?

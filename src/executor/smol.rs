@@ -94,13 +94,13 @@ impl Executor for Smol {
                 ledger.skip(i, submit);
                 continue;
             }
-            let (gate, job, ledger) = (in_flight.clone(), job.clone(), ledger.clone());
+            let (gate, ledger) = (in_flight.clone(), ledger.clone());
             // Each kind of task is its own future: one async block for all kinds would
             // be as large as a download for every task, which cost noop tasks 3 µs.
             handles.push(match job.kind(i) {
                 TaskKind::Download(_, _) => ex.spawn(async move {
                     let _permit = admitted(gate).await;
-                    let TaskKind::Download(d, page) = job.kind(i) else {
+                    let TaskKind::Download(d, page) = ledger.job().kind(i) else {
                         unreachable!("a download task has its work")
                     };
                     let work = d.run_futures::<SmolRt>(page);
@@ -124,7 +124,7 @@ impl Executor for Smol {
                 }
                 TaskKind::Inline => ex.spawn(async move {
                     let _permit = admitted(gate).await;
-                    ledger.run(&job, i, submit)
+                    ledger.run(i, submit)
                 }),
             });
         }

@@ -26,13 +26,13 @@ impl Executor for ThreadPool {
         let mut pool = Vec::with_capacity(self.workers);
         for k in 0..self.workers {
             let (inbox, up) = (inbox.clone(), gate.reporter());
-            let (job, ledger) = (job.clone(), ledger.clone());
+            let ledger = ledger.clone();
             let spawned = thread::Builder::new()
                 .name(format!("asyncstudy-pool-{k}"))
                 .spawn(move || {
                     up.up();
                     for (i, submit) in inbox.iter() {
-                        ledger.run(&job, i, submit);
+                        ledger.run(i, submit);
                     }
                 });
             match spawned {
@@ -106,9 +106,9 @@ impl Executor for ThreadPerTask {
                 continue;
             }
             alive.fetch_add(1, Ordering::SeqCst);
-            let (job, in_ledger, still) = (job.clone(), ledger.clone(), alive.clone());
+            let (in_ledger, still) = (ledger.clone(), alive.clone());
             let spawned = thread::Builder::new().spawn(move || {
-                in_ledger.run(&job, i, submit);
+                in_ledger.run(i, submit);
                 let was = still.fetch_sub(1, Ordering::SeqCst);
                 if was == max || was == 1 {
                     interrupt::ring();

@@ -87,18 +87,18 @@ enum Offload {
 impl Offload {
     /// Runs task `i`'s blocking part where this offload puts it and leaves its record in
     /// `ledger`.
-    async fn run(&self, ledger: Arc<Ledger>, job: Job, i: usize, submit: u64) {
+    async fn run(&self, ledger: Arc<Ledger>, i: usize, submit: u64) {
         match self {
-            Offload::Inline => ledger.run(&job, i, submit),
+            Offload::Inline => ledger.run(i, submit),
             Offload::SpawnBlocking => {
                 // The record is in the ledger; the join only keeps the task (and its in-flight
                 // permit) until the work is done. It fails only if the runtime is torn down.
-                let _ = tokio::task::spawn_blocking(move || ledger.run(&job, i, submit)).await;
+                let _ = tokio::task::spawn_blocking(move || ledger.run(i, submit)).await;
             }
             Offload::Rayon(pool) => {
                 let (done, finished) = tokio::sync::oneshot::channel();
                 pool.spawn(move || {
-                    ledger.run(&job, i, submit);
+                    ledger.run(i, submit);
                     // The receiver only goes away if the run is torn down.
                     let _ = done.send(());
                 });
@@ -377,8 +377,8 @@ where
 }
 
 /// Everything a tokio run needs to spawn its tasks, built before the clock starts.
+#[derive(Clone)]
 struct Spawner {
-    job: Job,
     ledger: Arc<Ledger>,
     gate: Option<Arc<Semaphore>>,
     client: Option<reqwest::Client>,
@@ -401,7 +401,6 @@ impl Spawner {
             None => None,
         };
         let mut spawner = Spawner {
-            job: job.clone(),
             ledger: Ledger::new(job, tasks),
             gate: in_flight.map(|n| Arc::new(Semaphore::new(n))),
             client,
@@ -418,14 +417,14 @@ impl Spawner {
     /// blocking part, is not a future, and has no polls to monitor.
     fn straight_to_blocking(&self, i: usize) -> bool {
         matches!(self.offload, Offload::SpawnBlocking)
-            && matches!(self.job.kind(i), TaskKind::Inline)
+            && matches!(self.ledger.job().kind(i), TaskKind::Inline)
     }
 
     /// Spawns task `i`, submitted at `submit`, on the runtime the calling thread is in.
     fn spawn(&self, i: usize, submit: u64) -> JoinHandle<()> {
-        let (job, ledger) = (self.job.clone(), self.ledger.clone());
+        let ledger = self.ledger.clone();
         if self.straight_to_blocking(i) {
-            return tokio::task::spawn_blocking(move || ledger.run(&job, i, submit));
+            return tokio::task::spawn_blocking(move || ledger.run(i, submit));
         }
         let (gate, client) = (self.gate.clone(), self.client.clone());
         let monitor = self.monitors[i].as_ref();
@@ -433,10 +432,11 @@ impl Spawner {
         let blocking = matches!(offload, Offload::SpawnBlocking);
         // Each kind of task is its own future: one async block for all kinds would be as large
         // as a reqwest download for every task, noop and sleep included.
-        match job.kind(i) {
+        match self.ledger.job().kind(i) {
             TaskKind::Download(_, _) => spawn_one(monitor, async move {
                 let _permit = admitted(gate).await;
-                let (TaskKind::Download(d, page), Some(client)) = (job.kind(i), client.as_ref())
+                let (TaskKind::Download(d, page), Some(client)) =
+                    (ledger.job().kind(i), client.as_ref())
                 else {
                     unreachable!("a download task has its work and a client")
                 };
@@ -446,7 +446,7 @@ impl Spawner {
             TaskKind::Sleep(s) if s.blocking && !matches!(offload, Offload::Inline) => {
                 spawn_one(monitor, async move {
                     let _permit = admitted(gate).await;
-                    offload.run(ledger, job, i, submit).await
+                    offload.run(ledger, i, submit).await
                 })
             }
             TaskKind::Sleep(s) => {
@@ -467,7 +467,7 @@ impl Spawner {
             }
             TaskKind::Inline => spawn_one(monitor, async move {
                 let _permit = admitted(gate).await;
-                offload.run(ledger, job, i, submit).await
+                offload.run(ledger, i, submit).await
             }),
         }
     }
@@ -478,7 +478,7 @@ impl Spawner {
 /// than tokio's, which would need a `block_on`), waits for the records, and tears the runtime
 /// down. Returns whether the run was complete (not cut short) and its arrivals.
 fn drive_from_outside(rt: Runtime, spawner: &Spawner, tasks: usize) -> (bool, Arrivals) {
-    let arrivals = spawner.job.arrivals();
+    let arrivals = spawner.ledger.job().arrivals();
     let mut handles = Vec::with_capacity(tasks);
     {
         let _inside = rt.enter();
@@ -519,26 +519,10 @@ fn drive_on_own_thread(
     // Told when the run stops waiting, so the thread aborts the tasks and leaves.
     let cut = Arc::new(Notify::new());
     let driver = {
-        let (up, cut) = (gate.reporter(), cut.clone());
-        let (job, gate_in, client, offload, monitors, ledger) = (
-            spawner.job.clone(),
-            spawner.gate.clone(),
-            spawner.client.clone(),
-            spawner.offload.clone(),
-            spawner.monitors.clone(),
-            spawner.ledger.clone(),
-        );
+        let (up, cut, spawner) = (gate.reporter(), cut.clone(), spawner.clone());
         std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || {
-                let spawner = Spawner {
-                    job,
-                    ledger,
-                    gate: gate_in,
-                    client,
-                    offload,
-                    monitors,
-                };
                 up.up();
                 // The caller sends the arrivals once this thread runs; none if it gave up.
                 let Ok(arrivals) = started.recv() else {
@@ -585,7 +569,7 @@ fn drive_on_own_thread(
             .map_err(|e| anyhow::anyhow!("could not start the {name} thread: {e}"))?
     };
     gate.wait(1);
-    let arrivals = spawner.job.arrivals();
+    let arrivals = spawner.ledger.job().arrivals();
     // The thread waits for this on the other end.
     let _ = start.send(arrivals);
     let complete = spawner.ledger.wait();
