@@ -14,8 +14,9 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -53,11 +54,24 @@ fn threads_of(uid: u32) -> u64 {
         .sum()
 }
 
-/// Runs `asyncstudy args` as [`NOBODY`] with its threads limited, its temporary directories in
-/// `tmp`.
-fn run_limited(args: &[&str], tmp: &Path) -> Output {
+/// A copy of the built binary that [`NOBODY`] can run, in a directory of its own under /tmp: a
+/// checkout in root's home is not searchable by other users.
+fn runnable_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("spawn-test-bin")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), PermissionsExt::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("asyncstudy");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("asyncstudy"), &bin).unwrap();
+    std::fs::set_permissions(&bin, PermissionsExt::from_mode(0o755)).unwrap();
+    (dir, bin)
+}
+
+/// Runs `bin args` as [`NOBODY`] with its threads limited, its temporary directories in `tmp`.
+fn run_limited(bin: &Path, args: &[&str], tmp: &Path) -> Output {
     let limit = threads_of(NOBODY) + ROOM;
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"));
+    let mut cmd = Command::new(bin);
     cmd.args(args)
         .env("TMPDIR", tmp)
         .env_remove("ASYNC_STD_THREAD_COUNT")
@@ -109,21 +123,19 @@ fn a_thread_or_process_the_os_refuses_is_one_error_and_leaves_nothing() {
         );
         return;
     }
+    let (_bin_dir, bin) = runnable_copy();
     let cpu = ["cpu", "--workload", "noop", "--tasks", "2000"];
     let io = ["io", "--tasks", "20", "--latency", "1ms", "--writes", "1"];
     for rt in RUNTIMES {
         for work in [&cpu[..], &io[..]] {
             let what = format!("{rt} {}", work[0]);
-            let tmp = tempfile::tempdir().unwrap();
-            // The run, as nobody, creates its out-dir in here.
-            std::fs::set_permissions(
-                tmp.path(),
-                std::os::unix::fs::PermissionsExt::from_mode(0o777),
-            )
-            .unwrap();
+            // The run, as nobody, creates its out-dir in here: under /tmp, which every user can
+            // reach, where a TMPDIR may not be.
+            let tmp = tempfile::tempdir_in("/tmp").unwrap();
+            std::fs::set_permissions(tmp.path(), PermissionsExt::from_mode(0o777)).unwrap();
             let mut args = work.to_vec();
             args.extend(["--runtime", rt, "--workers", "1000", "--format", "json"]);
-            let out = run_limited(&args, tmp.path());
+            let out = run_limited(&bin, &args, tmp.path());
             let stderr = String::from_utf8_lossy(&out.stderr);
             match rt {
                 // One thread of their own, whatever --workers says: nothing to refuse.
