@@ -15,7 +15,8 @@
 //!   Timestamps are `CLOCK_MONOTONIC` nanoseconds from [`clock`].
 //! - [`executor::process`] runs tasks in worker processes: the same binary started with a
 //!   hidden `worker` subcommand, spoken to in the frames of [`protocol`]. [`interrupt`] turns
-//!   Ctrl-C and SIGTERM into a flag for those runs, so every child is reaped before exit.
+//!   Ctrl-C and SIGTERM into a flag, so every child is reaped before exit, and bounds how long
+//!   a run still waits for its running tasks after one (the grace period).
 //! - [`report`] formats records (table, Markdown, CSV, JSON, SVG plots, HdrHistogram logs),
 //!   one file per format, and is the one place that writes output, atomically to files.
 //! - [`compare`] sweeps runtimes, worker and task counts with one child `asyncstudy` per run;
@@ -101,9 +102,9 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
     match plan {
         Plan::Run(mut run) => {
             // From here Ctrl-C and SIGTERM stop the run instead of killing the tool: queued
-            // tasks are recorded as cut short, the server and the temporary out-dir are
-            // removed, and what finished is reported (exit 130 or 143). A second signal exits
-            // at once.
+            // tasks are recorded as cut short, running ones get the grace period and are then
+            // cut short too, the server and the temporary out-dir are removed, and what
+            // finished is reported (exit 130 or 143). A second signal exits at once.
             interrupt::watch().map_err(|e| {
                 Error::Failed(anyhow::anyhow!(
                     "could not take over Ctrl-C and SIGTERM: {e}"
@@ -248,8 +249,34 @@ impl Prepared {
                 // Kept, it is the user's now: nothing for `clean` to find.
                 let _ = std::fs::remove_file(dir.path().join(clean::OWNER_FILE));
                 eprintln!("asyncstudy: kept the pages in {}", dir.keep().display());
+            } else {
+                remove_out_dir(&dir.keep());
             }
         }
+    }
+}
+
+/// Removes a temporary out-dir, best effort. After a signal, a thread abandoned in the middle
+/// of its writes (see [`interrupt`]) may still write its page between `remove_dir_all`'s
+/// listing and its `rmdir`, which then fails with ENOTEMPTY: a few more tries remove the page
+/// again, and once the directory is gone the thread's next write fails. A directory still left
+/// does not fail the run, whose record is what it owes: it carries this run's owner marker, so
+/// `asyncstudy clean` removes it once the process is gone.
+fn remove_out_dir(dir: &std::path::Path) {
+    let mut last = None;
+    for _ in 0..100 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    if let Some(e) = last {
+        eprintln!(
+            "asyncstudy: could not remove {} ({e}); `asyncstudy clean` will",
+            dir.display()
+        );
     }
 }
 

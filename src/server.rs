@@ -303,12 +303,9 @@ pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
         let listener =
             listen(opts.bind).with_context(|| format!("--bind {}: could not listen", opts.bind))?;
         let addr = listener.local_addr().context("no local address")?;
-        let mut out = io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")
-            .and_then(|()| out.flush())
-            .context("could not print the address")?;
-        drop(out);
-
+        // Started before the address is printed: a parent that reads it may take every thread
+        // the OS still allows, and a server that cannot watch its stdin must not have said it
+        // was up.
         let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
             .name("asyncstudy-serve-stdin".into())
@@ -317,6 +314,11 @@ pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
                 let _ = closed.send(());
             })
             .context("could not watch stdin")?;
+        let mut out = io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")
+            .and_then(|()| out.flush())
+            .context("could not print the address")?;
+        drop(out);
         let dice = Arc::new(Mutex::new(Dice {
             rng: StdRng::seed_from_u64(opts.seed),
             opts: opts.clone(),

@@ -7,20 +7,23 @@
 //! The executor starts its threads when it is first used and keeps them for the life of the
 //! process: async-global-executor can stop threads only down to its minimum, which is N here, and
 //! has no shutdown. So a run cannot tear it down, and a later run in the same process reuses its
-//! threads; `compare` runs every cell in a process of its own.
+//! threads; `compare` runs every cell in a process of its own. A run cut short by a signal
+//! cancels its tasks without waiting for them: a task busy in a CPU loop keeps its executor
+//! thread until the process exits.
 
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_global_executor::GlobalExecutorConfig;
 use async_lock::Semaphore;
 
 use super::{
-    Executor, Job, Meet, RunOutput, TaskKind, admitted, no_panic, run_task, run_task_async,
+    Executor, Job, Ledger, Meet, RunOutput, TaskKind, admitted, no_panic, spawn_reason,
+    start_async_io,
 };
-use crate::clock::now_ns;
+use crate::interrupt;
 use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
 
@@ -63,22 +66,31 @@ pub use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR as THREAD_COUNT_VAR;
 impl Executor for AsyncStd {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let n = self.workers;
+        start_async_io()?;
         let started = STARTED_WITH.get_or_init(|| {
             // async-global-executor panics when it cannot spawn its threads.
-            no_panic("async-std's executor threads", || {
-                async_global_executor::init_with_config(
-                    GlobalExecutorConfig::default()
-                        // Read the same variable async-std would, so a user who sets it is not
-                        // silently ignored; the plan rejects a value that disagrees with
-                        // --workers.
-                        .with_env_var(THREAD_COUNT_VAR)
-                        .with_min_threads(n)
-                        .with_max_threads(n)
-                        .with_thread_name_fn(|| "async-std/runtime".into()),
-                );
-                n
+            no_panic(
+                || {},
+                || {
+                    async_global_executor::init_with_config(
+                        GlobalExecutorConfig::default()
+                            // Read the same variable async-std would, so a user who sets it is
+                            // not silently ignored; the plan rejects a value that disagrees with
+                            // --workers.
+                            .with_env_var(THREAD_COUNT_VAR)
+                            .with_min_threads(n)
+                            .with_max_threads(n)
+                            .with_thread_name_fn(|| "async-std/runtime".into()),
+                    );
+                    n
+                },
+            )
+            .map_err(|panic| {
+                format!(
+                    "could not start async-std's {n} executor threads: {}",
+                    spawn_reason(&panic)
+                )
             })
-            .map_err(|e| e.to_string())
         });
         let started = match started {
             Ok(started) => *started,
@@ -89,64 +101,85 @@ impl Executor for AsyncStd {
             "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
         );
         let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
-        Ok(async_std::task::block_on(async {
-            // The executor's threads were spawned when it started; n tasks that each hold their
-            // thread until all n have arrived show that every one of them runs the executor.
-            let meet = Arc::new(Meet::new(n));
-            let warm: Vec<_> = (0..n)
-                .map(|_| {
-                    let meet = meet.clone();
-                    async_std::task::spawn(async move { meet.arrive() })
-                })
-                .collect();
+        // The executor's threads were spawned when it started; n tasks that each hold their
+        // thread until all n have arrived show that every one of them runs the executor. Runs
+        // in one process (tests) share the executor: two such meetings at once could each hold
+        // a thread the other waits for, until the limit, so they take turns.
+        static WARMING: Mutex<()> = Mutex::new(());
+        let warming = WARMING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let meet = Arc::new(Meet::new(n));
+        let warm: Vec<_> = (0..n)
+            .map(|_| {
+                let meet = meet.clone();
+                async_std::task::spawn(async move { meet.arrive() })
+            })
+            .collect();
+        meet.wait();
+        async_std::task::block_on(async {
             for w in warm {
                 w.await;
             }
-            let arrivals = job.arrivals();
-            let mut handles = Vec::with_capacity(tasks);
-            for i in 0..tasks {
-                let (wait, due) = arrivals.delay(i);
-                if !wait.is_zero() {
-                    async_std::task::sleep(wait).await;
-                }
-                let submit = due.unwrap_or_else(now_ns);
-                let (job, gate) = (job.clone(), gate.clone());
-                // One future per kind of task, for the size reason given in smol.rs.
-                handles.push(match job.kind(i) {
-                    TaskKind::Download(_, _) => async_std::task::spawn(async move {
+        });
+        drop(warming);
+        let ledger = Ledger::new(job, tasks);
+        // The calling thread spawns onto the global executor but never runs its tasks, so an
+        // open-loop wait for a task's slot can block it.
+        let arrivals = job.arrivals();
+        let mut handles = Vec::with_capacity(tasks);
+        for i in 0..tasks {
+            let submit = arrivals.submit(i);
+            if interrupt::requested().is_some() {
+                ledger.skip(i, submit);
+                continue;
+            }
+            let (gate, ledger) = (gate.clone(), ledger.clone());
+            // One future per kind of task, for the size reason given in smol.rs.
+            handles.push(match job.kind(i) {
+                TaskKind::Download(_, _) => async_std::task::spawn(async move {
+                    let _permit = admitted(gate).await;
+                    let TaskKind::Download(d, page) = ledger.job().kind(i) else {
+                        unreachable!("a download task has its work")
+                    };
+                    let work = d.run_futures::<AsyncStdRt>(page);
+                    ledger.run_async(i, submit, work).await
+                }),
+                TaskKind::Sleep(s) => {
+                    let s = *s;
+                    async_std::task::spawn(async move {
                         let _permit = admitted(gate).await;
-                        let TaskKind::Download(d, page) = job.kind(i) else {
-                            unreachable!("a download task has its work")
+                        let work = async {
+                            if s.blocking {
+                                // On purpose: this holds the executor thread.
+                                std::thread::sleep(s.duration);
+                            } else {
+                                async_std::task::sleep(s.duration).await;
+                            }
+                            Ok(Outcome::NONE)
                         };
-                        run_task_async(i, submit, d.run_futures::<AsyncStdRt>(page)).await
-                    }),
-                    TaskKind::Sleep(s) => {
-                        let s = *s;
-                        async_std::task::spawn(async move {
-                            let _permit = admitted(gate).await;
-                            run_task_async(i, submit, async {
-                                if s.blocking {
-                                    // On purpose: this holds the executor thread.
-                                    std::thread::sleep(s.duration);
-                                } else {
-                                    async_std::task::sleep(s.duration).await;
-                                }
-                                Ok(Outcome::NONE)
-                            })
-                            .await
-                        })
-                    }
-                    TaskKind::Inline => async_std::task::spawn(async move {
-                        let _permit = admitted(gate).await;
-                        run_task(&job, i, submit)
-                    }),
-                });
-            }
-            let mut records = Vec::with_capacity(tasks);
+                        ledger.run_async(i, submit, work).await
+                    })
+                }
+                TaskKind::Inline => async_std::task::spawn(async move {
+                    let _permit = admitted(gate).await;
+                    ledger.run(i, submit)
+                }),
+            });
+        }
+        if !ledger.wait() {
             for handle in handles {
-                records.push(handle.await);
+                cancel(handle);
             }
-            RunOutput::new(records, arrivals.t0_ns())
-        }))
+        }
+        Ok(RunOutput::new(ledger.records(&arrivals), arrivals.t0_ns()))
     }
+}
+
+/// Cancels an async-std task without waiting for it. Dropping a handle only detaches the task,
+/// and awaiting `cancel` waits until the task stops running, which a task busy in a CPU loop on
+/// an executor thread never does. Polled once, `cancel` marks the task cancelled (a waiting
+/// task is dropped at once, a running one when it next yields); dropped, it lets it go.
+fn cancel<T>(handle: async_std::task::JoinHandle<T>) {
+    let _ = futures_lite::future::block_on(futures_lite::future::poll_once(handle.cancel()));
 }

@@ -1,8 +1,9 @@
 //! The runtimes that execute tasks, behind one trait.
 //!
 //! Every runtime gets the same job and task count and returns one [`TaskRecord`] per task; it
-//! builds its runtime inside `run` and tears it down before returning, so start-up and shutdown
-//! are part of what a run measures, as they are in the seed notebooks' `with Pool(...)` blocks.
+//! builds its runtime inside `run` and tears it down before returning (unless a signal cut the
+//! run short: see below), so start-up and shutdown are part of what a run measures, as they are
+//! in the seed notebooks' `with Pool(...)` blocks.
 //! Adding a runtime is one file here and one [`Runtime`] variant.
 //!
 //! # Start-up before the first submission
@@ -12,8 +13,31 @@
 //! and submits. The clock's start is the run's ready time ([`RunOutput::ready_ns`]), so a task's
 //! queue wait is queueing only, and start-up is a figure of its own. `thread-per-task` and
 //! `process-per-task` have no workers to start: their unit is created per task, inside that
-//! task's queue wait. A worker that cannot be started never hangs a run: its tasks are recorded
-//! as failed, or `run` returns an error, as before the workers were started up front.
+//! task's queue wait.
+//!
+//! # A worker that cannot be started
+//!
+//! A runtime that starts its workers up front (every pool and executor, `serial`'s and the
+//! current-thread runtimes' one thread, the proxy threads and workers of `process-pool`, the
+//! proxy threads of `process-per-task`) returns an error naming the worker it could not start,
+//! e.g. `could not start pool thread 413 of 1000: Resource temporarily unavailable (os error
+//! 11)`, after stopping the ones it did start; the run then ends with that one line and exit
+//! code 1. A runtime that creates its unit per task (`thread-per-task`, `process-per-task`)
+//! records a unit it cannot create as that task's failure (`spawn`) and goes on. A runtime
+//! library that panics when the OS refuses it a thread (tokio, async-std, async-io) is caught,
+//! its panic is not printed, and its error is the same one line.
+//!
+//! # Stopping on a signal
+//!
+//! No in-process runtime waits for its tasks by joining their threads: every task leaves its
+//! record in the run's [`Ledger`], and `run` waits on the ledger ([`Ledger::wait`]) until every
+//! task has one, or, after Ctrl-C or SIGTERM, until the grace period is over
+//! ([`crate::interrupt`]). Tasks still running then are cut short: async tasks are cancelled
+//! (tokio's abort, dropping a smol task, async-std's cancel), and threads still busy are
+//! abandoned: detached, never joined, and ended by the process's exit once the record is
+//! written. This is also why `serial` and `tokio-ct` run their tasks on a thread of their own
+//! rather than the caller's: a caller stuck in an endless task could write no record. The
+//! process runtimes need no grace period: they kill their workers at once ([`process`]).
 
 mod async_std;
 pub mod process;
@@ -25,12 +49,14 @@ mod tokio;
 
 pub use self::async_std::THREAD_COUNT_VAR as ASYNC_STD_THREAD_COUNT_VAR;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Once, OnceLock};
 use std::time::Duration;
 
 use crate::clock::now_ns;
+use crate::interrupt;
 use crate::model::task::{OsThread, TaskRecord};
 use crate::protocol::{Fault, Setup};
 use crate::workload::{Download, MixedIo, Sleep, TaskError, TaskResult, Work};
@@ -96,6 +122,12 @@ impl Job {
             Arc::make_mut(setup).faults = faults;
         }
         self
+    }
+
+    /// How long tasks of this job that are running when a signal arrives are still waited
+    /// for: [`interrupt::grace`] of its download's `--timeout`, if it has one.
+    pub fn grace(&self) -> Duration {
+        interrupt::grace(self.work().and_then(Work::download).map(|d| d.timeout))
     }
 
     /// Runs task `task` on the calling thread.
@@ -180,7 +212,8 @@ impl Arrivals {
     fn submit_or(&self, task: usize, closed: u64) -> u64 {
         let (wait, due) = self.delay(task);
         if !wait.is_zero() {
-            std::thread::sleep(wait);
+            // A signal ends the wait: the rest of the schedule is only recorded as cut short.
+            interrupt::sleep(wait);
         }
         due.unwrap_or(closed)
     }
@@ -244,17 +277,23 @@ pub trait Executor {
 const START_LIMIT: Duration = Duration::from_secs(10);
 
 thread_local! {
-    // When this thread last reported in as a runtime's worker, for the tests' check that every
-    // task ran on a worker that was up before the run's ready time.
+    // When this thread first reported in as a runtime's worker, for the tests' check that every
+    // task ran on a worker that was up before the run's ready time. The first time: async-std's
+    // executor threads serve every run of a process, and a later run's start-up (another test's)
+    // does not make a thread any less up for a run under way.
     static UP_SINCE: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-/// Marks the calling thread as a runtime worker that runs now.
+/// Marks the calling thread as a runtime worker that runs now, unless it already was one.
 fn mark_up() {
-    UP_SINCE.with(|c| c.set(Some(now_ns())));
+    UP_SINCE.with(|c| {
+        if c.get().is_none() {
+            c.set(Some(now_ns()));
+        }
+    });
 }
 
-/// When the calling thread last reported in as a worker; `None` if it never did.
+/// When the calling thread first reported in as a worker; `None` if it never did.
 #[cfg(test)]
 fn up_since() -> Option<u64> {
     UP_SINCE.with(Cell::get)
@@ -307,48 +346,317 @@ impl StartGate {
 
 /// A meeting of `n` pieces of blocking work, for runtimes that pick or create a thread per
 /// piece of blocking work (tokio's blocking pool, async-std's executor): each piece holds its
-/// thread until all `n` have arrived, so `n` distinct threads are up. After [`START_LIMIT`] it
-/// lets them go anyway, so a runtime that could not start `n` threads never hangs a run.
+/// thread until all `n` have arrived, so `n` distinct threads are up. The run waits for that in
+/// [`Meet::wait`], which lets every piece go after [`START_LIMIT`] at the latest, so a runtime
+/// that could not start `n` threads never hangs a run.
 struct Meet {
-    arrived: Mutex<usize>,
-    all_in: Condvar,
+    /// Pieces arrived, and whether they have been let go.
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
     n: usize,
 }
 
 impl Meet {
     fn new(n: usize) -> Meet {
         Meet {
-            arrived: Mutex::new(0),
-            all_in: Condvar::new(),
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
             n,
         }
     }
 
-    /// Marks the calling thread up, then waits for the other pieces.
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, bool)> {
+        // The state is plain numbers every step leaves consistent, so a poisoned lock still
+        // holds the truth.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Marks the calling thread up, then waits for the other pieces, or until the meeting is
+    /// let go.
     fn arrive(&self) {
         mark_up();
-        // The count is a plain number every arrival leaves consistent, so a poisoned lock
-        // still holds the truth.
-        let mut arrived = self
-            .arrived
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *arrived += 1;
-        if *arrived >= self.n {
-            self.all_in.notify_all();
-            return;
+        let mut state = self.lock();
+        state.0 += 1;
+        if state.0 >= self.n {
+            state.1 = true;
         }
+        self.changed.notify_all();
+        // Only a backstop: the run lets every piece go in `wait` or `release`. It is longer than
+        // `wait`'s limit, so no piece leaves early and lets a piece still queued for its
+        // thread arrive, as if that had been a thread of its own.
         let _ = self
-            .all_in
-            .wait_timeout_while(arrived, START_LIMIT, |a| *a < self.n);
+            .changed
+            .wait_timeout_while(state, 2 * START_LIMIT, |s| !s.1)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+
+    /// Waits until all `n` pieces arrived or [`START_LIMIT`] passed, lets every piece go (also
+    /// those that arrive later, so none of them waits again), and returns how many arrived.
+    fn wait(&self) -> usize {
+        let state = self.lock();
+        let (mut state, _) = self
+            .changed
+            .wait_timeout_while(state, START_LIMIT, |s| s.0 < self.n)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.1 = true;
+        self.changed.notify_all();
+        state.0
+    }
+
+    /// Lets every piece go now, also those that arrive later.
+    fn release(&self) {
+        self.lock().1 = true;
+        self.changed.notify_all();
     }
 }
 
-/// Runs `start`, which may panic where a runtime cannot spawn its threads (tokio, async-std),
-/// and turns such a panic into an error naming `what`.
-fn no_panic<T>(what: &str, start: impl FnOnce() -> T) -> anyhow::Result<T> {
-    catch_unwind(AssertUnwindSafe(start))
-        .map_err(|p| anyhow::anyhow!("could not start {what}: {}", panic_message(p.as_ref())))
+thread_local! {
+    // What a panic on this thread does instead of being printed, while `no_panic` runs here.
+    static ON_PANIC: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Runs `start`, which may panic where a runtime library cannot spawn its threads (tokio,
+/// async-std), and turns such a panic into its message. The panic is not printed: the error
+/// the caller makes of it is the one line the user sees. `on_panic` runs as soon as the panic
+/// begins, before anything is unwound: tokio, unwinding, waits for the threads it did start,
+/// which must be told to stop first.
+fn no_panic<T>(on_panic: impl Fn() + 'static, start: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOKED: Once = Once::new();
+    HOOKED.call_once(|| {
+        let print = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // A panic on another thread, or while this one's locals are torn down, has no
+            // handler and is printed as usual.
+            let handled = ON_PANIC
+                .try_with(|h| match h.try_borrow().as_deref() {
+                    Ok(Some(handle)) => {
+                        handle();
+                        true
+                    }
+                    _ => false,
+                })
+                .unwrap_or(false);
+            if !handled {
+                print(info);
+            }
+        }));
+    });
+    ON_PANIC.with(|h| *h.borrow_mut() = Some(Box::new(on_panic)));
+    let outcome = catch_unwind(AssertUnwindSafe(start));
+    ON_PANIC.with(|h| *h.borrow_mut() = None);
+    outcome.map_err(|p| panic_message(p.as_ref()))
+}
+
+/// The OS's reason in the message of a library's panic over a thread it could not spawn:
+/// `OS can't spawn worker thread: Resource temporarily unavailable (os error 11)` gives what
+/// follows the colon, and an `io::Error` printed with `{:?}` (`Os { code: 11, .. }`) reads as
+/// the error itself. Anything else is kept whole.
+fn spawn_reason(panic: &str) -> String {
+    if let Some(at) = panic.find("Os { code: ") {
+        let digits: String = panic[at + 11..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(code) = digits.parse() {
+            return std::io::Error::from_raw_os_error(code).to_string();
+        }
+    }
+    match panic.split_once(": ") {
+        Some((_, reason)) if !reason.is_empty() => reason.to_string(),
+        _ => panic.to_string(),
+    }
+}
+
+/// Starts async-io's reactor thread ("async-io"), which smol and async-std both drive their IO
+/// and timers with, from the calling thread, once per process. async-io starts it on its first
+/// use and panics if the OS refuses; the first use is otherwise inside an executor thread,
+/// where that panic aborts the whole process. Started here first, a refusal is one error.
+fn start_async_io() -> anyhow::Result<()> {
+    static UP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if UP.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    // Leaving a `block_on` wakes the reactor thread, which starts it if it is not running.
+    no_panic(|| {}, || ::smol::block_on(async {})).map_err(|panic| {
+        anyhow::anyhow!(
+            "could not start async-io's reactor thread: {}",
+            spawn_reason(&panic)
+        )
+    })?;
+    UP.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Where one run's tasks leave their records, and what the run knows of the tasks that have
+/// none yet, so it can stop waiting for them after a signal (see the module's doc).
+///
+/// Every in-process runtime runs its tasks through [`Ledger::run`] or [`Ledger::run_async`] (or
+/// leaves a record made elsewhere with [`Ledger::put`]), waits in [`Ledger::wait`], and takes
+/// the records with [`Ledger::records`], which gives every task that has none a record that
+/// says it was cut short. It holds the run's job too, so a task that must own what it uses (a
+/// detached thread, a spawned future) clones one `Arc` for both.
+pub(crate) struct Ledger {
+    job: Job,
+    entries: Box<[Entry]>,
+    /// Tasks without a record; the one that brings it to zero rings the bell.
+    left: AtomicUsize,
+    grace: Duration,
+    /// Set when the run stops waiting for its tasks: records that come later are dropped.
+    closed: AtomicBool,
+}
+
+/// One task's place in a [`Ledger`].
+#[derive(Default)]
+struct Entry {
+    /// When the task started (CLOCK_MONOTONIC ns); 0 while it has not.
+    start_ns: AtomicU64,
+    /// The thread it started on.
+    tid: AtomicU32,
+    /// Its record: set once, by the task, or by the run when it stops waiting for it.
+    record: OnceLock<TaskRecord>,
+}
+
+impl Ledger {
+    /// A ledger for tasks `0..tasks` of `job`.
+    pub(crate) fn new(job: &Job, tasks: usize) -> Arc<Ledger> {
+        Arc::new(Ledger {
+            job: job.clone(),
+            entries: (0..tasks).map(|_| Entry::default()).collect(),
+            left: AtomicUsize::new(tasks),
+            grace: job.grace(),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// The run's job.
+    pub(crate) fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// Runs task `task` of the job on the calling thread, as [`run_task`] does, and leaves its
+    /// record.
+    pub(crate) fn run(&self, task: usize, submit_ns: u64) {
+        let record = run_noting(&self.job, task, submit_ns, |w, at| {
+            self.started(task, w, at)
+        });
+        self.put(record);
+    }
+
+    /// Runs an async task, as [`run_task_async`] does, and leaves its record.
+    pub(crate) async fn run_async(
+        &self,
+        task: usize,
+        submit_ns: u64,
+        work: impl std::future::Future<Output = TaskResult>,
+    ) {
+        let noted = |w, at| self.started(task, w, at);
+        let record = run_async_noting(task, submit_ns, work, noted).await;
+        self.put(record);
+    }
+
+    fn started(&self, task: usize, worker: OsThread, at: u64) {
+        let entry = &self.entries[task];
+        entry.tid.store(worker.tid, Ordering::Relaxed);
+        entry.start_ns.store(at, Ordering::Release);
+    }
+
+    /// Leaves a record made elsewhere: a task the runtime could not start, or one it skipped.
+    /// A record that comes after the run stopped waiting is dropped: the one the run gives the
+    /// task says it was cut short. (Cancelling a run's tasks can make one of them fail, a write
+    /// whose blocking half was cancelled, say; that failure is the cut, not the task's.)
+    pub(crate) fn put(&self, record: TaskRecord) {
+        if self.closed.load(Ordering::SeqCst) {
+            return;
+        }
+        let task = record.task;
+        if self.entries[task].record.set(record).is_ok()
+            && self.left.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            interrupt::ring();
+        }
+    }
+
+    /// Records task `task`, submitted at `submit_ns`, as cut short without starting it: the
+    /// run stopped before it could.
+    pub(crate) fn skip(&self, task: usize, submit_ns: u64) {
+        self.put(not_run(
+            task,
+            OsThread::current(),
+            submit_ns,
+            TaskError::Interrupted,
+        ));
+    }
+
+    /// Waits until every task has a record (`true`), or, after a signal, until the grace
+    /// period is over (`false`: the tasks still running are cut short, and the runtime must
+    /// cancel or abandon them, not wait for them).
+    pub(crate) fn wait(&self) -> bool {
+        let complete =
+            interrupt::wait_or_cut(|| self.left.load(Ordering::Acquire) == 0, self.grace);
+        if !complete {
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        complete
+    }
+
+    /// Every task's record, in task order. A task without one is cut short now: recorded as
+    /// interrupted, submitted on its schedule (`arrivals`), started when it did (on its thread)
+    /// or, if it never did, now (on the calling thread), and ended now.
+    pub(crate) fn records(self: Arc<Self>, arrivals: &Arrivals) -> Vec<TaskRecord> {
+        let (now, me) = (now_ns(), OsThread::current());
+        let cut = |task: usize, start_ns: u64, tid: u32| {
+            let submit_ns = arrivals.due_ns(task).unwrap_or(arrivals.t0_ns());
+            let (worker, start_ns) = match start_ns {
+                0 => (me, now),
+                at => (OsThread { pid: me.pid, tid }, at),
+            };
+            let start_ns = start_ns.max(submit_ns);
+            TaskRecord {
+                task,
+                worker,
+                submit_ns,
+                start_ns,
+                end_ns: now.max(start_ns),
+                bytes: 0,
+                error: Some(TaskError::Interrupted),
+            }
+        };
+        match Arc::try_unwrap(self) {
+            // Nothing else holds the ledger: every record can be moved out.
+            Ok(ledger) => ledger
+                .entries
+                .into_vec()
+                .into_iter()
+                .enumerate()
+                .map(|(task, e)| {
+                    let Entry {
+                        start_ns,
+                        tid,
+                        record,
+                    } = e;
+                    record
+                        .into_inner()
+                        .unwrap_or_else(|| cut(task, start_ns.into_inner(), tid.into_inner()))
+                })
+                .collect(),
+            // An abandoned thread or task still holds it, and may yet try to leave a record.
+            Err(shared) => shared
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(task, e)| {
+                    e.record
+                        .get_or_init(|| {
+                            let start_ns = e.start_ns.load(Ordering::Acquire);
+                            cut(task, start_ns, e.tid.load(Ordering::Relaxed))
+                        })
+                        .clone()
+                })
+                .collect(),
+        }
+    }
 }
 
 pub use self::tokio::{TaskPolls, TokioInternals};
@@ -414,14 +722,25 @@ impl Runtime {
     }
 }
 
-/// Runs task `task` on the calling thread and records it. Every runtime calls this, so the
-/// measuring code around the job is the same everywhere.
+/// Runs task `task` on the calling thread and records it. Every runtime calls this, or
+/// [`Ledger::run`], so the measuring code around the job is the same everywhere.
 pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
+    run_noting(job, task, submit_ns, |_, _| {})
+}
+
+/// [`run_task`], telling `started` the thread and the time the task starts, if it does.
+fn run_noting(
+    job: &Job,
+    task: usize,
+    submit_ns: u64,
+    started: impl FnOnce(OsThread, u64),
+) -> TaskRecord {
     let worker = OsThread::current();
     if let Some(cut) = cut_short(task, worker, submit_ns) {
         return cut;
     }
     let start_ns = now_ns();
+    started(worker, start_ns);
     let outcome = catch_unwind(AssertUnwindSafe(|| job.call(task)));
     let end_ns = now_ns();
     record(task, worker, submit_ns, start_ns, end_ns, outcome)
@@ -434,12 +753,23 @@ pub async fn run_task_async(
     submit_ns: u64,
     work: impl std::future::Future<Output = TaskResult>,
 ) -> TaskRecord {
+    run_async_noting(task, submit_ns, work, |_, _| {}).await
+}
+
+/// [`run_task_async`], telling `started` the thread and the time the task starts, if it does.
+async fn run_async_noting(
+    task: usize,
+    submit_ns: u64,
+    work: impl std::future::Future<Output = TaskResult>,
+    started: impl FnOnce(OsThread, u64),
+) -> TaskRecord {
     use futures_lite::FutureExt;
     let worker = OsThread::current();
     if let Some(cut) = cut_short(task, worker, submit_ns) {
         return cut;
     }
     let start_ns = now_ns();
+    started(worker, start_ns);
     let outcome = AssertUnwindSafe(work).catch_unwind().await;
     let end_ns = now_ns();
     record(task, worker, submit_ns, start_ns, end_ns, outcome)
@@ -447,8 +777,9 @@ pub async fn run_task_async(
 
 /// The record of a task that was not started because Ctrl-C or SIGTERM asked the run to stop
 /// (see [`crate::interrupt`]); `None` when the run goes on. Every runtime starts its tasks
-/// through [`run_task`] or [`run_task_async`], so after a signal the tasks still queued
-/// drain at once and only those already running are waited for.
+/// through [`run_task`], [`Ledger::run`] or their async forms, so after a signal the tasks
+/// still queued drain at once and only those already running are waited for, within the grace
+/// period.
 fn cut_short(task: usize, worker: OsThread, submit_ns: u64) -> Option<TaskRecord> {
     crate::interrupt::requested()?;
     Some(not_run(task, worker, submit_ns, TaskError::Interrupted))
@@ -587,12 +918,9 @@ mod tests {
                 }
                 let seen = seen.lock().unwrap();
                 assert_eq!(seen.len(), 12, "{name}");
-                // The caller runs serial and tokio-ct tasks, and a thread-per-task thread is
-                // created for its task: none of them is a worker started before the run.
-                if matches!(
-                    rt,
-                    Runtime::Serial | Runtime::TokioCt | Runtime::ThreadPerTask
-                ) {
+                // A thread-per-task thread is created for its task: it is no worker started
+                // before the run.
+                if rt == Runtime::ThreadPerTask {
                     continue;
                 }
                 for (task, up) in seen.iter() {
@@ -663,21 +991,132 @@ mod tests {
                 .unwrap()
                 .tasks;
             let workers: HashSet<OsThread> = records.iter().map(|r| r.worker).collect();
+            assert!(
+                !workers.contains(&caller),
+                "{} ran a task on the caller",
+                rt.name()
+            );
             match rt {
+                // One thread of their own, so the caller can stop waiting for it.
                 Runtime::Serial | Runtime::TokioCt => {
-                    assert_eq!(workers, HashSet::from([caller]), "{}", rt.name())
+                    assert_eq!(workers.len(), 1, "{}: {workers:?}", rt.name())
                 }
                 Runtime::ThreadPerTask => assert_eq!(workers.len(), 40, "{}", rt.name()),
-                _ => {
-                    assert!(workers.len() <= N, "{}: {workers:?}", rt.name());
-                    assert!(
-                        !workers.contains(&caller),
-                        "{} ran a task on the caller",
-                        rt.name()
-                    );
-                }
+                _ => assert!(workers.len() <= N, "{}: {workers:?}", rt.name()),
             }
         }
+    }
+
+    #[test]
+    fn a_ledger_cuts_short_the_tasks_without_a_record() {
+        let job = job(|_| Ok(Outcome::NONE));
+        let ledger = Ledger::new(&job, 3);
+        let arrivals = job.arrivals();
+        // Task 0 finished, task 1 started on another thread and never finished, task 2 never
+        // started.
+        ledger.run(0, arrivals.submit_batch(0));
+        let busy = std::thread::spawn(OsThread::current).join().unwrap();
+        let started = now_ns();
+        ledger.started(1, busy, started);
+        assert_eq!(ledger.left.load(Ordering::SeqCst), 2);
+        // An abandoned thread still holds the ledger: the records are copied, not moved.
+        let held = ledger.clone();
+        let records = ledger.records(&arrivals);
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[0].error, None);
+        let (running, never) = (&records[1], &records[2]);
+        for r in [running, never] {
+            assert_eq!(r.error, Some(TaskError::Interrupted), "{r:?}");
+            assert_eq!(r.submit_ns, arrivals.t0_ns(), "{r:?}");
+            assert!(r.submit_ns <= r.start_ns && r.start_ns <= r.end_ns, "{r:?}");
+        }
+        assert_eq!((running.worker, running.start_ns), (busy, started));
+        assert!(running.end_ns > started);
+        assert_eq!(never.worker, OsThread::current());
+        assert_eq!(never.start_ns, never.end_ns);
+        // A record that comes after the cut is dropped: the run already gave the task one.
+        held.put(not_run(1, busy, 0, TaskError::Check("late".into())));
+        assert_eq!(
+            held.entries[1].record.get().unwrap().error,
+            Some(TaskError::Interrupted)
+        );
+        // Once a run is cut (as `wait` leaves it then), a task that fails because it was
+        // cancelled leaves no record of its own.
+        let cut = Ledger::new(&job, 1);
+        cut.closed.store(true, Ordering::SeqCst);
+        cut.put(not_run(0, busy, 0, TaskError::Check("cancelled".into())));
+        assert!(cut.entries[0].record.get().is_none());
+    }
+
+    #[test]
+    fn a_ledger_waits_for_the_last_record() {
+        let job = job(|_| Ok(Outcome::NONE));
+        let ledger = Ledger::new(&job, 2);
+        let arrivals = job.arrivals();
+        let late = {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                ledger.run(1, arrivals.t0_ns());
+            })
+        };
+        ledger.run(0, arrivals.t0_ns());
+        assert!(ledger.wait(), "no signal here: the run is never cut");
+        late.join().unwrap();
+        let records = ledger.records(&arrivals);
+        assert!(records.iter().all(|r| r.error.is_none()), "{records:?}");
+    }
+
+    #[test]
+    fn a_library_panic_over_a_thread_is_one_quiet_error() {
+        let told = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = told.clone();
+        let caught = no_panic::<()>(
+            move || seen.store(true, Ordering::SeqCst),
+            || {
+                panic!(
+                    "cannot spawn executor threads: {:?}",
+                    std::io::Error::from_raw_os_error(libc::EAGAIN)
+                )
+            },
+        );
+        let panic = caught.unwrap_err();
+        assert!(
+            told.load(Ordering::SeqCst),
+            "on_panic runs before unwinding"
+        );
+        assert_eq!(
+            spawn_reason(&panic),
+            "Resource temporarily unavailable (os error 11)"
+        );
+        assert_eq!(
+            spawn_reason(
+                "OS can't spawn worker thread: Resource temporarily unavailable (os error 11)"
+            ),
+            "Resource temporarily unavailable (os error 11)"
+        );
+        assert_eq!(spawn_reason("no colon"), "no colon");
+        assert_eq!(no_panic(|| {}, || 7), Ok(7));
+    }
+
+    #[test]
+    fn a_meeting_let_go_keeps_no_piece_waiting() {
+        let meet = Arc::new(Meet::new(3));
+        let first = {
+            let meet = meet.clone();
+            std::thread::spawn(move || meet.arrive())
+        };
+        // Two of three never come: letting go releases the one that did, and one that comes
+        // after does not wait.
+        while meet.lock().0 < 1 {
+            std::thread::yield_now();
+        }
+        meet.release();
+        first.join().unwrap();
+        let waiting = std::time::Instant::now();
+        meet.arrive();
+        assert!(waiting.elapsed() < START_LIMIT, "it waited out its limit");
+        assert_eq!(meet.lock().0, 2);
     }
 
     #[test]

@@ -12,15 +12,19 @@
 //! A pool starts all its workers before the first submission: each slot spawns its worker,
 //! sends it the setup and waits for its [`Ready`] answer (exec'd, initialised, holding the
 //! setup), and the run's clock starts once every slot has its answer or knows that its worker
-//! could not start. A slot whose worker could not start fails its first task with the reason
-//! and tries again for the next one, as after a worker dies. `process-per-task` has nothing to
-//! start up front: each task's worker is spawned, set up and waited for inside its queue time.
+//! could not start. A worker (or a proxy thread) the OS will not create before the run stops
+//! it with an error, as a thread pool's thread would. A worker that was created but failed
+//! before it was ready fails its slot's first task with the reason, and the slot tries again
+//! for the next one, as after a worker dies. `process-per-task` has nothing to start up front
+//! but its proxy threads: each task's worker is spawned, set up and waited for inside its queue
+//! time, and one the OS will not create fails that task.
 //!
 //! Workers are spawned with `std::process::Command` (no shell, no `pre_exec`, which would force
 //! a full fork instead of `posix_spawn`), in a process group of their own: Ctrl-C in a terminal
-//! reaches only the parent, which then stops dispatching, kills every worker and reaps it. A
-//! worker exits when its stdin closes, so even a parent killed with SIGKILL leaves none behind
-//! once the task in hand ends.
+//! reaches only the parent, which then stops dispatching, kills every worker at once (no grace
+//! period: a killed worker ends whatever it was doing) and reaps it. A worker exits when its
+//! stdin closes, so even a parent killed with SIGKILL leaves none behind once the task in hand
+//! ends.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -102,9 +106,10 @@ fn drive(
     let children = Children::default();
     let (queue, inbox) = unbounded::<(usize, u64)>();
     let (finished, slot_records) = bounded::<Vec<TaskRecord>>(slots);
-    // Each slot says once that it is ready for tasks: its worker answered ready, or could not
-    // be started (or it has none to start, one task each).
-    let (up, ups) = unbounded::<()>();
+    // Each slot says once that it is ready for tasks: its worker answered ready, or failed
+    // before it was (or it has none to start, one task each); or that the OS would not create
+    // its worker's process, which stops the run.
+    let (up, ups) = unbounded::<Option<(usize, String)>>();
     thread::scope(|scope| {
         let mut open = 0;
         for k in 0..slots {
@@ -119,21 +124,35 @@ fn drive(
                 .name(format!("asyncstudy-proxy-{k}"))
                 .spawn_scoped(scope, move || {
                     let first = (!slot.one_task_each).then(|| slot.start());
-                    let _ = up.send(());
+                    let refused = match &first {
+                        Some(Err(Unready::Refused(e))) => Some((k, e.to_string())),
+                        _ => None,
+                    };
+                    let _ = up.send(refused);
                     let _ = finished.send(slot.run(&inbox, first));
                 });
-            match started {
-                Ok(_) => open += 1,
-                // The slots already started take the tasks this one would have run.
-                Err(_) if open > 0 => break,
-                Err(e) => return Err(e).context("could not start a proxy thread"),
+            if let Err(e) = started {
+                // Closing the queue and killing the workers ends the slots already started;
+                // the scope waits for them.
+                drop(queue);
+                children.stop_all();
+                anyhow::bail!("could not start proxy thread {} of {slots}: {e}", k + 1);
             }
+            open += 1;
         }
         drop((finished, up));
         let mut ready = 0;
+        let mut refused: Option<(usize, String)> = None;
         while ready < open {
             match ups.recv_timeout(WATCH_EVERY) {
-                Ok(()) => ready += 1,
+                Ok(why) => {
+                    ready += 1;
+                    if let Some((k, why)) = why {
+                        if refused.as_ref().is_none_or(|(first, _)| k < *first) {
+                            refused = Some((k, why));
+                        }
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     // Killing the workers ends their slots' wait for an answer.
                     if interrupt::requested().is_some() {
@@ -142,6 +161,14 @@ fn drive(
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+        }
+        // A pool starts its workers up front, as a thread pool its threads: one the OS would
+        // not create fails the run. (A worker that fails once created fails its slot's first
+        // task instead, as one that dies later fails its task.)
+        if let Some((k, why)) = refused {
+            drop(queue);
+            children.stop_all();
+            anyhow::bail!("could not start worker process {} of {slots}: {why}", k + 1);
         }
         let arrivals = job.arrivals();
         let mut records = Vec::with_capacity(tasks);
@@ -270,10 +297,29 @@ struct Slot<'a> {
     one_task_each: bool,
 }
 
+/// Why a slot has no worker ready for tasks.
+enum Unready {
+    /// The OS would not create its process.
+    Refused(io::Error),
+    /// It was created but failed before it was ready, or the run is stopping.
+    Failed(TaskError),
+}
+
 impl Slot<'_> {
     /// Starts the slot's worker and waits until it is ready.
-    fn start(&self) -> Result<Proc, TaskError> {
+    fn start(&self) -> Result<Proc, Unready> {
         Proc::spawn(self.program, self.setup, self.children)
+    }
+
+    /// The error of the task that found the slot without a worker.
+    fn unready(&self, why: Unready) -> TaskError {
+        match why {
+            Unready::Refused(e) => TaskError::Spawn(format!(
+                "could not start worker {}: {e}",
+                self.program.display()
+            )),
+            Unready::Failed(e) => e,
+        }
     }
 
     /// Takes tasks until there are none or the run stops, and returns their records. `first`
@@ -281,7 +327,7 @@ impl Slot<'_> {
     fn run(
         &self,
         inbox: &crossbeam_channel::Receiver<(usize, u64)>,
-        first: Option<Result<Proc, TaskError>>,
+        first: Option<Result<Proc, Unready>>,
     ) -> Vec<TaskRecord> {
         let mut records = Vec::new();
         let (mut live, mut unstarted) = match first {
@@ -314,7 +360,7 @@ impl Slot<'_> {
                 None => match unstarted.take().map_or_else(|| self.start(), Err) {
                     Ok(p) => p,
                     Err(e) => {
-                        records.push(failed(now_ns(), OsThread::current(), e));
+                        records.push(failed(now_ns(), OsThread::current(), self.unready(e)));
                         continue;
                     }
                 },
@@ -396,7 +442,7 @@ enum Lost {
 
 impl Proc {
     /// Starts a worker, sends it the setup and waits for its ready answer.
-    fn spawn(program: &Path, setup: &Setup, children: &Children) -> Result<Proc, TaskError> {
+    fn spawn(program: &Path, setup: &Setup, children: &Children) -> Result<Proc, Unready> {
         let mut child = Command::new(program)
             .arg(WORKER_COMMAND)
             .stdin(Stdio::piped())
@@ -404,9 +450,7 @@ impl Proc {
             .stderr(Stdio::inherit())
             .process_group(0)
             .spawn()
-            .map_err(|e| {
-                TaskError::Spawn(format!("could not start worker {}: {e}", program.display()))
-            })?;
+            .map_err(Unready::Refused)?;
         let pid = child.id();
         let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
         let stdout = stdout.expect("stdout was piped");
@@ -419,16 +463,16 @@ impl Proc {
         };
         if !children.adopt(pid) {
             proc.kill_and_reap();
-            return Err(TaskError::Interrupted);
+            return Err(Unready::Failed(TaskError::Interrupted));
         }
         // A worker killed because the run is stopping did not fail: its task was cut short.
         let failed = |proc: Proc, lost: Lost| {
             let reason = proc.bury(lost, children, Stage::Start);
-            if children.stopping() {
+            Unready::Failed(if children.stopping() {
                 TaskError::Interrupted
             } else {
                 TaskError::Worker(reason)
-            }
+            })
         };
         if let Err(e) = proc.send(&ToWorker::Setup(setup.clone())) {
             return Err(failed(proc, Lost::Write(e)));
@@ -665,33 +709,35 @@ mod tests {
     }
 
     #[test]
-    fn a_worker_that_cannot_start_fails_each_task_and_the_run_ends() {
+    fn a_worker_that_cannot_be_created_fails_a_pool_and_each_task_of_a_per_task_run() {
         let missing = PathBuf::from("/nonexistent/asyncstudy");
-        let executors: [Box<dyn Executor>; 2] = [
-            Box::new(ProcessPool {
-                workers: 2,
-                program: Some(missing.clone()),
-            }),
-            Box::new(ProcessPerTask {
-                max_alive: 2,
-                program: Some(missing),
-            }),
-        ];
-        for executor in executors {
-            let out = executor.run(&noop(), 5).unwrap();
-            let records = out.tasks;
-            assert_eq!(records.len(), 5);
-            for (i, r) in records.iter().enumerate() {
-                assert_eq!(r.task, i);
-                match &r.error {
-                    Some(TaskError::Spawn(why)) => assert!(
-                        why.starts_with("could not start worker /nonexistent/asyncstudy: "),
-                        "{why}"
-                    ),
-                    other => panic!("task {i}: {other:?}"),
-                }
-                assert!(r.submit_ns <= r.start_ns && r.start_ns <= r.end_ns);
+        // A pool starts its workers up front: one it cannot create stops the run.
+        let pool = ProcessPool {
+            workers: 2,
+            program: Some(missing.clone()),
+        };
+        let err = pool.run(&noop(), 5).unwrap_err().to_string();
+        assert!(
+            err.starts_with("could not start worker process 1 of 2: No such file or directory"),
+            "{err}"
+        );
+        // A run creating one per task fails each task that has none.
+        let per_task = ProcessPerTask {
+            max_alive: 2,
+            program: Some(missing),
+        };
+        let records = per_task.run(&noop(), 5).unwrap().tasks;
+        assert_eq!(records.len(), 5);
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r.task, i);
+            match &r.error {
+                Some(TaskError::Spawn(why)) => assert!(
+                    why.starts_with("could not start worker /nonexistent/asyncstudy: "),
+                    "{why}"
+                ),
+                other => panic!("task {i}: {other:?}"),
             }
+            assert!(r.submit_ns <= r.start_ns && r.start_ns <= r.end_ns);
         }
     }
 

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use anyhow::Context;
 use rayon::prelude::*;
 
-use super::{Executor, Job, RunOutput, in_task_order, mark_up, run_task};
+use super::{Executor, Job, Ledger, RunOutput, mark_up};
+use crate::interrupt;
 
 /// A dedicated rayon pool of `workers` threads (not the global pool, whose size is fixed).
 pub struct Rayon {
@@ -17,38 +17,43 @@ pub struct Rayon {
 
 impl Executor for Rayon {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
-        let started = JoinedPool::start(self.workers, "the rayon pool")?;
+        let started = JoinedPool::start(self.workers, "rayon thread")?;
         let pool = started.pool();
+        let ledger = Ledger::new(job, tasks);
         let arrivals = job.arrivals();
         if job.is_paced() {
             // Open loop, tasks must enter one at a time on their schedule, which a parallel
             // iterator cannot do. The caller waits for each slot and injects the task into the
             // pool; `ThreadPool::scope` would run this loop on a pool thread and take it from
             // the tasks.
-            let (done, records) = crossbeam_channel::unbounded();
             for i in 0..tasks {
                 let submit = arrivals.submit(i);
-                let (done, job) = (done.clone(), job.clone());
-                pool.spawn(move || {
-                    // The receiver is read below until every task has sent.
-                    let _ = done.send(run_task(&job, i, submit));
-                });
+                if interrupt::requested().is_some() {
+                    ledger.skip(i, submit);
+                    continue;
+                }
+                let ledger = ledger.clone();
+                pool.spawn(move || ledger.run(i, submit));
             }
-            drop(done);
-            // run_task catches panics, so every spawned task sends one record.
-            let records = in_task_order(records.iter().take(tasks).collect());
-            return Ok(RunOutput::new(records, arrivals.t0_ns()));
+        } else {
+            // A parallel iterator is submitted as one batch; rayon splits it among its threads.
+            let submit = arrivals.t0_ns();
+            let ledger = ledger.clone();
+            // The batch runs on a pool thread, as `install` would run it, while the caller
+            // waits on the ledger, which it can stop waiting on.
+            pool.spawn(move || {
+                (0..tasks)
+                    .into_par_iter()
+                    .for_each(|i| ledger.run(i, submit))
+            });
         }
-        // A parallel iterator is submitted as one batch; rayon splits it among its threads.
-        let submit = arrivals.t0_ns();
-        // `install` runs the closure on a pool thread; the caller only waits.
-        let records = pool.install(|| {
-            (0..tasks)
-                .into_par_iter()
-                .map(|i| run_task(job, i, submit))
-                .collect()
-        });
-        Ok(RunOutput::new(records, arrivals.t0_ns()))
+        if ledger.wait() {
+            // Joined before the records are taken: the pool's jobs hold the ledger until then.
+            drop(started);
+        } else {
+            started.abandon();
+        }
+        Ok(RunOutput::new(ledger.records(&arrivals), arrivals.t0_ns()))
     }
 }
 
@@ -61,10 +66,12 @@ pub(super) struct JoinedPool {
 }
 
 impl JoinedPool {
-    /// Builds a pool of `n` threads and waits until each has run a job; `what` names it in
-    /// errors.
+    /// Builds a pool of `n` threads and waits until each has run a job; `what` names a thread
+    /// in errors (`could not start rayon thread 3 of 8: ...`).
     pub(super) fn start(n: usize, what: &str) -> anyhow::Result<JoinedPool> {
         let mut threads = Vec::with_capacity(n);
+        // The OS's reason, kept here: rayon's own error repeats it.
+        let mut refused = None;
         let built = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .thread_name(|k| format!("asyncstudy-rayon-{k}"))
@@ -73,8 +80,17 @@ impl JoinedPool {
                 if let Some(name) = thread.name() {
                     b = b.name(name.to_owned());
                 }
-                threads.push(b.spawn(move || thread.run())?);
-                Ok(())
+                let index = thread.index();
+                match b.spawn(move || thread.run()) {
+                    Ok(t) => {
+                        threads.push(t);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        refused = Some((index + 1, e.to_string()));
+                        Err(e)
+                    }
+                }
             })
             .build();
         match built {
@@ -92,7 +108,12 @@ impl JoinedPool {
                 for t in threads {
                     let _ = t.join();
                 }
-                Err(e).with_context(|| format!("could not build {what}"))
+                match refused {
+                    Some((index, why)) => {
+                        anyhow::bail!("could not start {what} {index} of {n}: {why}")
+                    }
+                    None => anyhow::bail!("could not build a pool of {n} {what}s: {e}"),
+                }
             }
         }
     }
@@ -100,6 +121,13 @@ impl JoinedPool {
     /// The pool, shared: the last handle must be dropped before this for the threads to stop.
     pub(super) fn pool(&self) -> &Arc<rayon::ThreadPool> {
         self.pool.as_ref().expect("the pool lives until drop")
+    }
+
+    /// Tells the threads to stop once their work is done, without waiting for them: after a
+    /// run was cut short, some may be busy in a task that never ends.
+    pub(super) fn abandon(mut self) {
+        // Dropped handles detach their threads; the drop below then has none to join.
+        self.threads.clear();
     }
 }
 
@@ -109,8 +137,8 @@ impl Drop for JoinedPool {
             return;
         };
         // Only the last handle stops the pool; with another still held elsewhere (never after
-        // a run, whose tasks are done) joining would wait forever, so the threads are left to
-        // stop when that handle goes.
+        // a complete run, whose tasks are done) joining would wait forever, so the threads are
+        // left to stop when that handle goes.
         if let Ok(pool) = Arc::try_unwrap(pool) {
             drop(pool);
             for t in self.threads.drain(..) {

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use anyhow::Context;
-use async_executor::Executor as AsyncExecutor;
+use async_executor::{Executor as AsyncExecutor, Task};
 use async_lock::Semaphore;
 
-use super::{Executor, Job, RunOutput, StartGate, TaskKind, admitted, run_task, run_task_async};
+use super::{Executor, Job, Ledger, RunOutput, StartGate, TaskKind, admitted, start_async_io};
+use crate::interrupt;
 use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
 
@@ -48,83 +48,98 @@ impl FuturesRuntime for SmolRt {
 
 impl Executor for Smol {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
-        let ex = AsyncExecutor::new();
+        start_async_io()?;
+        let ex = Arc::new(AsyncExecutor::new());
         // Closing this channel ends `ex.run` on every driver thread.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let gate = StartGate::new();
-        thread::scope(|scope| {
-            let mut drivers = Vec::with_capacity(self.workers);
-            for k in 0..self.workers {
-                let (ex, stopped, up) = (&ex, stopped.clone(), gate.reporter());
-                // A driver reports from inside `ex.run`, so it runs the executor when it does.
-                let driver = thread::Builder::new()
-                    .name(format!("asyncstudy-smol-{k}"))
-                    .spawn_scoped(scope, move || {
-                        smol::block_on(ex.run(async move {
-                            up.up();
-                            stopped.recv().await
-                        }))
-                    });
-                match driver {
-                    Ok(d) => drivers.push(d),
-                    Err(e) => {
-                        drop(stop);
-                        return Err(e).context("could not start an executor thread");
+        let mut drivers = Vec::with_capacity(self.workers);
+        for k in 0..self.workers {
+            let (ex, stopped, up) = (ex.clone(), stopped.clone(), gate.reporter());
+            // A driver reports from inside `ex.run`, so it runs the executor when it does.
+            let driver = thread::Builder::new()
+                .name(format!("asyncstudy-smol-{k}"))
+                .spawn(move || {
+                    smol::block_on(ex.run(async move {
+                        up.up();
+                        stopped.recv().await
+                    }))
+                });
+            match driver {
+                Ok(d) => drivers.push(d),
+                Err(e) => {
+                    // Closing the channel ends the drivers already started.
+                    drop(stop);
+                    for d in drivers {
+                        let _ = d.join();
                     }
+                    anyhow::bail!(
+                        "could not start smol executor thread {} of {}: {e}",
+                        k + 1,
+                        self.workers
+                    );
                 }
             }
-            gate.wait(drivers.len());
-            let in_flight = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
-            // The calling thread submits but never runs executor tasks, so an open-loop
-            // wait for a task's slot can block it.
-            let arrivals = job.arrivals();
-            let handles: Vec<_> = (0..tasks)
-                .map(|i| {
-                    let submit = arrivals.submit(i);
-                    let gate = in_flight.clone();
-                    // Each kind of task is its own future: one async block for all kinds would
-                    // be as large as a download for every task, which cost noop tasks 3 µs.
-                    match job.kind(i) {
-                        TaskKind::Download(d, page) => ex.spawn(async move {
-                            let _permit = admitted(gate).await;
-                            run_task_async(i, submit, d.run_futures::<SmolRt>(page)).await
-                        }),
-                        TaskKind::Sleep(s) => {
-                            let s = *s;
-                            ex.spawn(async move {
-                                let _permit = admitted(gate).await;
-                                run_task_async(i, submit, async {
-                                    if s.blocking {
-                                        // On purpose: this holds the executor thread.
-                                        std::thread::sleep(s.duration);
-                                    } else {
-                                        smol::Timer::after(s.duration).await;
-                                    }
-                                    Ok(Outcome::NONE)
-                                })
-                                .await
-                            })
-                        }
-                        TaskKind::Inline => ex.spawn(async move {
-                            let _permit = admitted(gate).await;
-                            run_task(job, i, submit)
-                        }),
-                    }
-                })
-                .collect();
-            // The calling thread only awaits the handles; it never runs executor tasks.
-            let records = smol::block_on(async {
-                let mut records = Vec::with_capacity(tasks);
-                for handle in handles {
-                    records.push(handle.await);
+        }
+        gate.wait(drivers.len());
+        let ledger = Ledger::new(job, tasks);
+        let in_flight = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
+        // The calling thread submits but never runs executor tasks, so an open-loop
+        // wait for a task's slot can block it.
+        let arrivals = job.arrivals();
+        let mut handles: Vec<Task<()>> = Vec::with_capacity(tasks);
+        for i in 0..tasks {
+            let submit = arrivals.submit(i);
+            if interrupt::requested().is_some() {
+                ledger.skip(i, submit);
+                continue;
+            }
+            let (gate, ledger) = (in_flight.clone(), ledger.clone());
+            // Each kind of task is its own future: one async block for all kinds would
+            // be as large as a download for every task, which cost noop tasks 3 µs.
+            handles.push(match job.kind(i) {
+                TaskKind::Download(_, _) => ex.spawn(async move {
+                    let _permit = admitted(gate).await;
+                    let TaskKind::Download(d, page) = ledger.job().kind(i) else {
+                        unreachable!("a download task has its work")
+                    };
+                    let work = d.run_futures::<SmolRt>(page);
+                    ledger.run_async(i, submit, work).await
+                }),
+                TaskKind::Sleep(s) => {
+                    let s = *s;
+                    ex.spawn(async move {
+                        let _permit = admitted(gate).await;
+                        let work = async {
+                            if s.blocking {
+                                // On purpose: this holds the executor thread.
+                                std::thread::sleep(s.duration);
+                            } else {
+                                smol::Timer::after(s.duration).await;
+                            }
+                            Ok(Outcome::NONE)
+                        };
+                        ledger.run_async(i, submit, work).await
+                    })
                 }
-                records
+                TaskKind::Inline => ex.spawn(async move {
+                    let _permit = admitted(gate).await;
+                    ledger.run(i, submit)
+                }),
             });
-            drop(stop);
+        }
+        // The calling thread only waits for the records; it never runs executor tasks.
+        let complete = ledger.wait();
+        // Dropping a task cancels it: after a cut, the ones still waiting stop at once, and
+        // one busy on a driver thread is dropped when it next yields, if ever.
+        drop(handles);
+        drop(stop);
+        if complete {
             for d in drivers {
                 let _ = d.join();
             }
-            Ok(RunOutput::new(records, arrivals.t0_ns()))
-        })
+        }
+        // Otherwise a driver may be stuck in a task: it is left to end with the process.
+        Ok(RunOutput::new(ledger.records(&arrivals), arrivals.t0_ns()))
     }
 }

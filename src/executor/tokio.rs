@@ -13,29 +13,46 @@
 //! others wake), nor would `block_on` (it runs on the caller). tokio-blocking's blocking threads
 //! are spawned on demand, so it starts all N with N pieces of blocking work that hold their
 //! thread until every one has arrived; they then idle in the pool (tokio keeps an idle blocking
-//! thread for 10 s) until the tasks come. tokio+rayon's rayon pool runs a broadcast. Dropping
-//! the runtime joins tokio's threads; the rayon pool is joined after it.
+//! thread for 10 s) until the tasks come. tokio+rayon's rayon pool runs a broadcast.
+//!
+//! The multi-thread runtimes are driven from the caller, which spawns the tasks from outside
+//! the runtime and waits for their records. A current-thread runtime runs only while a thread
+//! is inside its `block_on`, so tokio-ct and tokio-blocking run theirs on a thread of their own,
+//! named after the runtime, and the caller waits beside it. At the end of a complete run
+//! dropping the runtime joins tokio's threads (and the rayon pool is joined after it). A run
+//! cut short by a signal aborts its tasks and shuts the runtime down in the background instead:
+//! a task busy in a CPU loop or a blocking call cannot be aborted, and its thread is left to
+//! end with the process.
+//!
+//! tokio panics when the OS refuses it a worker thread, and then, unwinding, waits for the
+//! workers it did start, which would wait for work forever. So every new tokio thread waits at
+//! its start until the runtime is built ([`Launch`]), and is ended if it could not be; the
+//! panic becomes one error. A blocking thread tokio cannot spawn while it has others is not an
+//! error to tokio (the work waits for a busy thread), so tokio-blocking checks that all N of
+//! its threads came up.
 //!
 //! Every spawned task is instrumented with its own tokio-metrics `TaskMonitor` (first-poll
 //! delay, time scheduled but not running, time polled), and the runtime's workers' busy time
 //! comes from tokio's stable runtime metrics, so a record can show scheduling delay beside the
 //! harness's queue wait.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::runtime::{Builder, Runtime};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_metrics::{RuntimeMonitor, TaskMonitor};
 
 use super::rayon::JoinedPool;
 use super::{
-    Executor, Job, Meet, RunOutput, StartGate, TaskKind, no_panic, run_task, run_task_async,
+    Arrivals, Executor, Job, Ledger, Meet, RunOutput, START_LIMIT, StartGate, TaskKind, no_panic,
+    spawn_reason,
 };
 use crate::clock::now_ns;
-use crate::model::task::TaskRecord;
+use crate::interrupt;
 use crate::workload::download::reqwest_client;
 use crate::workload::{Outcome, Work};
 
@@ -68,25 +85,24 @@ enum Offload {
 }
 
 impl Offload {
-    /// Runs task `i`'s blocking part where this offload puts it and returns its record.
-    async fn run(&self, job: Job, i: usize, submit: u64) -> TaskRecord {
+    /// Runs task `i`'s blocking part where this offload puts it and leaves its record in
+    /// `ledger`.
+    async fn run(&self, ledger: Arc<Ledger>, i: usize, submit: u64) {
         match self {
-            Offload::Inline => run_task(&job, i, submit),
+            Offload::Inline => ledger.run(i, submit),
             Offload::SpawnBlocking => {
-                tokio::task::spawn_blocking(move || run_task(&job, i, submit))
-                    .await
-                    .expect("run_task catches panics")
+                // The record is in the ledger; the join only keeps the task (and its in-flight
+                // permit) until the work is done. It fails only if the runtime is torn down.
+                let _ = tokio::task::spawn_blocking(move || ledger.run(i, submit)).await;
             }
             Offload::Rayon(pool) => {
-                let (done, record) = tokio::sync::oneshot::channel();
+                let (done, finished) = tokio::sync::oneshot::channel();
                 pool.spawn(move || {
-                    // The receiver only goes away if the run is torn down, and then nobody
-                    // reads the record.
-                    let _ = done.send(run_task(&job, i, submit));
+                    ledger.run(i, submit);
+                    // The receiver only goes away if the run is torn down.
+                    let _ = done.send(());
                 });
-                record
-                    .await
-                    .expect("run_task catches panics, so rayon sends a record")
+                let _ = finished.await;
             }
         }
     }
@@ -151,24 +167,46 @@ impl Executor for Tokio {
         // Declared before the runtime, so that on every way out the runtime (and the tasks
         // holding the pool) drops first and the pool's threads can be joined.
         let rayon = match self.flavor {
-            Flavor::Rayon => Some(JoinedPool::start(
-                self.workers,
-                "the rayon pool beside tokio",
-            )?),
+            Flavor::Rayon => Some(JoinedPool::start(self.workers, "rayon thread")?),
             _ => None,
         };
         let gate = StartGate::new();
         let multi_thread = matches!(self.flavor, Flavor::MultiThread | Flavor::Rayon);
-        if multi_thread {
-            let up = gate.reporter();
-            // Also called for blocking threads started later; the gate no longer listens then.
-            builder.on_thread_start(move || up.up());
+        let launch = Arc::new(Launch::default());
+        {
+            let (up, launch) = (multi_thread.then(|| gate.reporter()), launch.clone());
+            // Also called for blocking threads started later; the gate no longer listens then,
+            // and the launch is long decided.
+            builder.on_thread_start(move || {
+                if let Some(up) = &up {
+                    up.up();
+                }
+                launch.hold();
+            });
         }
-        // tokio panics when the OS refuses it a thread.
-        let rt = no_panic(&format!("the {name} runtime"), || {
-            builder.thread_name(name).enable_all().build()
-        })?
-        .with_context(|| format!("could not build the {name} runtime"))?;
+        let failed = launch.clone();
+        let built = no_panic(
+            move || failed.decide(false),
+            || builder.thread_name(name).enable_all().build(),
+        );
+        let rt = match built {
+            Ok(Ok(rt)) => {
+                launch.decide(true);
+                rt
+            }
+            Ok(Err(e)) => {
+                launch.decide(false);
+                return Err(e).with_context(|| format!("could not build the {name} runtime"));
+            }
+            // Every thread tokio did spawn has passed the launch by now: the unwinding waited
+            // for them.
+            Err(panic) => anyhow::bail!(
+                "could not start {name} worker thread {} of {}: {}",
+                launch.held.load(Ordering::SeqCst) + 1,
+                self.workers,
+                spawn_reason(&panic)
+            ),
+        };
         if multi_thread {
             gate.wait(self.workers);
         } else {
@@ -182,17 +220,44 @@ impl Executor for Tokio {
             (Some(pool), _) => Offload::Rayon(pool.pool().clone()),
             _ => Offload::Inline,
         };
-        let (records, internals, ready_ns) = run_spawned(
-            &rt,
-            job,
-            tasks,
-            self.in_flight,
-            &offload,
-            self.per_task_metrics,
-        )?;
+        let spawner = Spawner::new(job, tasks, self.in_flight, offload, self.per_task_metrics)?;
+        let runtime_monitor = RuntimeMonitor::new(rt.handle());
+        let mut intervals = runtime_monitor.intervals();
+        let (complete, arrivals) = if multi_thread {
+            drive_from_outside(rt, &spawner, tasks)
+        } else {
+            drive_on_own_thread(rt, &spawner, tasks, name)?
+        };
+        if !complete {
+            if let Some(pool) = rayon {
+                pool.abandon();
+            }
+        }
+        let runtime = intervals.next().unwrap_or_default();
+        let internals = TokioInternals {
+            tasks: spawner
+                .monitors
+                .iter()
+                .map(|m| {
+                    m.as_ref().map(|m| {
+                        let c = m.cumulative();
+                        TaskPolls {
+                            first_poll_delay: c.total_first_poll_delay,
+                            scheduled: c.total_scheduled_duration,
+                            polled: c.total_poll_duration,
+                            polls: c.total_poll_count,
+                        }
+                    })
+                })
+                .collect(),
+            workers: runtime.workers_count,
+            busy: runtime.total_busy_duration,
+            elapsed: runtime.elapsed,
+        };
+        let Spawner { ledger, .. } = spawner;
         Ok(RunOutput {
-            tasks: records,
-            ready_ns,
+            tasks: ledger.records(&arrivals),
+            ready_ns: arrivals.t0_ns(),
             internals: Some(internals),
             children_peak_rss: None,
             children_unmeasured: 0,
@@ -200,26 +265,95 @@ impl Executor for Tokio {
     }
 }
 
+/// Holds each new tokio thread at its start until the runtime is built, and ends the thread if
+/// the runtime could not be built (see the module's doc).
+#[derive(Default)]
+struct Launch {
+    /// `None` while the runtime is being built, then whether it was.
+    built: Mutex<Option<bool>>,
+    decided: Condvar,
+    /// Threads that came to the launch.
+    held: AtomicUsize,
+}
+
+/// What ends a tokio thread whose runtime could not be built.
+struct NotBuilt;
+
+impl Launch {
+    /// Waits until the runtime is built; unwinds the calling thread, without a panic message,
+    /// if it could not be.
+    fn hold(&self) {
+        self.held.fetch_add(1, Ordering::SeqCst);
+        // A plain flag every step leaves consistent, so a poisoned lock still holds the truth.
+        let built = self
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let built = self
+            .decided
+            .wait_while(built, |b| b.is_none())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *built == Some(false) {
+            drop(built);
+            // Unlike a panic, this runs no panic hook: nothing is printed.
+            std::panic::resume_unwind(Box::new(NotBuilt));
+        }
+    }
+
+    /// Lets the held threads go on (`true`) or end (`false`).
+    fn decide(&self, built: bool) {
+        *self
+            .built
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(built);
+        self.decided.notify_all();
+    }
+}
+
 /// Starts tokio-blocking's `n` blocking threads before the clock: tokio spawns one on demand
 /// whenever blocking work finds no idle thread, so `n` pieces of work that each hold their
-/// thread until all have arrived start `n` of them.
+/// thread until all have arrived start `n` of them. Fewer than `n` arrived within
+/// [`START_LIMIT`] means tokio could not spawn the rest (it does not say: while it has a thread,
+/// the work waits for it), and is an error.
 fn start_blocking_threads(rt: &Runtime, n: usize) -> anyhow::Result<()> {
     let meet = Arc::new(Meet::new(n));
+    let mut started = Vec::with_capacity(n);
     // tokio panics when it cannot spawn a first blocking thread.
-    no_panic("tokio's blocking threads", || {
-        let started: Vec<_> = (0..n)
-            .map(|_| {
+    let spawned = no_panic(
+        || {},
+        || {
+            for _ in 0..n {
                 let meet = meet.clone();
-                rt.spawn_blocking(move || meet.arrive())
-            })
-            .collect();
-        // Waiting for them to return leaves every thread idle in the pool, ready for a task.
-        rt.block_on(async {
-            for s in started {
-                let _ = s.await;
+                started.push(rt.spawn_blocking(move || meet.arrive()));
             }
-        });
-    })
+        },
+    );
+    let arrived = match &spawned {
+        Ok(()) => meet.wait(),
+        Err(_) => {
+            meet.release();
+            0
+        }
+    };
+    // Waiting for the pieces to return leaves every thread idle in the pool, ready for a task.
+    rt.block_on(async {
+        for s in started {
+            let _ = s.await;
+        }
+    });
+    match spawned {
+        Err(panic) => anyhow::bail!(
+            "could not start blocking thread {} of {n}: {}",
+            arrived + 1,
+            spawn_reason(&panic)
+        ),
+        Ok(()) if arrived < n => anyhow::bail!(
+            "could not start blocking thread {} of {n}: tokio started {arrived} and no more within {}",
+            arrived + 1,
+            humantime::format_duration(START_LIMIT)
+        ),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// Waits for a permit when the run limits the tasks in flight.
@@ -232,9 +366,9 @@ async fn admitted(gate: Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> 
 }
 
 /// Spawns `task`, through its tokio-metrics monitor when it has one.
-fn spawn_one<F>(monitor: Option<&TaskMonitor>, task: F) -> JoinHandle<TaskRecord>
+fn spawn_one<F>(monitor: Option<&TaskMonitor>, task: F) -> JoinHandle<()>
 where
-    F: Future<Output = TaskRecord> + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
 {
     match monitor {
         Some(m) => tokio::spawn(m.instrument(task)),
@@ -242,120 +376,209 @@ where
     }
 }
 
-/// Spawns every task on `rt` behind an optional in-flight gate and collects the records in
-/// task order, with what tokio saw and the ready time. `offload` says where each task's
-/// blocking part runs; every worker of `rt` must already run.
-fn run_spawned(
-    rt: &Runtime,
-    job: &Job,
-    tasks: usize,
-    in_flight: Option<usize>,
-    offload: &Offload,
-    per_task_metrics: bool,
-) -> anyhow::Result<(Vec<TaskRecord>, TokioInternals, u64)> {
-    let client = match job.work().and_then(Work::download) {
-        Some(d) => Some(reqwest_client(d.timeout)?),
-        None => None,
-    };
-    let gate = in_flight.map(|n| Arc::new(Semaphore::new(n)));
-    let runtime_monitor = RuntimeMonitor::new(rt.handle());
-    let mut intervals = runtime_monitor.intervals();
-    let blocking = matches!(offload, Offload::SpawnBlocking);
-    // A CPU task on tokio-blocking is all blocking part: it goes straight to the blocking pool,
-    // is not a future, and has no polls to monitor.
-    let straight_to_blocking = |i: usize| blocking && matches!(job.kind(i), TaskKind::Inline);
-    // One monitor per task, so each task's delays are its own and can go in a histogram.
-    let monitors: Vec<Option<TaskMonitor>> = (0..tasks)
-        .map(|i| (per_task_metrics && !straight_to_blocking(i)).then(TaskMonitor::new))
-        .collect();
-    // Everything the run needs is built: the clock starts now.
-    let arrivals = job.arrivals();
-    // Spawning happens inside block_on so a current-thread runtime has its context; the
-    // handles are awaited in task order, which also returns the records in task order.
-    let records = rt.block_on(async {
-        let mut handles = Vec::with_capacity(tasks);
-        for (i, monitor) in monitors.iter().enumerate() {
-            // Open loop, wait for the task's slot on tokio's own timer: a blocking wait here
-            // would stall a current-thread runtime's tasks.
-            let (wait, due) = arrivals.delay(i);
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-            let submit = due.unwrap_or_else(now_ns);
-            let (job, gate, client) = (job.clone(), gate.clone(), client.clone());
-            if straight_to_blocking(i) {
-                handles.push(tokio::task::spawn_blocking(move || {
-                    run_task(&job, i, submit)
-                }));
-                continue;
-            }
-            let monitor = monitor.as_ref();
-            let offload = offload.clone();
-            // Each kind of task is its own future: one async block for all kinds would be
-            // as large as a reqwest download for every task, noop and sleep included.
-            handles.push(match job.kind(i) {
-                TaskKind::Download(_, _) => spawn_one(monitor, async move {
-                    let _permit = admitted(gate).await;
-                    let (TaskKind::Download(d, page), Some(client)) =
-                        (job.kind(i), client.as_ref())
-                    else {
-                        unreachable!("a download task has its work and a client")
-                    };
-                    run_task_async(i, submit, d.run_tokio(client, page, blocking)).await
-                }),
-                TaskKind::Sleep(s) if s.blocking && !matches!(offload, Offload::Inline) => {
-                    spawn_one(monitor, async move {
-                        let _permit = admitted(gate).await;
-                        offload.run(job, i, submit).await
-                    })
-                }
-                TaskKind::Sleep(s) => {
-                    let s = *s;
-                    spawn_one(monitor, async move {
-                        let _permit = admitted(gate).await;
-                        run_task_async(i, submit, async move {
-                            if s.blocking {
-                                // On purpose: this holds the executor thread.
-                                std::thread::sleep(s.duration);
-                            } else {
-                                tokio::time::sleep(s.duration).await;
-                            }
-                            Ok(Outcome::NONE)
-                        })
-                        .await
-                    })
-                }
-                TaskKind::Inline => spawn_one(monitor, async move {
-                    let _permit = admitted(gate).await;
-                    offload.run(job, i, submit).await
-                }),
-            });
+/// Everything a tokio run needs to spawn its tasks, built before the clock starts.
+#[derive(Clone)]
+struct Spawner {
+    ledger: Arc<Ledger>,
+    gate: Option<Arc<Semaphore>>,
+    client: Option<reqwest::Client>,
+    offload: Offload,
+    /// One per task, so each task's delays are its own and can go in a histogram; `None` for
+    /// tasks without one.
+    monitors: Arc<[Option<TaskMonitor>]>,
+}
+
+impl Spawner {
+    fn new(
+        job: &Job,
+        tasks: usize,
+        in_flight: Option<usize>,
+        offload: Offload,
+        per_task_metrics: bool,
+    ) -> anyhow::Result<Spawner> {
+        let client = match job.work().and_then(Work::download) {
+            Some(d) => Some(reqwest_client(d.timeout)?),
+            None => None,
+        };
+        let mut spawner = Spawner {
+            ledger: Ledger::new(job, tasks),
+            gate: in_flight.map(|n| Arc::new(Semaphore::new(n))),
+            client,
+            offload,
+            monitors: Arc::new([]),
+        };
+        spawner.monitors = (0..tasks)
+            .map(|i| (per_task_metrics && !spawner.straight_to_blocking(i)).then(TaskMonitor::new))
+            .collect();
+        Ok(spawner)
+    }
+
+    /// Whether task `i` goes straight to the blocking pool: a CPU task on tokio-blocking is all
+    /// blocking part, is not a future, and has no polls to monitor.
+    fn straight_to_blocking(&self, i: usize) -> bool {
+        matches!(self.offload, Offload::SpawnBlocking)
+            && matches!(self.ledger.job().kind(i), TaskKind::Inline)
+    }
+
+    /// Spawns task `i`, submitted at `submit`, on the runtime the calling thread is in.
+    fn spawn(&self, i: usize, submit: u64) -> JoinHandle<()> {
+        let ledger = self.ledger.clone();
+        if self.straight_to_blocking(i) {
+            return tokio::task::spawn_blocking(move || ledger.run(i, submit));
         }
-        let mut records = Vec::with_capacity(tasks);
-        for handle in handles {
-            records.push(handle.await.context("a tokio task was cancelled")?);
-        }
-        anyhow::Ok(records)
-    })?;
-    let runtime = intervals.next().unwrap_or_default();
-    let internals = TokioInternals {
-        tasks: monitors
-            .iter()
-            .map(|m| {
-                m.as_ref().map(|m| {
-                    let c = m.cumulative();
-                    TaskPolls {
-                        first_poll_delay: c.total_first_poll_delay,
-                        scheduled: c.total_scheduled_duration,
-                        polled: c.total_poll_duration,
-                        polls: c.total_poll_count,
-                    }
+        let (gate, client) = (self.gate.clone(), self.client.clone());
+        let monitor = self.monitors[i].as_ref();
+        let offload = self.offload.clone();
+        let blocking = matches!(offload, Offload::SpawnBlocking);
+        // Each kind of task is its own future: one async block for all kinds would be as large
+        // as a reqwest download for every task, noop and sleep included.
+        match self.ledger.job().kind(i) {
+            TaskKind::Download(_, _) => spawn_one(monitor, async move {
+                let _permit = admitted(gate).await;
+                let (TaskKind::Download(d, page), Some(client)) =
+                    (ledger.job().kind(i), client.as_ref())
+                else {
+                    unreachable!("a download task has its work and a client")
+                };
+                let work = d.run_tokio(client, page, blocking);
+                ledger.run_async(i, submit, work).await
+            }),
+            TaskKind::Sleep(s) if s.blocking && !matches!(offload, Offload::Inline) => {
+                spawn_one(monitor, async move {
+                    let _permit = admitted(gate).await;
+                    offload.run(ledger, i, submit).await
                 })
+            }
+            TaskKind::Sleep(s) => {
+                let s = *s;
+                spawn_one(monitor, async move {
+                    let _permit = admitted(gate).await;
+                    let work = async move {
+                        if s.blocking {
+                            // On purpose: this holds the executor thread.
+                            std::thread::sleep(s.duration);
+                        } else {
+                            tokio::time::sleep(s.duration).await;
+                        }
+                        Ok(Outcome::NONE)
+                    };
+                    ledger.run_async(i, submit, work).await
+                })
+            }
+            TaskKind::Inline => spawn_one(monitor, async move {
+                let _permit = admitted(gate).await;
+                offload.run(ledger, i, submit).await
+            }),
+        }
+    }
+}
+
+/// Runs a multi-thread runtime's tasks from the calling thread, which is not one of the
+/// runtime's: it spawns every task (waiting for its slot, open loop, on its own clock rather
+/// than tokio's, which would need a `block_on`), waits for the records, and tears the runtime
+/// down. Returns whether the run was complete (not cut short) and its arrivals.
+fn drive_from_outside(rt: Runtime, spawner: &Spawner, tasks: usize) -> (bool, Arrivals) {
+    let arrivals = spawner.ledger.job().arrivals();
+    let mut handles = Vec::with_capacity(tasks);
+    {
+        let _inside = rt.enter();
+        for i in 0..tasks {
+            let submit = arrivals.submit(i);
+            match interrupt::requested() {
+                Some(_) => spawner.ledger.skip(i, submit),
+                None => handles.push(spawner.spawn(i, submit)),
+            }
+        }
+    }
+    let complete = spawner.ledger.wait();
+    if complete {
+        drop(handles);
+        // Joins tokio's threads.
+        drop(rt);
+    } else {
+        for h in &handles {
+            h.abort();
+        }
+        // Does not wait for a worker stuck in a task that cannot be aborted.
+        rt.shutdown_background();
+    }
+    (complete, arrivals)
+}
+
+/// Runs a current-thread runtime's tasks on a thread of its own (see the module's doc), while
+/// the calling thread waits for the records. Returns whether the run was complete and its
+/// arrivals.
+fn drive_on_own_thread(
+    rt: Runtime,
+    spawner: &Spawner,
+    tasks: usize,
+    name: &str,
+) -> anyhow::Result<(bool, Arrivals)> {
+    let gate = StartGate::new();
+    let (start, started) = crossbeam_channel::bounded::<Arrivals>(1);
+    // Told when the run stops waiting, so the thread aborts the tasks and leaves.
+    let cut = Arc::new(Notify::new());
+    let driver = {
+        let (up, cut, spawner) = (gate.reporter(), cut.clone(), spawner.clone());
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                up.up();
+                // The caller sends the arrivals once this thread runs; none if it gave up.
+                let Ok(arrivals) = started.recv() else {
+                    return;
+                };
+                let was_cut = rt.block_on(async {
+                    let mut handles = Vec::with_capacity(tasks);
+                    for i in 0..tasks {
+                        // Open loop, wait for the task's slot on tokio's own timer: a blocking
+                        // wait here would stall the runtime's tasks.
+                        let (wait, due) = arrivals.delay(i);
+                        if !wait.is_zero() {
+                            tokio::time::sleep(wait).await;
+                        }
+                        let submit = due.unwrap_or_else(now_ns);
+                        match interrupt::requested() {
+                            Some(_) => spawner.ledger.skip(i, submit),
+                            None => handles.push(spawner.spawn(i, submit)),
+                        }
+                    }
+                    let all = async {
+                        for h in handles.iter_mut() {
+                            let _ = h.await;
+                        }
+                        false
+                    };
+                    let was_cut = futures_lite::future::or(all, async {
+                        cut.notified().await;
+                        true
+                    })
+                    .await;
+                    if was_cut {
+                        for h in &handles {
+                            h.abort();
+                        }
+                    }
+                    was_cut
+                });
+                if was_cut {
+                    // tokio-blocking's blocking threads may be busy in tasks that never end.
+                    rt.shutdown_background();
+                }
             })
-            .collect(),
-        workers: runtime.workers_count,
-        busy: runtime.total_busy_duration,
-        elapsed: runtime.elapsed,
+            .map_err(|e| anyhow::anyhow!("could not start the {name} thread: {e}"))?
     };
-    Ok((records, internals, arrivals.t0_ns()))
+    gate.wait(1);
+    let arrivals = spawner.ledger.job().arrivals();
+    // The thread waits for this on the other end.
+    let _ = start.send(arrivals);
+    let complete = spawner.ledger.wait();
+    if complete {
+        // Every task has its record: the thread is only tearing the runtime down.
+        let _ = driver.join();
+    } else {
+        // A thread stuck in a task never sees this, and is left to end with the process.
+        cut.notify_one();
+    }
+    Ok((complete, arrivals))
 }

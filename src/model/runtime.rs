@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Runtime {
-    /// The main thread, one task after another.
+    /// One thread, one task after another.
     Serial,
     /// A fixed pool of N OS threads fed by a channel.
     Threads,
@@ -123,7 +123,7 @@ pub const KINDS: [Kind; 12] = [
         unit: Unit::Thread,
         workers: Workers::Caller,
         in_flight: InFlight::One,
-        runs_tasks_on: "the main thread, one task after another (the seeds' baseline)",
+        runs_tasks_on: "one thread, one task after another (the seeds' baseline)",
         workers_mean: "ignored (1)",
         cpu_placement: "on the one thread that also waits for the IO",
         note: None,
@@ -167,7 +167,7 @@ pub const KINDS: [Kind; 12] = [
         unit: Unit::Thread,
         workers: Workers::OneThread,
         in_flight: InFlight::Concurrency,
-        runs_tasks_on: "tokio current-thread runtime on the main thread",
+        runs_tasks_on: "tokio current-thread runtime on one thread",
         workers_mean: "1 thread by definition; N = max tasks in flight",
         cpu_placement: INLINE,
         note: None,

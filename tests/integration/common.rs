@@ -138,6 +138,24 @@ pub fn children_of(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Every process whose environment has `TMPDIR` set to `tmp`: a run started with that
+/// `TMPDIR` and everything it started, even once they have outlived it and been reparented.
+pub fn processes_with_tmpdir(tmp: &std::path::Path) -> Vec<u32> {
+    let mut wanted = b"TMPDIR=".to_vec();
+    wanted.extend_from_slice(tmp.as_os_str().as_encoded_bytes());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|p| p.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == wanted))
+        })
+        .collect()
+}
+
 /// Every task is counted once: ok + failed = total, and failed = the sum over error kinds.
 pub fn assert_accounted(r: &Value) {
     let t = &r["tasks"];

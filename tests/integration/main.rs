@@ -21,3 +21,4 @@ mod properties;
 mod scale;
 mod schema;
 mod signals;
+mod spawn;

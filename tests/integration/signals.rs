@@ -1,7 +1,9 @@
 //! The signal suite: SIGINT and SIGTERM in the middle of `io` runs (in-process and process
 //! runtimes) and of a `compare io` sweep. Each must exit 130 or 143 with valid partial output
 //! that accounts for every task, leave no child process (workers, the embedded server, compare's
-//! child runs) and no temporary directory behind.
+//! child runs) and no temporary directory behind. Runs whose tasks never end (an hour's sleep, a
+//! CPU loop of minutes, a page rewritten a billion times) must do the same within the grace
+//! period and their teardown, on every runtime.
 
 use crate::common;
 
@@ -9,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_accounted, children_of, exists};
+use common::{RUNTIMES, assert_accounted, children_of, exists, processes_with_tmpdir};
 use serde_json::Value;
 
 /// Starts `asyncstudy args` with its temporary directories in `tmp`.
@@ -337,4 +339,106 @@ fn clean_removes_the_out_dir_of_a_killed_run_and_nothing_else() {
     );
     assert!(!left[0].exists());
     assert!(foreign.exists());
+}
+
+/// How long a run whose tasks never end may take to exit after SIGTERM: the 2 s grace period,
+/// the teardown, and a wide margin for a machine whose cores are all busy.
+const PROMPT: Duration = Duration::from_secs(15);
+
+/// Waits until a run has begun its measured repeat: its thread sampler, started just before
+/// the runtime, exists. Then a moment more, so its tasks are under way.
+fn wait_until_measuring(pid: u32, rt: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let sampling = || {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|t| {
+                std::fs::read_to_string(t.path().join("comm"))
+                    .is_ok_and(|name| name.starts_with("asyncstudy-samp"))
+            })
+    };
+    while !sampling() {
+        assert!(
+            Instant::now() < deadline,
+            "{rt}: the run never began measuring"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// Runs `args` on every runtime, SIGTERMs each run once it is under way, and checks that it
+/// exits 143 within [`PROMPT`] with a record in which every task is accounted for and the
+/// unfinished ones are interrupted, leaving no process and no directory behind.
+fn every_runtime_stops_a_run_that_never_ends(args: &[&str]) {
+    for rt in RUNTIMES {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--runtime", rt, "--tasks", "4", "--workers", "2"]);
+        all.extend_from_slice(&["--format", "json"]);
+        let child = start(&all, tmp.path());
+        let pid = child.id();
+        wait_until_measuring(pid, rt);
+        signal(pid, libc::SIGTERM);
+        let signalled = Instant::now();
+        let (status, stdout, stderr) = finish(child);
+        let took = signalled.elapsed();
+        assert!(took < PROMPT, "{rt} {args:?}: took {took:?} to stop");
+        assert_eq!(status, Some(143), "{rt} {args:?}: {stderr}");
+        let r: Value = serde_json::from_slice(&stdout)
+            .unwrap_or_else(|e| panic!("{rt}: no valid JSON ({e}); stderr: {stderr}"));
+        assert_eq!(r["interrupted"], "SIGTERM", "{rt}");
+        assert_eq!(r["tasks"]["total"], 4, "{rt}");
+        assert_accounted(&r);
+        assert_eq!(
+            r["tasks"]["errors"]["interrupted"], 4,
+            "{rt} {args:?}: no task can finish: {}",
+            r["tasks"]
+        );
+        for t in r["timeline"].as_array().unwrap() {
+            let (submit, start, end) = common::times(t);
+            assert!(submit <= start && start <= end, "{rt}: {t}");
+        }
+        // Workers, the embedded server: every process the run started is gone, and so is
+        // everything it wrote.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let left = processes_with_tmpdir(tmp.path());
+            if left.is_empty() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{rt}: {left:?} left running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_empty(tmp.path(), rt);
+    }
+}
+
+#[test]
+fn sigterm_stops_an_hour_long_sleep_on_every_runtime() {
+    every_runtime_stops_a_run_that_never_ends(&["io", "--workload", "sleep", "--sleep", "1h"]);
+}
+
+#[test]
+fn sigterm_stops_a_cpu_loop_of_minutes_on_every_runtime() {
+    every_runtime_stops_a_run_that_never_ends(&[
+        "cpu",
+        "--workload",
+        "spin",
+        "--iters",
+        "100000000000",
+    ]);
+}
+
+#[test]
+fn sigterm_stops_a_page_rewritten_forever_on_every_runtime() {
+    every_runtime_stops_a_run_that_never_ends(&[
+        "io",
+        "--writes",
+        "1000000000",
+        "--latency",
+        "1ms",
+    ]);
 }
