@@ -206,20 +206,10 @@ fn drive(
         }
         // Tasks no slot took, or an interrupt kept from being queued.
         let unqueued = (queued..tasks).map(|i| (i, arrivals.due_ns(i).unwrap_or_else(now_ns)));
-        records.extend(
-            inbox
-                .try_iter()
-                .chain(unqueued)
-                .map(|(task, submit)| TaskRecord {
-                    task,
-                    worker: OsThread::current(),
-                    submit_ns: submit,
-                    start_ns: submit,
-                    end_ns: submit,
-                    bytes: 0,
-                    error: Some(TaskError::Interrupted),
-                }),
-        );
+        records.extend(inbox.try_iter().chain(unqueued).map(|(task, submit)| {
+            let when = (submit, submit, submit);
+            TaskRecord::new(task, OsThread::current(), when, Err(TaskError::Interrupted))
+        }));
         Ok(RunOutput {
             tasks: in_task_order(records),
             ready_ns: arrivals.t0_ns(),
@@ -336,14 +326,9 @@ impl Slot<'_> {
             None => (None, None),
         };
         while let Ok((task, submit_ns)) = inbox.recv() {
-            let failed = |start_ns: u64, worker: OsThread, error: TaskError| TaskRecord {
-                task,
-                worker,
-                submit_ns,
-                start_ns,
-                end_ns: now_ns().max(start_ns),
-                bytes: 0,
-                error: Some(error),
+            let failed = |start_ns: u64, worker: OsThread, error: TaskError| {
+                let when = (submit_ns, start_ns, now_ns().max(start_ns));
+                TaskRecord::new(task, worker, when, Err(error))
             };
             if self.children.stopping() {
                 records.push(failed(
@@ -369,15 +354,12 @@ impl Slot<'_> {
             let mut proc = proc;
             match proc.run(task) {
                 Ok(done) => {
-                    records.push(TaskRecord {
-                        task,
-                        worker: done.worker,
-                        submit_ns,
-                        start_ns: done.start_ns,
-                        end_ns: done.end_ns,
-                        bytes: done.bytes,
-                        error: done.error,
-                    });
+                    let when = (submit_ns, done.start_ns, done.end_ns);
+                    let result = match done.error {
+                        Some(e) => Err(e),
+                        None => Ok(crate::workload::Outcome { bytes: done.bytes }),
+                    };
+                    records.push(TaskRecord::new(task, done.worker, when, result));
                     if self.one_task_each {
                         proc.retire(self.children);
                     } else {

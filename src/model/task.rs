@@ -77,6 +77,31 @@ pub struct TaskRecord {
     pub error: Option<TaskError>,
 }
 
+impl TaskRecord {
+    /// The record of task `task`, handed over at `submit_ns`, that ran on `worker` from
+    /// `start_ns` to `end_ns` with `result`: every record a run holds is made here.
+    pub fn new(
+        task: usize,
+        worker: OsThread,
+        (submit_ns, start_ns, end_ns): (u64, u64, u64),
+        result: TaskResult,
+    ) -> TaskRecord {
+        let (bytes, error) = match result {
+            Ok(done) => (done.bytes, None),
+            Err(e) => (0, Some(e)),
+        };
+        TaskRecord {
+            task,
+            worker,
+            submit_ns,
+            start_ns,
+            end_ns,
+            bytes,
+            error,
+        }
+    }
+}
+
 /// Why a task failed: a recorded outcome, never a panic of the tool.
 #[derive(
     Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
