@@ -180,6 +180,11 @@ pub(super) struct SubmitArgs {
     #[arg(long)]
     pub(super) no_tokio_metrics: bool,
 
+    /// The interpreter of the Python runtimes (py-serial, py-threads, py-processes,
+    /// py-asyncio): a path, or a name looked up on PATH. Its version goes in the record.
+    #[arg(long, value_name = "PATH", default_value = None)]
+    pub(super) python: Option<PathBuf>,
+
     #[command(flatten)]
     pub(super) limits: LimitArgs,
 }

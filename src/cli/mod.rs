@@ -182,6 +182,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     template.rate = sweep.how.rate;
     template.tokio_metrics = !sweep.how.no_tokio_metrics;
     template.limits = sweep.how.limits.limits();
+    template.python_path = sweep.how.python.clone();
     let plan = ComparePlan {
         kind: name.into(),
         template,
@@ -372,6 +373,8 @@ fn run_plan(
         tokio_metrics: !args.how.no_tokio_metrics,
         rate: args.how.rate,
         limits: args.how.limits.limits(),
+        python_path: args.how.python.clone(),
+        python: None,
     }
     .check()
 }

@@ -51,6 +51,7 @@ mod async_std;
 mod job;
 mod ledger;
 pub mod process;
+pub mod python;
 mod rayon;
 mod serial;
 mod smol;

@@ -139,7 +139,9 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         interrupted: interrupt::requested(),
         ..meta
     };
-    Ok(summarize(&meta, &runs))
+    let mut record = summarize(&meta, &runs);
+    record.python = plan.python.clone();
+    Ok(record)
 }
 
 /// One measured repeat: resource readings around the executor's run.
@@ -516,6 +518,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         open_loop: meta.rate.map(|rate_per_s| OpenLoop { rate_per_s }),
         notes,
         interrupted,
+        python: None,
     }
 }
 

@@ -126,6 +126,10 @@ pub struct RunRecord {
     /// The signal (`SIGINT`, `SIGTERM`) that stopped the run early, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// The interpreter that ran the tasks of a Python runtime (`py-serial`, `py-threads`,
+    /// `py-processes`, `py-asyncio`); absent for the Rust runtimes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonInfo>,
 }
 
 impl RunRecord {
@@ -275,6 +279,23 @@ pub struct MixedLatency {
 pub struct OpenLoop {
     /// Tasks submitted per second, as asked.
     pub rate_per_s: f64,
+}
+
+/// The Python interpreter a Python runtime ran on, as it described itself before the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PythonInfo {
+    /// `--python` as given, or `python3` (found on `PATH`).
+    pub path: String,
+    /// Its version, e.g. `3.11.7` (`platform.python_version()`).
+    pub version: String,
+    /// Its implementation, e.g. `cpython` (`sys.implementation.name`).
+    pub implementation: String,
+    /// Whether it has a global interpreter lock: `true` unless a free-threaded build runs with
+    /// the GIL off (`sys._is_gil_enabled()`, Python 3.13+).
+    pub gil: bool,
+    /// The aiohttp version it imports, if any: `py-asyncio` downloads with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aiohttp: Option<String>,
 }
 
 /// Most timeline entries a record carries; histograms still count every task.

@@ -9,6 +9,7 @@
 pub mod compare;
 pub mod input;
 pub mod output;
+pub mod python;
 pub mod run;
 
 use std::path::PathBuf;

@@ -9,7 +9,7 @@ use super::output::Output;
 use crate::Error;
 use crate::clock::duration_arg;
 use crate::model::Runtime;
-use crate::model::run::{RUN_SCHEMA, RunRecord};
+use crate::model::run::{PythonInfo, RUN_SCHEMA, RunRecord};
 use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::protocol::Fault;
 use crate::server::ServeOptions;
@@ -51,6 +51,11 @@ pub struct RunPlan {
     pub rate: Option<f64>,
     /// Most OS threads and processes the run may hold for its tasks.
     pub limits: Limits,
+    /// `--python` as given: the interpreter of the Python runtimes (`None`: `python3`).
+    pub python_path: Option<PathBuf>,
+    /// What that interpreter said it is, once [`RunPlan::check`] has asked it (Python
+    /// runtimes only).
+    pub python: Option<PythonInfo>,
 }
 
 /// What the tasks of a run do, before run-time resources (server, out-dir) exist.
@@ -187,6 +192,8 @@ impl RunPlan {
             tokio_metrics: true,
             rate: None,
             limits: Limits::DEFAULT,
+            python_path: None,
+            python: None,
         }
     }
 
