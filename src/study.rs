@@ -260,9 +260,10 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
          Every figure below was measured in that run; each table's command reproduces it, and \
          `asyncstudy report docs/data/NAME.json` re-renders it from the saved records.\n\n\
          {noisy} of the {cells} cells below are marked ~: their runs' wall times were more than \
-         {spread:.0}% apart. A runtime is tied with the winner while its figure is within {tie:.0}% of \
-         the winner's or its range over runs overlaps the winner's; the first runtime that is \
-         neither is the runner-up. Cells with failed tasks are left out of the verdicts.\n\n\
+         {spread:.0}% apart. Every runtime is compared with the winner by the ratio of their figures \
+         within each round, as the median ratio with a 95% bootstrap interval: a win when the whole \
+         interval is beyond {tie:.0}%, a tie when it lies within it, undecided otherwise. Cells with \
+         failed tasks are left out of the verdicts.\n\n\
          ## Verdicts\n\n{verdicts}\n",
         env!("CARGO_PKG_VERSION"),
         m.cpu_model,
@@ -270,7 +271,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
         m.os,
         m.kernel,
         spread = crate::analysis::summary::NOISE_SPREAD * 100.0,
-        tie = crate::analysis::judge::TIE_MARGIN * 100.0,
+        tie = crate::model::compare::DEFAULT_MIN_EFFECT * 100.0,
     );
     let path = plan.out.join("STUDY.md");
     report::write_atomically(&path, format!("{head}{doc}").as_bytes())?;

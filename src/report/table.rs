@@ -5,7 +5,9 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 use super::RuntimeRow;
-use super::compare_rows::{compare_header, compare_notes, compare_table_rows, compare_title};
+use super::compare_rows::{
+    compare_header, compare_notes, compare_table_rows, compare_title, rounds_lines, verdict_lines,
+};
 use super::run_rows::{LATENCY_HEADER, latency_rows, summary_rows, title};
 use crate::model::compare::CompareRecord;
 use crate::model::run::RunRecord;
@@ -50,14 +52,15 @@ pub fn compare(c: &CompareRecord) -> String {
     let mut out = format!("{}\n{t}\n", compare_title(c));
     if !c.verdict.is_empty() {
         out.push_str("verdict:\n");
-        for v in &c.verdict {
-            out.push_str(&format!(
-                "  {} · {} · {} tasks · {}\n",
-                v.workload,
-                crate::analysis::prose::workers_phrase(v.workers),
-                v.tasks,
-                v.sentence
-            ));
+        for line in verdict_lines(c) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    let rounds = rounds_lines(c);
+    if !rounds.is_empty() {
+        out.push_str("rounds:\n");
+        for line in rounds {
+            out.push_str(&format!("  {line}\n"));
         }
     }
     for note in compare_notes(c) {

@@ -1,10 +1,12 @@
 //! `compare`'s runner: a sweep over runtimes, worker counts and task counts, one fresh child
-//! `asyncstudy` process per cell and repeat, summarized per cell and judged by [`crate::verdict`].
+//! `asyncstudy` process per cell and repeat, summarized per cell and judged by
+//! [`crate::analysis`].
 //!
 //! Every measured run is its own process because peak RSS only grows within a process,
 //! async-std fixes its thread count at first use, and allocator state carries over. Repeats are
 //! interleaved (round 1 runs every cell once, then round 2 ...), so a slow minute on a noisy
-//! machine spreads over all cells instead of landing on one. The output file is rewritten
+//! machine spreads over all cells instead of landing on one, and the verdict compares cells
+//! within each round. The output file is rewritten
 //! atomically after every child run, so a failure or Ctrl-C later loses nothing finished.
 //!
 //! A `--scale` sweep puts every task in flight at once, to show how a runtime's cost grows
@@ -74,6 +76,8 @@ pub fn run(
         kind: plan.kind.clone(),
         command: plan.shared_args(),
         repeat: plan.repeat,
+        min_effect: crate::model::compare::DEFAULT_MIN_EFFECT,
+        adaptive: None,
         complete: false,
         interrupted: None,
         runs: Vec::new(),
@@ -98,7 +102,10 @@ pub fn run(
                 cell.runtime, cell.workers, cell.tasks, plan.repeat
             ));
             match run_child(&exe, &plan.cell_args(cell, url.as_deref()))? {
-                ChildResult::Record(r) => record.runs.push(*r),
+                ChildResult::Record(mut r) => {
+                    r.round = Some(round);
+                    record.runs.push(*r);
+                }
                 ChildResult::Failed(reason) => record.failures.push(CellFailure {
                     runtime: cell.runtime.into(),
                     workers: cell.workers,
