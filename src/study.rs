@@ -12,7 +12,8 @@ use anyhow::Context;
 
 use crate::model::Runtime;
 use crate::plan::{
-    ComparePlan, DownloadPlan, Format, MixedPlan, Output, RunPlan, Source, StudyPlan, WorkPlan,
+    ComparePlan, DownloadPlan, Format, MixedPlan, Output, Repeat, RunPlan, Source, StudyPlan,
+    WorkPlan,
 };
 use crate::server::ServeOptions;
 use crate::workload::{CpuKind, CpuWork, Sleep};
@@ -47,7 +48,8 @@ fn comparison(
         runtimes: runtimes.to_vec(),
         workers: workers.to_vec(),
         tasks: vec![io_tasks],
-        repeat: 3,
+        repeat: Repeat::Fixed(3),
+        min_effect: crate::model::compare::DEFAULT_MIN_EFFECT,
         output: Output::stdout(),
         quiet: false,
         strict: false,
