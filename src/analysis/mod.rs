@@ -1,7 +1,8 @@
 //! What a comparison's runs say: per-cell summaries ([`summary`]), the paired statistics that
 //! decide ([`paired`]), the verdict ([`judge`]) and its sentences ([`prose`]): who wins on wall
 //! time, p99 latency and memory at each workload and worker count, by how much, how sure that
-//! is, and why, in sentences built only from the measured figures..
+//! is, and why, in sentences built only from the measured figures. [`answer`] condenses a
+//! group into the best runtime of each family (async, threads, processes).
 //!
 //! Rules, stated once so tables and docs can quote them:
 //! - A cell is *noisy* when it has at least two runs and their wall times spread (max − min)
@@ -42,6 +43,7 @@
 //! Everything here is a pure function of run records, so it is tested on made-up records, and
 //! `report` can judge a saved file again with today's rules.
 
+pub mod answer;
 pub mod judge;
 pub mod paired;
 pub mod prose;

@@ -1,11 +1,13 @@
 //! Every way results leave the tool: one file per format (table, Markdown, CSV, JSON, SVG
 //! plots, HdrHistogram logs), the rows the table and Markdown share (`run_rows`,
-//! `compare_rows`), which plots a record gets (`charts`), and writing.
+//! `compare_rows`), which plots a record gets (`charts`), the study's answer table and plot
+//! (`answer`), and writing.
 //!
 //! Formatters only turn records into text; [`emit`] writes it to stdout or, through
 //! [`crate::files::write`], to a file. Tables of records are formatted nowhere else (the
 //! study composes its document from these renderings).
 
+mod answer;
 mod charts;
 mod compare_rows;
 mod csv;
@@ -17,6 +19,7 @@ pub mod plot;
 mod run_rows;
 mod table;
 
+pub use answer::{Situation, answer_chart, answer_table};
 use charts::{cell_name, compare_logs, ensure_dir};
 pub use charts::{compare_plots, run_plots};
 
@@ -55,6 +58,12 @@ pub fn render_compare(c: &CompareRecord, format: Format) -> anyhow::Result<Strin
         ),
         Format::Json => json::to_json(c),
     }
+}
+
+/// A comparison in Markdown with its verdict and rounds folded into a `<details>` block, for a
+/// document that states its own findings above it.
+pub fn render_compare_folded(c: &CompareRecord) -> String {
+    markdown::compare_with(c, true)
 }
 
 /// `report`: renders a saved record, then writes its plots and interval logs if asked.

@@ -65,12 +65,12 @@ pub struct ScalePoint {
     pub spawn_us_per_unit: Option<f64>,
 }
 
-const WIDTH: u32 = 900;
+pub(super) const WIDTH: u32 = 900;
 const HEIGHT: u32 = 500;
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 
 /// Okabe–Ito, readable with the common colour-vision deficiencies, then three more.
-const PALETTE: [RGBColor; 11] = [
+pub(super) const PALETTE: [RGBColor; 11] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),
@@ -93,13 +93,13 @@ fn colour(name: &str, index: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+pub(super) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("could not draw: {e:?}")
 }
 
 /// Renders with `draw` into an SVG string and writes it atomically to `path`.
 /// Draws a chart's legend at `at`, in the one style every chart uses.
-fn legend<'a, CT: CoordTranslate>(
+pub(super) fn legend<'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
     at: SeriesLabelPosition,
 ) -> anyhow::Result<()> {
@@ -113,7 +113,7 @@ fn legend<'a, CT: CoordTranslate>(
         .map_err(err)
 }
 
-fn render(
+pub(super) fn render(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
@@ -130,7 +130,7 @@ fn render(
 }
 
 /// An empty chart that says so.
-fn no_data(root: &DrawingArea<SVGBackend, Shift>, title: &str) -> anyhow::Result<()> {
+pub(super) fn no_data(root: &DrawingArea<SVGBackend, Shift>, title: &str) -> anyhow::Result<()> {
     root.titled(&format!("{title} (no data)"), (FONT, 18))
         .map_err(err)?;
     Ok(())
@@ -211,7 +211,7 @@ pub fn wall_chart(path: &Path, title: &str, series: &[WallSeries]) -> anyhow::Re
 }
 
 /// Draws `text` at pixel `at` on the whole drawing area, outside any chart's clipping.
-fn label(
+pub(super) fn label(
     root: &DrawingArea<SVGBackend, Shift>,
     text: &str,
     at: (i32, i32),
