@@ -57,8 +57,8 @@ impl Answer {
     }
 
     /// The call alone, for a table cell: `async, 8.0× (95% CI 7.9–8.1×, 5 paired rounds)`,
-    /// `tie of async and threads within 3% (…)`, `undecided: async ahead of threads by 1.02×
-    /// (…)`, `async alone`.
+    /// `tie of async and threads within 3% (…)`, `undecided: threads 1.02× async (…)` (the next
+    /// family's figure over the leader's), `async alone`.
     pub fn short(&self) -> String {
         let Some(w) = self.winner else {
             return "none finished every task".into();
@@ -83,10 +83,10 @@ impl Answer {
                 effect_phrase(self.metric, cmp.min_effect)
             ),
             Outcome::Undecided => format!(
-                "undecided: {} ahead of {} by {:.2}× ({ci})",
-                w.name(),
+                "undecided: {} {:.2}× {} ({ci})",
                 r.name(),
-                cmp.ratio
+                cmp.ratio,
+                w.name()
             ),
         }
     }
@@ -127,10 +127,10 @@ impl Answer {
                 best.shown
             ),
             Outcome::Undecided => format!(
-                "undecided: {} ahead of {} by {:.2}× ({ci}): {} {} against {other}",
-                w.name(),
+                "undecided: {} {:.2}× {} ({ci}): {} {} against {other}",
                 r.name(),
                 cmp.ratio,
+                w.name(),
                 best.runtime,
                 best.shown
             ),
@@ -176,7 +176,7 @@ pub fn answer(record: &CompareRecord, workers: usize, tasks: usize, metric: Metr
                 .filter(|s| Runtime::from_name(&s.runtime).map(Runtime::family) == Some(family))
                 .map(|s| {
                     let limit = s.reason.split(" (").next().unwrap_or(&s.reason);
-                    format!("{} skipped ({limit})", s.runtime)
+                    format!("{} skipped, {limit}", s.runtime)
                 })
                 .collect();
             let all: Vec<String> = skipped.into_iter().chain(failed.clone()).collect();

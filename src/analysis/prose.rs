@@ -228,7 +228,7 @@ fn tie(
 }
 
 /// `undecided on wall time after 20 paired rounds between smol 0.250 s and threads 0.255 s
-/// (1.02×, 95% CI 0.99–1.06×): neither within 3% nor beyond it`.
+/// (1.02× smol, 95% CI 0.99–1.06×): neither within 3% nor beyond it`.
 fn undecided(
     metric: Metric,
     w: &CellSummary,
@@ -240,10 +240,11 @@ fn undecided(
         .iter()
         .map(|(c, cmp)| {
             format!(
-                "{} {} ({:.2}×, {})",
+                "{} {} ({:.2}× {}, {})",
                 c.runtime,
                 show(metric, c),
                 cmp.ratio,
+                w.runtime,
                 ratio_interval(cmp.low, cmp.high)
             )
         })

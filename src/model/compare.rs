@@ -81,8 +81,9 @@ pub struct Adaptive {
     pub max_rounds: usize,
     /// `--budget` in seconds: no round starts that would be expected to end after it.
     pub budget_s: f64,
-    /// Why rounds stopped: `decided` (no verdict left undecided), `max_repeat`, `budget`, or
-    /// `interrupted`; absent while the sweep runs.
+    /// Why rounds stopped: `decided` (no verdict left undecided), `max_repeat`, `budget`,
+    /// `interrupted`, or `no_cells` (an undecided group had no cell left to run); absent while
+    /// the sweep runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     /// Seconds the sweep took, start to end.

@@ -289,6 +289,7 @@ pub(super) fn rounds_lines(c: &CompareRecord) -> Vec<String> {
         Some("max_repeat") => format!("stopped at --max-repeat {}", a.max_rounds),
         Some("budget") => format!("stopped by the --budget of {:.0} s", a.budget_s),
         Some("interrupted") => "stopped by a signal".to_string(),
+        Some("no_cells") => "stopped: an undecided group had no cell left to run".to_string(),
         _ => "running".to_string(),
     };
     lines.push(format!("{why}, after {:.0} s", a.elapsed_s));

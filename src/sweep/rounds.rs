@@ -21,6 +21,8 @@ pub(super) struct Rounds {
     repeat: Repeat,
     scale: bool,
     cells: Vec<Cell>,
+    /// Each cell's tasks as its records count them (a mix's CPU tasks with its IO tasks).
+    recorded_tasks: HashMap<Cell, usize>,
     /// How long each cell's last run took.
     last: HashMap<Cell, Duration>,
     /// The groups the round now running is for; `None`: every cell runs.
@@ -37,6 +39,10 @@ impl Rounds {
             repeat: plan.repeat,
             scale: plan.scale,
             cells: cells.to_vec(),
+            recorded_tasks: cells
+                .iter()
+                .map(|&c| (c, plan.cell_plan(c, None).tasks))
+                .collect(),
             last: HashMap::new(),
             open: None,
             ran: Vec::new(),
@@ -79,6 +85,11 @@ impl Rounds {
             .copied()
             .filter(|c| open.iter().any(|g| self.member(record, g, *c)))
             .collect();
+        if next.is_empty() {
+            // Every undecided group's cells ran in no round: nothing more can decide it.
+            self.stopped = Some("no_cells");
+            return None;
+        }
         let expected: Duration = next.iter().filter_map(|c| self.last.get(c)).sum();
         if began.elapsed() + expected > budget {
             self.stopped = Some("budget");
@@ -90,11 +101,14 @@ impl Rounds {
 
     /// Whether `cell` is judged in `group` of `record`.
     fn member(&self, record: &CompareRecord, group: &Group, cell: Cell) -> bool {
+        let tasks = self
+            .recorded_tasks
+            .get(&cell)
+            .copied()
+            .unwrap_or(cell.tasks);
         group_members(&record.summary, (&group.0, group.1, group.2), self.scale)
             .iter()
-            .any(|c| {
-                c.runtime == cell.runtime && c.workers == cell.workers && c.tasks == cell.tasks
-            })
+            .any(|c| c.runtime == cell.runtime && c.workers == cell.workers && c.tasks == tasks)
     }
 
     /// Counts `round` for the groups it ran.
@@ -164,4 +178,52 @@ fn undecided_groups(record: &CompareRecord) -> Vec<Group> {
         }
     }
     open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    // A mix's cells count its IO tasks, its records every task: the rounds must still find
+    // the cells of an undecided group.
+    #[test]
+    fn a_mix_with_an_undecided_verdict_runs_its_cells_again() {
+        let line = "asyncstudy compare mixed --runtimes tokio-mt,threads --workers 2 --tasks 30 --cpu-tasks 2 --cpu-iters 1000";
+        let Ok(Some(Plan::Compare(plan))) = crate::cli::parse(line.split_whitespace()) else {
+            panic!("a valid command line")
+        };
+        let cells = plan.cells();
+        let runs: Vec<crate::model::run::RunRecord> = cells
+            .iter()
+            .map(|c| {
+                let mut r = crate::report::tests::sample_record();
+                r.runtime = c.runtime.into();
+                r.workers = c.workers;
+                r.workload.tasks_per_run = 32;
+                r.round = Some(1);
+                r.tasks.failed = 0;
+                r.tasks.ok = r.tasks.total;
+                r.tasks.errors.clear();
+                r
+            })
+            .collect();
+        let mut record: CompareRecord = serde_json::from_value(serde_json::json!({
+            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
+            "machine": runs[0].machine, "started_at": "", "kind": "mixed", "command": [],
+            "repeat": 3, "complete": false, "runs": runs, "summary": [], "verdict": []
+        }))
+        .unwrap();
+        crate::analysis::refresh(&mut record);
+        assert!(
+            record
+                .verdict
+                .iter()
+                .any(|v| v.outcome == Outcome::Undecided),
+            "one round decides nothing"
+        );
+        let mut rounds = Rounds::new(&plan, &cells);
+        let next = rounds.next(&record, 3, Instant::now());
+        assert_eq!(next, Some(cells));
+    }
 }
