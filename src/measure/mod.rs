@@ -518,6 +518,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         open_loop: meta.rate.map(|rate_per_s| OpenLoop { rate_per_s }),
         notes,
         interrupted,
+        round: None,
         python: None,
     }
 }

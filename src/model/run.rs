@@ -126,6 +126,10 @@ pub struct RunRecord {
     /// The signal (`SIGINT`, `SIGTERM`) that stopped the run early, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// The comparison round (1-based) this run was measured in, set by `compare`: a verdict
+    /// pairs runs of the same round. Absent for a run of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<usize>,
     /// The interpreter that ran the tasks of a Python runtime (`py-serial`, `py-threads`,
     /// `py-processes`, `py-asyncio`); absent for the Rust runtimes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
