@@ -121,8 +121,9 @@ pub(super) struct CompareMixed {
 /// What a comparison sweeps.
 #[derive(Debug, Args)]
 pub(super) struct SweepArgs {
-    /// Runtimes to compare: all (with --scale, all that can give each task its own unit), or a
-    /// comma-separated list (see `asyncstudy runtimes`).
+    /// Runtimes to compare: all (every Rust runtime; with --scale, all that can give each task
+    /// its own unit), python (the four Python ones), or a comma-separated list (see
+    /// `asyncstudy runtimes`).
     #[arg(long, value_name = "LIST", default_value = "all")]
     pub(super) runtimes: String,
 

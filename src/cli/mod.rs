@@ -140,7 +140,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     };
     let mut runtimes = runtime_list(&sweep.runtimes)?;
     if scale {
-        if sweep.runtimes.trim() == "all" {
+        if ["all", "python"].contains(&sweep.runtimes.trim()) {
             runtimes.retain(|&rt| rt.scales());
         }
         if let Some(rt) = runtimes.iter().find(|&&rt| !rt.scales()) {
@@ -223,16 +223,19 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     Ok(plan)
 }
 
-/// `all` or a comma-separated list of runtime names.
+/// `all` (the Rust runtimes), `python` (the Python ones) or a comma-separated list of runtime
+/// names.
 fn runtime_list(s: &str) -> Result<Vec<Runtime>, Error> {
-    if s.trim() == "all" {
-        return Ok(Runtime::ALL.to_vec());
+    match s.trim() {
+        "all" => return Ok(Runtime::rust().collect()),
+        "python" => return Ok(Runtime::python().collect()),
+        _ => {}
     }
     let mut out = Vec::new();
     for name in s.split(',').map(str::trim) {
         let rt = Runtime::from_name(name).ok_or_else(|| {
             Error::BadInput(format!(
-                "--runtimes: unknown runtime {name:?} (expected all, or a list of: {})",
+                "--runtimes: unknown runtime {name:?} (expected all, python, or a list of: {})",
                 Runtime::ALL.map(Runtime::name).join(", ")
             ))
         })?;

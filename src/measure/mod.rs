@@ -93,9 +93,13 @@ pub struct RunMeta {
 /// A run whose runtime watches for Ctrl-C (see [`interrupt`]) stops after the repeat it
 /// interrupted; the record then holds the repeats so far and says which signal stopped it.
 pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
-    let executor = plan
-        .runtime
-        .executor_with(plan.workers, plan.in_flight(), plan.tokio_metrics);
+    let executor = if plan.runtime.is_python() {
+        plan.runtime
+            .python_executor(plan.workers, plan.in_flight(), plan.python_path.as_deref())
+    } else {
+        plan.runtime
+            .executor_with(plan.workers, plan.in_flight(), plan.tokio_metrics)
+    };
     let workload = workload_info(plan);
     let io = work.is_io();
     let mixed_io_tasks = match &work {
@@ -322,8 +326,8 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
             .max(1)
     };
     let baseline = match meta.runtime {
-        // A serial run is its own baseline.
-        Runtime::Serial => Some(wall_s),
+        // A serial run (Rust's or Python's) is its own baseline.
+        rt if rt.is_baseline() => Some(wall_s),
         _ => meta.baseline_wall_s,
     };
     let speedup = baseline.filter(|_| wall_s > 0.0).map(|b| b / wall_s);

@@ -8,6 +8,9 @@ use std::time::Duration;
 use crate::child::{Ask, Child};
 use crate::model::run::PythonInfo;
 
+/// The interpreter when `--python` is not given, looked up on `PATH`.
+pub const DEFAULT: &str = "python3";
+
 /// The oldest Python the harness runs on: `threading.get_native_id()` came in 3.8.
 pub const MIN_VERSION: (u64, u64) = (3, 8);
 

@@ -423,7 +423,33 @@ impl RunPlan {
         if !self.tokio_metrics {
             a.push("--no-tokio-metrics".into());
         }
+        if let Some(python) = &self.python_path {
+            a.extend(["--python".into(), python.display().to_string()]);
+        }
         a
+    }
+
+    /// Asks the interpreter of a Python runtime what it is, and refuses one that cannot run
+    /// the work: missing, not Python, older than 3.8, or without aiohttp for `py-asyncio`
+    /// downloads.
+    fn check_python(&self) -> Result<PythonInfo, Error> {
+        let path = self
+            .python_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(super::python::DEFAULT));
+        let info = super::python::probe(&path).map_err(Error::BadInput)?;
+        let downloads = match &self.work {
+            WorkPlan::Download(_) => true,
+            WorkPlan::Mixed(m) => matches!(*m.io, WorkPlan::Download(_)),
+            _ => false,
+        };
+        if self.runtime == Runtime::PyAsyncio && downloads && info.aiohttp.is_none() {
+            return Err(Error::BadInput(format!(
+                "--runtime py-asyncio: its downloads need the aiohttp module, which {} (Python {}) cannot import; install it with `{} -m pip install aiohttp`",
+                info.path, info.version, info.path
+            )));
+        }
+        Ok(info)
     }
 }
 
@@ -441,9 +467,12 @@ pub const BYTES_PER_TASK: u64 = 512;
 
 impl RunPlan {
     /// Checks the parts of a run that depend on each other or on the outside world.
-    pub fn check(self) -> Result<RunPlan, Error> {
+    pub fn check(mut self) -> Result<RunPlan, Error> {
+        if self.runtime.is_python() {
+            self.python = Some(self.check_python()?);
+        }
         if let Some(fault) = self.faults.first() {
-            if !self.runtime.uses_processes() {
+            if !self.runtime.uses_processes() || self.runtime.is_python() {
                 return Err(Error::BadInput(format!(
                     "--inject-fault {}@{}: only process-pool and process-per-task run tasks in worker processes",
                     fault.kind.name(),
