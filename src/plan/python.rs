@@ -18,9 +18,10 @@ pub const MIN_VERSION: (u64, u64) = (3, 8);
 const PROBE: &str = r#"
 import json, platform, sys
 try:
+    # Found and versioned without importing it, which would cost a second of start-up.
     from importlib.metadata import version
-    aiohttp = version("aiohttp")
-    import aiohttp as _a
+    from importlib.util import find_spec
+    aiohttp = version("aiohttp") if find_spec("aiohttp") else None
 except Exception:
     aiohttp = None
 gil = getattr(sys, "_is_gil_enabled", lambda: True)()
