@@ -375,7 +375,9 @@ pub struct Memory {
     /// This process.
     pub peak_rss_bytes: u64,
     /// The largest peak RSS among its worker processes, each read from `VmHWM` in
-    /// `/proc/<pid>/status` just before the worker was retired.
+    /// `/proc/<pid>/status` just before the worker was retired. For a Python runtime, the
+    /// interpreter's peak plus each of its pool workers' (grandchildren, which the process
+    /// count does not see), read by the harness before it shuts its pool down.
     pub children_peak_rss_bytes: u64,
     /// Worker processes (over all measured repeats) that died or were killed before their peak
     /// could be read; `children_peak_rss_bytes` and every estimate built on it leave them out.
