@@ -502,8 +502,12 @@ async def run_one_async(i, session):
     return cpu(w["cpu"], i)
 
 
-def needs_aiohttp(w):
+def downloads(w):
+    """Whether any task of the work downloads."""
     return w["kind"] == "download" or (w["kind"] == "mixed" and w["io"]["kind"] == "download")
+
+
+needs_aiohttp = downloads
 
 
 async def run_asyncio(plan):
@@ -569,6 +573,14 @@ def main():
         return  # the parent died before the parent-death signal was set
     WORK, HEADERS = plan["work"], dict(plan["headers"])
     model = plan["model"]
+    if model != "asyncio" and downloads(WORK):
+        # urllib and what it imports (http.client, email, ssl) load now, before the ready
+        # line, so no task pays for them; forked pool workers inherit them.
+        import http.client  # noqa: F401
+        import socket  # noqa: F401
+        import urllib.error  # noqa: F401
+
+        opener()
     if model == "asyncio":
         if needs_aiohttp(WORK):
             try:
