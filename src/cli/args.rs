@@ -259,6 +259,10 @@ pub(super) struct StudyArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub(super) quiet: bool,
+
+    /// The interpreter of the section that runs the seeds' own Python models.
+    #[arg(long, value_name = "PATH")]
+    pub(super) python: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

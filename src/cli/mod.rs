@@ -86,6 +86,7 @@ where
             Plan::Study(StudyPlan {
                 out: args.out,
                 quiet: args.quiet,
+                python: args.python,
             })
         }
         Command::Completions { shell } => Plan::Print(completions(&shell)),

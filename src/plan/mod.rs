@@ -70,4 +70,6 @@ pub struct StudyPlan {
     pub out: PathBuf,
     /// No progress bars.
     pub quiet: bool,
+    /// `--python`: the interpreter of the Python section (`None`: `python3`).
+    pub python: Option<PathBuf>,
 }
