@@ -69,7 +69,7 @@ impl Answer {
         let ci = format!(
             "{}, {}",
             match cmp.outcome {
-                Outcome::Win => interval(cmp.low, cmp.high),
+                Outcome::Win => interval(cmp.ratio, cmp.low, cmp.high),
                 _ => ratio_interval(cmp.low, cmp.high),
             },
             rounds_phrase(cmp.rounds)
@@ -105,7 +105,7 @@ impl Answer {
         let ci = format!(
             "{}, {}",
             match cmp.outcome {
-                Outcome::Win => interval(cmp.low, cmp.high),
+                Outcome::Win => interval(cmp.ratio, cmp.low, cmp.high),
                 _ => ratio_interval(cmp.low, cmp.high),
             },
             rounds_phrase(cmp.rounds)
