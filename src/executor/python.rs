@@ -163,32 +163,15 @@ fn drive(
             }
         })
         .context("could not start the thread that reads the Python harness")?;
-    let mut ready_ns = None;
-    let mut records = Vec::with_capacity(tasks);
-    let mut end = None;
-    let mut broke = None;
-    loop {
-        match lines.recv_timeout(WATCH_EVERY) {
-            Ok(Line::Ready { t0_ns }) => ready_ns = Some(t0_ns),
-            Ok(Line::Task(r)) => records.push(r),
-            Ok(Line::End {
-                peak_rss,
-                unmeasured,
-            }) => end = Some((peak_rss, unmeasured)),
-            Ok(Line::Error(e)) => broke = Some(e),
-            Ok(Line::Garbage(g)) => {
-                broke.get_or_insert(format!("the Python harness said something else: {g}"));
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                if interrupt::requested().is_some() {
-                    child.kill_group();
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-    }
+    let heard = listen(child, &lines, tasks);
     let _ = reader.join();
     let status = child.wait().ok();
+    let Heard {
+        ready_ns,
+        mut records,
+        end,
+        broke,
+    } = heard;
     let exited = || match status {
         Some(s) => format!("{name} ended ({s})"),
         None => format!("{name} ended"),
@@ -229,6 +212,49 @@ fn drive(
         children_peak_rss: Some(peak),
         children_unmeasured: unmeasured,
     })
+}
+
+/// What the harness said over a run.
+struct Heard {
+    /// Its ready time, if it got that far.
+    ready_ns: Option<u64>,
+    /// The tasks it reported.
+    records: Vec<TaskRecord>,
+    /// Peak RSS and unmeasured processes, from its last line.
+    end: Option<(u64, u64)>,
+    /// Why it could not run, or the first line it should not have said.
+    broke: Option<String>,
+}
+
+/// Reads the harness's lines until its stdout closes, killing its process group at a signal.
+fn listen(child: &mut Child, lines: &crossbeam_channel::Receiver<Line>, tasks: usize) -> Heard {
+    let mut heard = Heard {
+        ready_ns: None,
+        records: Vec::with_capacity(tasks),
+        end: None,
+        broke: None,
+    };
+    loop {
+        match lines.recv_timeout(WATCH_EVERY) {
+            Ok(Line::Ready { t0_ns }) => heard.ready_ns = Some(t0_ns),
+            Ok(Line::Task(r)) => heard.records.push(r),
+            Ok(Line::End {
+                peak_rss,
+                unmeasured,
+            }) => heard.end = Some((peak_rss, unmeasured)),
+            Ok(Line::Error(e)) => heard.broke = Some(e),
+            Ok(Line::Garbage(g)) => {
+                let what = format!("the Python harness said something else: {g}");
+                heard.broke.get_or_insert(what);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if interrupt::requested().is_some() {
+                    child.kill_group();
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return heard,
+        }
+    }
 }
 
 fn cut_short(task: usize, now: u64) -> TaskRecord {

@@ -20,6 +20,9 @@ Protocol (one run, one interpreter):
               missing); the process then exits with code 3
   stderr  whatever Python prints (tracebacks of the harness itself).
 
+The harness is one file on purpose: it is passed whole to `python -c`, so nothing has to be
+installed or found on disk, and forked pool workers reach its functions in `__main__`.
+
 A task that fails is a record with an error kind from the Rust side's list (timeout, connect,
 http_4xx, http_5xx, reset, protocol, redirect, too_large, write, request, check, panic,
 worker), never an exception out of the harness.
