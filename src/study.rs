@@ -109,14 +109,15 @@ const EXPERIMENTS: [Experiment; 6] = [
         heading: "Downloading and rewriting pages (seed 001)",
         about: "16 pages from the embedded server (16 KiB, 50 ms latency), each written 50 times, with 1 to 16 workers. Async runtimes run every download at once whatever `--workers` says; thread pools and processes run as many as they have workers.",
         plan: || {
-            let work = WorkPlan::Download(DownloadPlan {
+            let work = WorkPlan::Download(Box::new(DownloadPlan {
+                connections: crate::workload::download::Connections::New,
                 source: Source::Embedded(ServeOptions::new()),
                 writes: 50,
                 out_dir: None,
                 keep: false,
                 max_page_size: 10 << 20,
                 timeout: Duration::from_secs(20),
-            });
+            }));
             let rts = [
                 Serial,
                 Threads,

@@ -13,6 +13,7 @@ use crate::model::run::{RUN_SCHEMA, RunRecord};
 use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::protocol::Fault;
 use crate::server::ServeOptions;
+use crate::workload::download::Connections;
 use crate::workload::{CpuWork, Sleep};
 
 pub use crate::model::runtime::Limits;
@@ -51,6 +52,8 @@ pub struct RunPlan {
     pub rate: Option<f64>,
     /// Most OS threads and processes the run may hold for its tasks.
     pub limits: Limits,
+    /// The CPUs the measuring process is pinned to (`--client-cpus`); `None` leaves it be.
+    pub client_cpus: Option<Vec<usize>>,
 }
 
 /// What the tasks of a run do, before run-time resources (server, out-dir) exist.
@@ -59,7 +62,7 @@ pub enum WorkPlan {
     /// A CPU loop.
     Cpu(CpuWork),
     /// Download and rewrite pages.
-    Download(DownloadPlan),
+    Download(Box<DownloadPlan>),
     /// Wait.
     Sleep(Sleep),
     /// CPU tasks and IO tasks together.
@@ -128,6 +131,8 @@ pub struct DownloadPlan {
     pub max_page_size: u64,
     /// Per-request limit.
     pub timeout: Duration,
+    /// A new connection per request, or kept ones.
+    pub connections: Connections,
 }
 
 /// Where a download's pages come from.
@@ -149,7 +154,29 @@ pub enum Source {
         url: String,
         /// What it serves.
         server: ServeOptions,
+        /// The certificate it serves, with TLS.
+        cert: Option<PathBuf>,
     },
+    /// An `asyncstudy serve` someone else started, possibly on another host (`--server`);
+    /// task i fetches `/page/i` from it.
+    Remote {
+        /// Its base URL, `http(s)://HOST:PORT`.
+        url: String,
+        /// The one certificate to trust for https (`--server-cert`); without it the Mozilla
+        /// roots.
+        cert: Option<PathBuf>,
+    },
+}
+
+impl Source {
+    /// Whether the pages come over https from a server of ours.
+    pub fn tls(&self) -> bool {
+        match self {
+            Source::Embedded(s) | Source::Running { server: s, .. } => s.tls,
+            Source::Remote { url, .. } => url.starts_with("https://"),
+            Source::Urls { .. } => false,
+        }
+    }
 }
 
 /// The serial run a speed-up is computed against.
@@ -187,6 +214,7 @@ impl RunPlan {
             tokio_metrics: true,
             rate: None,
             limits: Limits::DEFAULT,
+            client_cpus: None,
         }
     }
 
@@ -253,7 +281,16 @@ impl RunPlan {
                         p.insert("server".into(), "embedded, shared by a comparison".into());
                         Some(server)
                     }
+                    Source::Remote { url, .. } => {
+                        p.insert("server".into(), "remote".into());
+                        p.insert("server_url".into(), url.clone().into());
+                        None
+                    }
                 };
+                if !matches!(d.source, Source::Urls { .. }) {
+                    p.insert("tls".into(), d.source.tls().into());
+                }
+                p.insert("connections".into(), d.connections.name().into());
                 if let Some(s) = server {
                     p.insert("page_size".into(), s.page_size.into());
                     p.insert(
@@ -381,14 +418,36 @@ impl RunPlan {
                 if d.keep {
                     a.push("--keep".into());
                 }
+                if d.connections != Connections::New {
+                    a.extend(["--connections".into(), d.connections.name().into()]);
+                }
+                let cert = |a: &mut Vec<String>, cert: &Option<PathBuf>| {
+                    if let Some(path) = cert {
+                        a.extend(["--server-cert".into(), path.display().to_string()]);
+                    }
+                };
                 match &d.source {
                     Source::Urls { path, .. } => {
                         a.extend(["--urls".into(), path.display().to_string()])
                     }
-                    Source::Embedded(s) => a.extend(s.page_args()),
-                    Source::Running { url, server } => {
+                    Source::Embedded(s) => {
+                        a.extend(s.page_args());
+                        if let Some(cpus) = &s.cpus {
+                            a.extend(["--server-cpus".into(), crate::cpus::show(cpus)]);
+                        }
+                    }
+                    Source::Running {
+                        url,
+                        server,
+                        cert: c,
+                    } => {
                         a.extend(server.page_args());
                         a.extend(["--server-url".into(), url.clone()]);
+                        cert(&mut a, c);
+                    }
+                    Source::Remote { url, cert: c } => {
+                        a.extend(["--server".into(), url.clone()]);
+                        cert(&mut a, c);
                     }
                 }
             }
@@ -415,6 +474,9 @@ impl RunPlan {
         }
         if !self.tokio_metrics {
             a.push("--no-tokio-metrics".into());
+        }
+        if let Some(cpus) = &self.client_cpus {
+            a.extend(["--client-cpus".into(), crate::cpus::show(cpus)]);
         }
         a
     }

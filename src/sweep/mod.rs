@@ -47,7 +47,10 @@ pub fn run(
         .as_ref()
         .map(|opts| EmbeddedServer::start(&exe, opts))
         .transpose()?;
-    let url = server.as_ref().map(|s| s.url.clone());
+    let shared = server.as_ref().map(|s| crate::plan::Shared {
+        url: s.url.clone(),
+        cert: s.cert.clone(),
+    });
     let mut cells = Vec::new();
     let mut skipped = Vec::new();
     for cell in plan.cells() {
@@ -98,7 +101,7 @@ pub fn run(
                 "{} w{} t{} ({round}/{})",
                 cell.runtime, cell.workers, cell.tasks, plan.repeat
             ));
-            match run_child(&exe, &plan.cell_args(cell, url.as_deref()))? {
+            match run_child(&exe, &plan.cell_args(cell, shared.as_ref()))? {
                 ChildResult::Record(r) => record.runs.push(*r),
                 ChildResult::Failed(reason) => record.failures.push(CellFailure {
                     runtime: cell.runtime.into(),
