@@ -1,5 +1,5 @@
 //! What `/proc` says about processes and the machine: peak memory, a process's start time,
-//! the memory available. A leaf every layer may read, so the executors, the measuring code,
+//! the memory available, the load average. A leaf every layer may read, so the executors, the measuring code,
 //! the checks of a plan and `clean` read `/proc` one way.
 
 /// This process image's peak resident set size (`VmHWM`), if `/proc` says.
@@ -27,6 +27,13 @@ pub fn available_memory() -> Option<u64> {
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// The machine's load average over the last minute (the first field of `/proc/loadavg`):
+/// how many threads were running or waiting to run, on average.
+pub fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// A process's start time in clock ticks since boot, if it is alive.

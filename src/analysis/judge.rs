@@ -2,18 +2,25 @@
 //! functions of the cell summaries; the rules are stated once in the module doc of
 //! [`crate::analysis`].
 
+use super::paired;
 use super::prose::{sentence, skipped_sentence};
 use super::summary::one_unit_per_task;
-use crate::model::compare::{Better, CellSummary, LeftOut, Metric, Reason, Skipped, Verdict};
-
-/// Relative difference under which two figures are a tie whatever their ranges.
-pub const TIE_MARGIN: f64 = 0.03;
+use crate::model::compare::{
+    Better, CellSummary, Comparison, LeftOut, Metric, Outcome, Reason, Skipped, Verdict,
+};
 
 /// Fewest latency samples a p99 is shown or judged on; below it, the maximum is, named as such.
 pub const MIN_P99_SAMPLES: u64 = 100;
 
 /// How much better a figure must be, relative, before a verdict gives it as the reason.
 pub const REASON_MARGIN: f64 = 0.10;
+
+/// The least relative difference in memory a verdict calls a win, whatever `--min-effect` says.
+pub const MEMORY_MIN_EFFECT: f64 = 0.10;
+
+/// The least difference in memory, in bytes, a verdict calls a win: a mebibyte either way is
+/// allocator and page-table noise, not a runtime's cost.
+pub const MEMORY_MIN_BYTES: f64 = (1u64 << 20) as f64;
 
 /// The figure a cell is ranked by, in the metric's unit (s, ms, bytes).
 pub fn figure(metric: Metric, c: &CellSummary) -> f64 {
@@ -27,19 +34,70 @@ pub fn figure(metric: Metric, c: &CellSummary) -> f64 {
     }
 }
 
-/// The smallest and largest value of the figure over the cell's runs, for the tie rule.
-fn range(metric: Metric, c: &CellSummary) -> (f64, f64) {
+/// The figure of `metric` in each round a cell ran, as (round, figure).
+pub fn per_round(metric: Metric, c: &CellSummary) -> Vec<(usize, f64)> {
+    c.rounds
+        .iter()
+        .filter_map(|r| {
+            let v = match metric {
+                Metric::Wall => r.wall_s,
+                Metric::P99 => r.p99_ms,
+                Metric::MaxLatency => r.max_latency_ms,
+                Metric::Memory => r.memory_bytes,
+                Metric::IoP99 => r.io_p99_ms?,
+                Metric::MemoryPerUnit => r.memory_bytes / r.units_in_flight.filter(|u| *u > 0.0)?,
+            };
+            Some((r.round, v))
+        })
+        .collect()
+}
+
+/// The relative difference a comparison on `metric` is judged against, with `winner` ahead:
+/// `min_effect`, or for memory the larger of [`MEMORY_MIN_EFFECT`] and [`MEMORY_MIN_BYTES`] of
+/// the winner's memory.
+pub fn effect(metric: Metric, winner: &CellSummary, min_effect: f64) -> f64 {
     match metric {
-        Metric::Wall => (c.wall_s.min, c.wall_s.max),
-        // Below 100 samples a run's p99 is its maximum, so the per-run p99s are the range
-        // of both.
-        Metric::P99 | Metric::MaxLatency => (c.p99_ms.min, c.p99_ms.max),
-        Metric::Memory => (c.memory_bytes.min, c.memory_bytes.max),
-        Metric::IoP99 => {
-            let s = c.io_p99_ms.unwrap_or_default();
-            (s.min, s.max)
+        Metric::Memory | Metric::MemoryPerUnit => {
+            let bytes = winner.memory_bytes.median;
+            MEMORY_MIN_EFFECT.max(if bytes > 0.0 {
+                MEMORY_MIN_BYTES / bytes
+            } else {
+                f64::INFINITY
+            })
         }
-        Metric::MemoryPerUnit => (c.memory_bytes.min / units(c), c.memory_bytes.max / units(c)),
+        _ => min_effect,
+    }
+}
+
+/// Whether `metric` is a memory figure, whose verdict is a win or a tie, never undecided by a
+/// difference too small to matter.
+pub fn is_memory(metric: Metric) -> bool {
+    matches!(metric, Metric::Memory | Metric::MemoryPerUnit)
+}
+
+/// `other` against the leader `lead` on `metric`, paired by round, judged against `e`.
+pub fn compare(metric: Metric, lead: &CellSummary, other: &CellSummary, e: f64) -> Comparison {
+    let fallback = figure(metric, other) / figure(metric, lead);
+    let paired = paired::pair(&per_round(metric, lead), &per_round(metric, other));
+    let (ratio, low, high, rounds) = match paired {
+        Some(p) => (p.ratio, p.low, p.high, p.rounds),
+        // No round both ran: the cells' own figures, with nothing to judge them by.
+        None => (fallback, fallback, fallback, 0),
+    };
+    let mut outcome = paired.map_or(Outcome::Undecided, |p| p.outcome(e));
+    // A memory difference too small to matter is a tie, however uncertain.
+    if is_memory(metric) && outcome == Outcome::Undecided && paired.is_some_and(|p| !p.beyond(e)) {
+        outcome = Outcome::Tie;
+    }
+    let finite = |x: f64| if x.is_finite() { x } else { 0.0 };
+    Comparison {
+        runtime: other.runtime.clone(),
+        ratio: finite(ratio),
+        low: finite(low),
+        high: finite(high),
+        rounds,
+        min_effect: finite(e),
+        outcome,
     }
 }
 
@@ -66,16 +124,17 @@ pub(super) fn estimated_memory(c: &CellSummary) -> bool {
 }
 
 /// Judges every group (workload, workers, tasks) with at least two runtimes, on wall time,
-/// p99 latency (the maximum below [`MIN_P99_SAMPLES`] tasks) and memory.
-pub fn judge(cells: &[CellSummary]) -> Vec<Verdict> {
-    judge_with(cells, false)
+/// p99 latency (the maximum below [`MIN_P99_SAMPLES`] tasks) and memory, calling a win or a
+/// tie against `min_effect` (see [`paired`]).
+pub fn judge(cells: &[CellSummary], min_effect: f64) -> Vec<Verdict> {
+    judge_with(cells, false, min_effect)
 }
 
 /// [`judge`] for a `--scale` sweep, where thread-per-task and process-per-task join every
 /// worker count's group, then one line per workload on memory per unit at the most tasks
 /// that ran, with the cells skipped at a limit.
-pub fn judge_scale(cells: &[CellSummary], skipped: &[Skipped]) -> Vec<Verdict> {
-    let mut out = judge_with(cells, true);
+pub fn judge_scale(cells: &[CellSummary], skipped: &[Skipped], min_effect: f64) -> Vec<Verdict> {
+    let mut out = judge_with(cells, true, min_effect);
     let mut workloads: Vec<&str> = Vec::new();
     for c in cells {
         if !workloads.contains(&c.workload.as_str()) {
@@ -108,8 +167,8 @@ pub fn judge_scale(cells: &[CellSummary], skipped: &[Skipped]) -> Vec<Verdict> {
                 .copied()
                 .filter(|c| c.workers == workers || one_unit_per_task(c))
                 .collect();
-            let Some(mut v) = judge_one(&members, Metric::MemoryPerUnit, workload, workers, top)
-            else {
+            let group = (workload, workers, top);
+            let Some(mut v) = judge_one(&members, Metric::MemoryPerUnit, group, min_effect) else {
                 continue;
             };
             if members.len() < 2 {
@@ -134,13 +193,31 @@ pub fn judge_scale(cells: &[CellSummary], skipped: &[Skipped]) -> Vec<Verdict> {
     out
 }
 
+/// The cells judged together as the group of `workload` at `workers` and `tasks`: that
+/// cell of every runtime, and the cells that join every worker count's group (the baseline,
+/// and with `scale` the runtimes whose units are their tasks).
+pub fn group_members<'a>(
+    cells: &'a [CellSummary],
+    (workload, workers, tasks): (&str, usize, usize),
+    scale: bool,
+) -> Vec<&'a CellSummary> {
+    cells
+        .iter()
+        .filter(|c| c.workload == workload && c.tasks == tasks)
+        .filter(|c| c.workers == workers || everywhere(c, scale))
+        .collect()
+}
+
+/// Whether a cell joins every worker count's group, as the baseline or as a runtime whose
+/// workers are its tasks.
+fn everywhere(c: &CellSummary, scale: bool) -> bool {
+    c.is_baseline() || (scale && one_unit_per_task(c))
+}
+
 /// [`judge`], with `scale` making one-unit-per-task cells compete at every worker count.
-fn judge_with(cells: &[CellSummary], scale: bool) -> Vec<Verdict> {
-    // Cells that join every worker count's group, as the baseline or as the runtimes whose
-    // workers are their tasks.
-    let everywhere = |c: &CellSummary| c.is_baseline() || (scale && one_unit_per_task(c));
+fn judge_with(cells: &[CellSummary], scale: bool, min_effect: f64) -> Vec<Verdict> {
     let mut groups: Vec<(String, usize, usize)> = Vec::new();
-    let mut keys: Vec<&CellSummary> = cells.iter().filter(|c| !everywhere(c)).collect();
+    let mut keys: Vec<&CellSummary> = cells.iter().filter(|c| !everywhere(c, scale)).collect();
     if scale && keys.is_empty() {
         keys = cells.iter().filter(|c| !c.is_baseline()).collect();
     }
@@ -152,11 +229,8 @@ fn judge_with(cells: &[CellSummary], scale: bool) -> Vec<Verdict> {
     }
     let mut out = Vec::new();
     for (workload, workers, tasks) in groups {
-        let members: Vec<&CellSummary> = cells
-            .iter()
-            .filter(|c| c.workload == workload && c.tasks == tasks)
-            .filter(|c| c.workers == workers || everywhere(c))
-            .collect();
+        let group = (workload.as_str(), workers, tasks);
+        let members = group_members(cells, group, scale);
         if members.len() < 2 {
             continue;
         }
@@ -174,10 +248,26 @@ fn judge_with(cells: &[CellSummary], scale: bool) -> Vec<Verdict> {
         let tail = if few { Metric::MaxLatency } else { Metric::P99 };
         metrics.extend([Metric::Wall, tail, Metric::Memory]);
         for metric in metrics {
-            out.extend(judge_one(&members, metric, &workload, workers, tasks));
+            out.extend(judge_one(&members, metric, group, min_effect));
         }
     }
     out
+}
+
+/// ` Left out, as its figures are not of the whole work: smol (3 of 24 tasks failed).`, or
+/// nothing.
+fn left_out_sentence(left_out: &[LeftOut]) -> String {
+    if left_out.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = left_out
+        .iter()
+        .map(|l| format!("{} ({})", l.runtime, l.reason))
+        .collect();
+    format!(
+        " Left out, as its figures are not of the whole work: {}.",
+        parts.join("; ")
+    )
 }
 
 /// Why a cell may not win: some of its tasks failed, so its figures are of other work.
@@ -198,21 +288,14 @@ fn left_out_reason(c: &CellSummary) -> Option<String> {
     })
 }
 
-/// Whether `other` is within noise of `winner`: its figure within [`TIE_MARGIN`] of the
-/// winner's, or its range over runs overlapping the winner's.
-fn tied(winner: &CellSummary, other: &CellSummary, metric: Metric) -> bool {
-    let (w, o) = (figure(metric, winner), figure(metric, other));
-    let ((_, w_max), (o_min, _)) = (range(metric, winner), range(metric, other));
-    o <= w * (1.0 + TIE_MARGIN) || o_min <= w_max
-}
-
-/// One verdict over `members`; `None` when none of them may win.
+/// One verdict over `members` of the group (workload, workers, tasks); `None` when none of
+/// them may win. The winner is the best figure; every other cell is compared with it, paired
+/// by round: tied, beaten (the closest beaten is the runner-up), or undecided.
 fn judge_one(
     members: &[&CellSummary],
     metric: Metric,
-    workload: &str,
-    workers: usize,
-    tasks: usize,
+    (workload, workers, tasks): (&str, usize, usize),
+    min_effect: f64,
 ) -> Option<Verdict> {
     let left_out: Vec<LeftOut> = members
         .iter()
@@ -230,44 +313,51 @@ fn judge_one(
         .collect();
     ranked.sort_by(|a, b| figure(metric, a).total_cmp(&figure(metric, b)));
     let winner = *ranked.first()?;
-    // Ties run from the winner down the ranking and stop at the first cell that is not tied,
-    // which is the runner-up; cells after it are not compared with the winner. So the
-    // runner-up is never better than a cell called tied.
-    let cut = ranked[1..]
+    let e = effect(metric, winner, min_effect);
+    let judged: Vec<(&CellSummary, Comparison)> = ranked[1..]
         .iter()
-        .position(|c| !tied(winner, c, metric))
-        .map_or(ranked.len(), |i| i + 1);
-    let ties: Vec<&CellSummary> = ranked[1..cut].to_vec();
-    let runner = ranked.get(cut).copied();
+        .map(|&c| (c, compare(metric, winner, c, e)))
+        .collect();
+    let with = |o: Outcome| judged.iter().filter(move |(_, cmp)| cmp.outcome == o);
+    let runner = with(Outcome::Win)
+        .min_by(|a, b| a.1.ratio.total_cmp(&b.1.ratio))
+        .map(|(c, _)| *c);
+    let outcome = if with(Outcome::Undecided).next().is_some() {
+        Outcome::Undecided
+    } else if with(Outcome::Tie).next().is_some() {
+        Outcome::Tie
+    } else {
+        Outcome::Win
+    };
     let w = figure(metric, winner);
     let ratio = runner
         .map(|r| figure(metric, r) / w)
         .filter(|r| r.is_finite());
     let reason = runner.and_then(|r| reason(metric, winner, r));
-    let mut sentence = sentence(metric, winner, &ties, runner, reason.as_ref());
-    if !left_out.is_empty() {
-        let parts: Vec<String> = left_out
-            .iter()
-            .map(|l| format!("{} ({})", l.runtime, l.reason))
-            .collect();
-        sentence.push_str(&format!(
-            " Left out, as its figures are not of the whole work: {}.",
-            parts.join("; ")
-        ));
-    }
+    let mut sentence = sentence(metric, winner, &judged, runner, reason.as_ref(), e);
+    sentence.push_str(&left_out_sentence(&left_out));
+    let names = |o: Outcome| with(o).map(|(c, _)| c.runtime.clone()).collect();
     Some(Verdict {
         workload: workload.into(),
         workers,
         tasks,
         metric,
         winner: winner.runtime.clone(),
-        tied: ties.iter().map(|c| c.runtime.clone()).collect(),
+        tied: names(Outcome::Tie),
         runner_up: runner.map(|c| c.runtime.clone()),
         value: w,
         runner_up_value: runner.map(|c| figure(metric, c)),
         ratio,
         reason,
         left_out,
+        outcome,
+        undecided: names(Outcome::Undecided),
+        rounds: judged
+            .iter()
+            .map(|(_, c)| c.rounds)
+            .max()
+            .unwrap_or(winner.rounds.len()),
+        comparisons: judged.into_iter().map(|(_, c)| c).collect(),
         sentence,
     })
 }

@@ -1,7 +1,7 @@
-//! The sentences of the verdict, built only from the figures they name.
+//! The sentences of the verdict, built only from the figures and intervals they name.
 
-use super::judge::{figure, show};
-use crate::model::compare::{CellSummary, Metric, Reason, Skipped};
+use super::judge::show;
+use crate::model::compare::{CellSummary, Comparison, Metric, Outcome, Reason, Skipped};
 
 /// `1 worker`, `4 workers`.
 pub fn workers_phrase(n: usize) -> String {
@@ -51,69 +51,227 @@ pub(super) fn skipped_sentence(skipped: &[Skipped]) -> String {
     format!(" Skipped at the limits: {}.", parts.join("; "))
 }
 
-fn margin(ratio: f64) -> String {
+/// A winner's margin: `3.6×` from 1.5× up, else `12%` (`3.5%` under 10%).
+pub fn margin(ratio: f64) -> String {
     if ratio >= 1.5 {
         format!("{ratio:.1}×")
     } else {
-        format!("{:.0}%", (ratio - 1.0) * 100.0)
+        percent(ratio)
     }
 }
 
+/// `(ratio − 1)` in percent, with a decimal under 10%.
+fn percent(ratio: f64) -> String {
+    let p = (ratio - 1.0) * 100.0;
+    if p.abs() < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// A paired interval as a sentence quotes it: `95% CI 3.2–4.0×` or `95% CI 8.1–15%` for a
+/// lead, `95% CI 0.99–1.06×` when it reaches 1 or below.
+pub fn interval(low: f64, high: f64) -> String {
+    if low >= 1.5 {
+        format!("95% CI {low:.1}–{high:.1}×")
+    } else if low > 1.0 {
+        format!(
+            "95% CI {}–{}",
+            percent(low).trim_end_matches('%'),
+            percent(high)
+        )
+    } else {
+        format!("95% CI {low:.2}–{high:.2}×")
+    }
+}
+
+/// A paired interval as plain ratios, for calls that are not a lead: `95% CI 0.99–1.06×`.
+pub fn ratio_interval(low: f64, high: f64) -> String {
+    format!("95% CI {low:.2}–{high:.2}×")
+}
+
+/// `1 paired round`, `5 paired rounds`.
+pub fn rounds_phrase(n: usize) -> String {
+    if n == 1 {
+        "1 paired round".into()
+    } else {
+        format!("{n} paired rounds")
+    }
+}
+
+/// The minimum effect as sentences state it: `3%`, or for memory `10% or 1 MiB`.
+pub(super) fn effect_phrase(metric: Metric, e: f64) -> String {
+    if super::judge::is_memory(metric) {
+        format!(
+            "{:.0}% or {:.0} MiB",
+            super::judge::MEMORY_MIN_EFFECT * 100.0,
+            super::judge::MEMORY_MIN_BYTES / (1u64 << 20) as f64
+        )
+    } else {
+        format!("{}%", (e * 1000.0).round() / 10.0)
+    }
+}
+
+/// How `w` leads `r` on `metric` by `ratio`: `smol is 3.6× faster than threads`.
+fn lead(metric: Metric, w: &str, r: &str, ratio: f64) -> String {
+    let m = margin(ratio);
+    match metric {
+        Metric::Wall => format!("{w} is {m} faster than {r}"),
+        Metric::Memory | Metric::MemoryPerUnit => {
+            format!("{w} uses {m} less {} than {r}", metric.name())
+        }
+        _ => format!("{w} has {m} lower {} than {r}", metric.name()),
+    }
+}
+
+/// The verdict's sentence: a win with its interval, a tie, or what stayed undecided, each with
+/// the figures it rests on; `judged` is every other cell against the winner `w`, and `runner`
+/// the closest one `w` beats.
 pub(super) fn sentence(
     metric: Metric,
     w: &CellSummary,
-    ties: &[&CellSummary],
+    judged: &[(&CellSummary, Comparison)],
     runner: Option<&CellSummary>,
     reason: Option<&Reason>,
+    e: f64,
 ) -> String {
     let v = |c: &CellSummary| show(metric, c);
-    let single_run = std::iter::once(w)
-        .chain(ties.iter().copied())
-        .chain(runner)
-        .any(|c| c.runs < 2);
-    let mut s = match (ties.is_empty(), runner) {
-        (true, None) => format!(
-            "{} is the only runtime that finished every task, with {} on {}",
+    if judged.is_empty() {
+        return format!(
+            "{} is the only runtime that finished every task, with {} on {}.",
             w.runtime,
             v(w),
             metric.name()
-        ),
-        (true, Some(_)) => format!("{} wins on {} with {}", w.runtime, metric.name(), v(w)),
-        (false, _) => {
-            let mut all: Vec<String> = std::iter::once(w)
-                .chain(ties.iter().copied())
-                .map(|c| format!("{} {}", c.runtime, v(c)))
-                .collect();
-            let last = all.pop().unwrap_or_default();
-            format!(
-                "tie on {}: {} and {last} are within noise",
-                metric.name(),
-                all.join(", ")
-            )
-        }
+        );
+    }
+    let of = |o: Outcome| -> Vec<&(&CellSummary, Comparison)> {
+        judged.iter().filter(|(_, c)| c.outcome == o).collect()
     };
-    if let Some(r) = runner {
-        let ratio = figure(metric, r) / figure(metric, w);
-        s.push_str(&format!(
-            "; next is {} with {} ({} more): ",
-            r.runtime,
-            v(r),
-            margin(ratio)
-        ));
+    let (tied, open) = (of(Outcome::Tie), of(Outcome::Undecided));
+    let beaten = runner.and_then(|r| judged.iter().find(|(c, _)| c.runtime == r.runtime));
+    let mut parts = Vec::new();
+    if !open.is_empty() {
+        parts.push(undecided(metric, w, &open, e));
+    }
+    if !tied.is_empty() {
+        parts.push(tie(metric, w, &tied, e, !open.is_empty()));
+    }
+    if let Some((r, cmp)) = beaten {
+        let mut s = format!(
+            "{} ({}, {}): {} against {}; ",
+            lead(metric, &w.runtime, &r.runtime, cmp.ratio),
+            interval(cmp.low, cmp.high),
+            rounds_phrase(cmp.rounds),
+            v(w),
+            v(r)
+        );
         s.push_str(&match reason {
             Some(reason) => because(reason, w, r),
             None => "no measured figure explains the gap".into(),
         });
+        parts.push(s);
     }
-    if single_run {
-        // A single run has no range, so the tie rule sees no noise: only the 3% margin.
-        s.push_str(if ties.is_empty() && runner.is_some() {
-            " (one run per cell: noise unmeasured, so this may be a tie)"
-        } else {
-            " (one run per cell: noise unmeasured)"
-        });
-    }
+    let mut s = parts.join("; ");
     s.push('.');
+    s
+}
+
+/// `tie on wall time: threads 0.250 s, rayon 0.251 s and smol 0.252 s are within 3% (95% CIs
+/// within 0.98–1.02×, 5 paired rounds)`; `also`, after an undecided clause, names only the
+/// runtimes tied with the winner.
+fn tie(
+    metric: Metric,
+    w: &CellSummary,
+    tied: &[&(&CellSummary, Comparison)],
+    e: f64,
+    also: bool,
+) -> String {
+    let mut all: Vec<String> = std::iter::once(w)
+        .chain(tied.iter().map(|(c, _)| *c))
+        .map(|c| format!("{} {}", c.runtime, show(metric, c)))
+        .collect();
+    let last = all.pop().unwrap_or_default();
+    let low = tied
+        .iter()
+        .map(|(_, c)| c.low)
+        .fold(f64::INFINITY, f64::min);
+    let high = tied.iter().map(|(_, c)| c.high).fold(0.0, f64::max);
+    let rounds = tied.iter().map(|(_, c)| c.rounds).min().unwrap_or(0);
+    if also {
+        // After an undecided clause that named the winner: only who ties with it.
+        let names: Vec<String> = tied
+            .iter()
+            .map(|(c, _)| format!("{} {}", c.runtime, show(metric, c)))
+            .collect();
+        return format!(
+            "within {} of {}: {}",
+            effect_phrase(metric, e),
+            w.runtime,
+            names.join(", ")
+        );
+    }
+    let head = format!("tie on {}", metric.name());
+    let bounds = if super::judge::is_memory(metric) {
+        String::new()
+    } else {
+        format!(
+            " (95% CIs within {low:.2}–{high:.2}×, {})",
+            rounds_phrase(rounds)
+        )
+    };
+    format!(
+        "{head}: {} and {last} are within {}{bounds}",
+        all.join(", "),
+        effect_phrase(metric, e)
+    )
+}
+
+/// `undecided on wall time after 20 paired rounds between smol 0.250 s and threads 0.255 s
+/// (1.02× smol, 95% CI 0.99–1.06×): neither within 3% nor beyond it`.
+fn undecided(
+    metric: Metric,
+    w: &CellSummary,
+    open: &[&(&CellSummary, Comparison)],
+    e: f64,
+) -> String {
+    let rounds = open.iter().map(|(_, c)| c.rounds).max().unwrap_or(0);
+    let each: Vec<String> = open
+        .iter()
+        .map(|(c, cmp)| {
+            format!(
+                "{} {} ({:.2}× {}, {})",
+                c.runtime,
+                show(metric, c),
+                cmp.ratio,
+                w.runtime,
+                ratio_interval(cmp.low, cmp.high)
+            )
+        })
+        .collect();
+    let mut s = format!(
+        "undecided on {} after {} between {} {} and {}",
+        metric.name(),
+        rounds_phrase(rounds),
+        w.runtime,
+        show(metric, w),
+        each.join(", ")
+    );
+    let short = |c: &Comparison| c.low > 1.0 + e && c.rounds < super::paired::MIN_WIN_ROUNDS;
+    if rounds <= 1 {
+        s.push_str(" (one run per cell: noise unmeasured)");
+    } else if open.iter().all(|(_, c)| short(c)) {
+        s.push_str(&format!(
+            ": beyond {} but a win needs {}",
+            effect_phrase(metric, e),
+            rounds_phrase(super::paired::MIN_WIN_ROUNDS)
+        ));
+    } else {
+        s.push_str(&format!(
+            ": neither within {} nor beyond it",
+            effect_phrase(metric, e)
+        ));
+    }
     s
 }
 

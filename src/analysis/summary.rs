@@ -1,11 +1,13 @@
 //! One summary per cell of a comparison (workload, runtime, workers, tasks) over its runs:
 //! medians and ranges, speed-up, p50 and p99 over every run's tasks merged, memory (an upper
-//! estimate for process runtimes) and the per-unit figures of a `--scale` sweep.
+//! estimate for process runtimes), the per-unit figures of a `--scale` sweep, and each run's
+//! own figures by round (outliers flagged), which the verdict pairs across cells.
 
 use std::collections::BTreeMap;
 
+use super::paired::outliers;
 use super::stats::spread;
-use crate::model::compare::CellSummary;
+use crate::model::compare::{CellSummary, RoundFigures};
 use crate::model::histogram::TaskHistograms;
 use crate::model::run::RunRecord;
 
@@ -166,6 +168,27 @@ fn merged_histograms(runs: &[&RunRecord]) -> Option<TaskHistograms> {
     Some(merged)
 }
 
+/// Each run's figures by round: the round the sweep recorded, or for files from before rounds
+/// were recorded the run's place among its cell's runs (runs are saved in the order they ran).
+fn round_figures(runs: &[&RunRecord]) -> Vec<RoundFigures> {
+    let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+    let flagged = outliers(&walls);
+    runs.iter()
+        .zip(flagged)
+        .enumerate()
+        .map(|(i, (r, outlier))| RoundFigures {
+            round: r.round.unwrap_or(i + 1),
+            wall_s: r.wall_s,
+            p99_ms: r.latency_ms.p99,
+            max_latency_ms: r.latency_ms.max,
+            memory_bytes: memory_of(r),
+            io_p99_ms: r.mixed.as_ref().map(|m| m.io_latency_ms.p99),
+            units_in_flight: Some(r.in_flight_peak.unwrap_or(r.ideal_parallelism) as f64),
+            outlier,
+        })
+        .collect()
+}
+
 fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummary {
     let med = |f: fn(&RunRecord) -> f64| spread(runs.iter().map(|r| f(r))).median;
     let wall_s = spread(runs.iter().map(|r| r.wall_s));
@@ -257,5 +280,6 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
             .map(|s| s * 1e6 / tasks as f64),
         ideal_makespan_s,
         makespan_vs_ideal: None,
+        rounds: round_figures(runs),
     }
 }

@@ -11,7 +11,7 @@ use super::examples::*;
 use super::values::*;
 use crate::model::Runtime;
 use crate::model::runtime::Limits;
-use crate::plan::Format;
+use crate::plan::{Format, Repeat};
 use crate::protocol::Fault;
 use crate::server::LatencyDist;
 use crate::workload::CpuKind;
@@ -135,9 +135,24 @@ pub(super) struct SweepArgs {
     #[arg(long, short, allow_hyphen_values = true, value_name = "LIST", value_parser = list)]
     pub(super) tasks: Option<List>,
 
-    /// Measured runs per cell, each in a fresh process.
-    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 3, value_parser = at_least_one)]
-    pub(super) repeat: usize,
+    /// Measured runs per cell, each in a fresh process, in interleaved rounds: auto runs 3
+    /// rounds, then more of the groups whose verdict is still undecided, until none is, or
+    /// --max-repeat, or --budget; N runs N rounds.
+    #[arg(long, allow_negative_numbers = true, value_name = "auto|N", default_value = "auto", value_parser = repeat)]
+    pub(super) repeat: RepeatCount,
+
+    /// With --repeat auto: the most rounds any cell runs.
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Repeat::DEFAULT_MAX, value_parser = at_least_one)]
+    pub(super) max_repeat: usize,
+
+    /// With --repeat auto: no round starts that is expected to end after this much time.
+    #[arg(long, value_name = "D", default_value = "2m", value_parser = duration)]
+    pub(super) budget: Duration,
+
+    /// A verdict calls a win when the paired 95% interval is wholly beyond this relative
+    /// difference, and a tie when it lies wholly within it (memory: at least 10% and 1 MiB).
+    #[arg(long, value_name = "E", default_value = "3%", value_parser = effect)]
+    pub(super) min_effect: f64,
 
     /// Unmeasured runs inside each child before it measures.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -197,6 +212,15 @@ pub(super) struct LimitArgs {
     /// (a sweep skips the cell). Each holds a process, a proxy thread and two open files.
     #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = Limits::DEFAULT_MAX_PROCESSES, value_parser = at_least_one)]
     pub(super) max_processes: usize,
+}
+
+/// `--repeat` of a comparison.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RepeatCount {
+    /// Rounds until the verdict is decided.
+    Auto,
+    /// This many rounds.
+    Fixed(usize),
 }
 
 /// A comma-separated list of counts.

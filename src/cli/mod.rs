@@ -20,11 +20,11 @@ use crate::measure::machine::logical_cores;
 use crate::model::Runtime;
 use std::time::Duration;
 
-use crate::plan::ComparePlan;
 use crate::plan::{
     Baseline, DownloadPlan, Format, Limits, MAX_PAGE_SIZE, MixedPlan, Output, Plan, ReportPlan,
     RunPlan, SavedRecord, Source, StudyPlan, WorkPlan, check_dir_target, check_out_dir, read_urls,
 };
+use crate::plan::{ComparePlan, Repeat};
 use crate::server::{LatencyDist, ServeOptions};
 use crate::workload::download::Connections;
 use crate::workload::download::tls::Trust;
@@ -202,7 +202,14 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         runtimes,
         workers: sweep.workers.map(|l| l.0).unwrap_or(vec![logical_cores()]),
         tasks: swept,
-        repeat: sweep.repeat,
+        repeat: match sweep.repeat {
+            RepeatCount::Fixed(n) => Repeat::Fixed(n),
+            RepeatCount::Auto => Repeat::Auto {
+                max: sweep.max_repeat,
+                budget: sweep.budget,
+            },
+        },
+        min_effect: sweep.min_effect,
         output: sweep.out.output()?,
         quiet: sweep.quiet,
         strict: sweep.strict,

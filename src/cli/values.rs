@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::CommandFactory;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use super::args::{Cli, CpuList, List};
+use super::args::{Cli, CpuList, List, RepeatCount};
 use crate::plan::MAX_DURATION;
 
 pub(super) fn list(s: &str) -> Result<List, String> {
@@ -102,6 +102,29 @@ pub(super) fn per_second(s: &str) -> Result<f64, String> {
     match n.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
         _ => Err("expected tasks per second, a number above 0 such as 100 or 100/s".into()),
+    }
+}
+
+/// `--repeat` of a comparison: `auto`, or a count of at least 1.
+pub(super) fn repeat(s: &str) -> Result<RepeatCount, String> {
+    if s.trim() == "auto" {
+        return Ok(RepeatCount::Auto);
+    }
+    at_least_one(s.trim())
+        .map(RepeatCount::Fixed)
+        .map_err(|e| format!("{e} (expected auto or a count such as 5)"))
+}
+
+/// A minimum effect: `3%` or `0.03`, above 0 and below 1.
+pub(super) fn effect(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match value {
+        Ok(e) if e > 0.0 && e < 1.0 => Ok(e),
+        _ => Err("expected a relative difference above 0 and below 1, such as 3% or 0.03".into()),
     }
 }
 

@@ -29,8 +29,16 @@ pub struct CompareRecord {
     pub kind: String,
     /// The child command line shared by every cell (without runtime, workers, tasks).
     pub command: Vec<String>,
-    /// Measured child runs per cell, as planned.
+    /// Measured child runs per cell: as planned for a fixed `--repeat N`; with `--repeat auto`,
+    /// the most rounds any cell ran (see `adaptive`).
     pub repeat: usize,
+    /// The smallest relative difference a verdict calls a win, and within which it calls a tie
+    /// (`--min-effect`; 0.03 for files written before it existed).
+    #[serde(default = "default_min_effect")]
+    pub min_effect: f64,
+    /// How `--repeat auto` chose the rounds, and why it stopped; absent for a fixed count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<Adaptive>,
     /// Whether every planned run finished.
     pub complete: bool,
     /// The signal that stopped the sweep, if one did.
@@ -54,6 +62,51 @@ pub struct CompareRecord {
     pub summary: Vec<CellSummary>,
     /// Winners per workload and worker count.
     pub verdict: Vec<Verdict>,
+}
+
+/// `--min-effect`'s default, also the rule for files written before it was recorded.
+pub const DEFAULT_MIN_EFFECT: f64 = 0.03;
+
+fn default_min_effect() -> f64 {
+    DEFAULT_MIN_EFFECT
+}
+
+/// What `--repeat auto` did: at least `min_rounds` rounds, then more for the groups with an
+/// undecided verdict, until none was left, `max_rounds` or the budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Adaptive {
+    /// Rounds every cell ran before any was left out (3).
+    pub min_rounds: usize,
+    /// `--max-repeat`: the most rounds any cell runs.
+    pub max_rounds: usize,
+    /// `--budget` in seconds: no round starts that would be expected to end after it.
+    pub budget_s: f64,
+    /// Why rounds stopped: `decided` (no verdict left undecided), `max_repeat`, `budget`,
+    /// `interrupted`, or `no_cells` (an undecided group had no cell left to run); absent while
+    /// the sweep runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Seconds the sweep took, start to end.
+    #[serde(default)]
+    pub elapsed_s: f64,
+    /// Every group of cells judged together, with the rounds it ran.
+    pub groups: Vec<GroupRounds>,
+}
+
+/// The rounds one group of cells (a workload at a worker count and a task count) ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GroupRounds {
+    /// The workload label.
+    pub workload: String,
+    /// The group's worker count.
+    pub workers: usize,
+    /// Tasks per run.
+    pub tasks: usize,
+    /// Rounds it ran: after the last, every verdict of the group was decided, or the sweep
+    /// stopped.
+    pub rounds: usize,
+    /// Whether every verdict of the group was decided when it stopped running.
+    pub decided: bool,
 }
 
 impl CompareRecord {
@@ -235,6 +288,36 @@ pub struct CellSummary {
     /// Median wall time over `ideal_makespan_s`: 1 is ideal.
     #[serde(default)]
     pub makespan_vs_ideal: Option<f64>,
+    /// Every run's own figures by round, which the verdict pairs with other cells' runs of
+    /// the same round.
+    #[serde(default)]
+    pub rounds: Vec<RoundFigures>,
+}
+
+/// One run of a cell: the figures a verdict compares, by the round it ran in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RoundFigures {
+    /// The comparison round (1-based), or the run's place among its cell's runs in files
+    /// written before rounds were recorded.
+    pub round: usize,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// Latency p99 of the run's tasks, ms.
+    pub p99_ms: f64,
+    /// Longest latency of the run's tasks, ms.
+    pub max_latency_ms: f64,
+    /// Memory as `CellSummary::memory_bytes` counts it.
+    pub memory_bytes: f64,
+    /// A mixed run's IO tasks' p99 latency, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_p99_ms: Option<f64>,
+    /// Most tasks running at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units_in_flight: Option<f64>,
+    /// Whether the wall time lies beyond `analysis::paired::OUTLIER_IQRS` interquartile ranges
+    /// from the cell's median: flagged, and still counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outlier: bool,
 }
 
 impl CellSummary {
@@ -306,6 +389,54 @@ pub struct Reason {
     pub better: Better,
 }
 
+/// How a paired comparison came out, from its interval and the minimum effect.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The whole interval is beyond the minimum effect, over enough rounds.
+    Win,
+    /// The whole interval lies within the minimum effect.
+    Tie,
+    /// Neither: more rounds could tell.
+    #[default]
+    Undecided,
+}
+
+impl Outcome {
+    /// `win`, `tie`, `undecided`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Win => "win",
+            Outcome::Tie => "tie",
+            Outcome::Undecided => "undecided",
+        }
+    }
+}
+
+/// One runtime against a verdict's winner: the ratio of their figures within each round both
+/// ran (this runtime's over the winner's, so above 1 favours the winner), its median and 95%
+/// bootstrap interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Comparison {
+    /// The runtime compared with the winner.
+    pub runtime: String,
+    /// Median over the paired rounds of its figure over the winner's.
+    pub ratio: f64,
+    /// Lower end of the 95% bootstrap interval of that median.
+    pub low: f64,
+    /// Upper end of the interval.
+    pub high: f64,
+    /// Rounds in which both ran.
+    pub rounds: usize,
+    /// The relative difference judged against: `--min-effect`, or for memory the larger of
+    /// 10% and 1 MiB of the winner's figure.
+    pub min_effect: f64,
+    /// `win`: the winner beats it; `tie`; `undecided`.
+    pub outcome: Outcome,
+}
+
 /// A cell left out of a verdict, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LeftOut {
@@ -328,9 +459,9 @@ pub struct Verdict {
     pub metric: Metric,
     /// The runtime with the best figure among the cells that finished every task.
     pub winner: String,
-    /// Runtimes within noise of the winner (empty for a clear win).
+    /// Runtimes tied with the winner: their paired interval lies within the minimum effect.
     pub tied: Vec<String>,
-    /// The best runtime not tied with the winner, if any.
+    /// The runtime the winner beats by the least, if it beats any.
     pub runner_up: Option<String>,
     /// The winner's figure.
     pub value: f64,
@@ -345,6 +476,19 @@ pub struct Verdict {
     /// Cells of the group that were not judged (failed tasks), with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<LeftOut>,
+    /// `win` when the winner beats every other runtime, `tie` when the rest are beaten or
+    /// tied with it, `undecided` when any comparison is.
+    #[serde(default)]
+    pub outcome: Outcome,
+    /// Runtimes neither tied with the winner nor beaten by it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undecided: Vec<String>,
+    /// The winner against every other runtime judged, paired by round.
+    #[serde(default)]
+    pub comparisons: Vec<Comparison>,
+    /// Most paired rounds behind any of the comparisons.
+    #[serde(default)]
+    pub rounds: usize,
     /// The generated explanation.
     pub sentence: String,
 }

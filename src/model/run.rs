@@ -134,6 +134,10 @@ pub struct RunRecord {
     /// pinned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_cpus: Option<Vec<usize>>,
+    /// The comparison round (1-based) this run was measured in, set by `compare`: a verdict
+    /// pairs runs of the same round. Absent for a run of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<usize>,
 }
 
 impl RunRecord {

@@ -89,6 +89,39 @@ pub enum InFlight {
     Concurrency,
 }
 
+/// Which way of running concurrent work a runtime stands for, as the study's answer groups
+/// them: async runtimes, OS threads, worker processes. `serial` is none of them: it is the
+/// seeds' baseline, one task after another, and is compared with each family but counted in
+/// none, so a family's best is always a concurrent runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Tasks are futures polled by an executor (tokio, smol, async-std), including an async
+    /// runtime that hands its blocking or CPU work to a pool beside it.
+    Async,
+    /// Tasks hold OS threads of the measuring process (a pool, a thread per task, rayon).
+    Threads,
+    /// Tasks run in worker processes.
+    Processes,
+    /// The serial baseline.
+    Serial,
+}
+
+impl Family {
+    /// The three families a study answers for, in the order its table shows them.
+    pub const COMPARED: [Family; 3] = [Family::Async, Family::Threads, Family::Processes];
+
+    /// `async`, `threads`, `processes`, `serial`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Async => "async",
+            Family::Threads => "threads",
+            Family::Processes => "processes",
+            Family::Serial => "serial",
+        }
+    }
+}
+
 /// One row of the runtime table.
 #[derive(Clone, Copy, Debug)]
 pub struct Kind {
@@ -96,6 +129,8 @@ pub struct Kind {
     pub runtime: Runtime,
     /// The command-line and record name.
     pub name: &'static str,
+    /// The family it stands for in the study's answer.
+    pub family: Family,
     /// What holds a running task.
     pub unit: Unit,
     /// How its workers come to exist.
@@ -120,6 +155,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Serial,
         name: "serial",
+        family: Family::Serial,
         unit: Unit::Thread,
         workers: Workers::Caller,
         in_flight: InFlight::One,
@@ -131,6 +167,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Threads,
         name: "threads",
+        family: Family::Threads,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
         in_flight: InFlight::Workers,
@@ -142,6 +179,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::ThreadPerTask,
         name: "thread-per-task",
+        family: Family::Threads,
         unit: Unit::Thread,
         workers: Workers::PerTask,
         in_flight: InFlight::Workers,
@@ -153,6 +191,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioMt,
         name: "tokio-mt",
+        family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
         in_flight: InFlight::Concurrency,
@@ -164,6 +203,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioCt,
         name: "tokio-ct",
+        family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::OneThread,
         in_flight: InFlight::Concurrency,
@@ -175,6 +215,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioBlocking,
         name: "tokio-blocking",
+        family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
         in_flight: InFlight::Concurrency,
@@ -186,6 +227,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioRayon,
         name: "tokio+rayon",
+        family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(2),
         in_flight: InFlight::Concurrency,
@@ -197,6 +239,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::AsyncStd,
         name: "async-std",
+        family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
         in_flight: InFlight::Concurrency,
@@ -210,6 +253,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Smol,
         name: "smol",
+        family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
         in_flight: InFlight::Concurrency,
@@ -221,6 +265,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Rayon,
         name: "rayon",
+        family: Family::Threads,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
         in_flight: InFlight::Workers,
@@ -232,6 +277,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::ProcessPool,
         name: "process-pool",
+        family: Family::Processes,
         unit: Unit::Process,
         workers: Workers::Pool(1),
         in_flight: InFlight::Workers,
@@ -243,6 +289,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::ProcessPerTask,
         name: "process-per-task",
+        family: Family::Processes,
         unit: Unit::Process,
         workers: Workers::PerTask,
         in_flight: InFlight::Workers,
@@ -356,6 +403,11 @@ impl Runtime {
             Workers::PerTask => workers.min(tasks),
         };
         (n, kind.unit)
+    }
+
+    /// The family it stands for: async, threads, processes, or the serial baseline.
+    pub fn family(self) -> Family {
+        self.kind().family
     }
 
     /// What runs the tasks.
@@ -474,5 +526,9 @@ mod tests {
         );
         assert_eq!(Runtime::Threads.in_flight(3, Some(100)), Some(3));
         assert_eq!(Runtime::Smol.in_flight(3, None), None);
+        assert_eq!(Runtime::TokioRayon.family(), Family::Async);
+        assert_eq!(Runtime::Rayon.family(), Family::Threads);
+        assert_eq!(Runtime::ProcessPerTask.family(), Family::Processes);
+        assert_eq!(Runtime::Serial.family(), Family::Serial);
     }
 }

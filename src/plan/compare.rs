@@ -3,6 +3,7 @@
 //! runtime, workers and tasks, rendered by the one renderer [`RunPlan::to_args`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +27,10 @@ pub struct ComparePlan {
     pub workers: Vec<usize>,
     /// Task counts to sweep, as `--tasks` counts them (a mix's IO tasks).
     pub tasks: Vec<usize>,
-    /// Measured child runs per cell.
-    pub repeat: usize,
+    /// How many measured child runs each cell gets.
+    pub repeat: Repeat,
+    /// The relative difference a verdict calls a win beyond, and a tie within (`--min-effect`).
+    pub min_effect: f64,
     /// Where the comparison goes, and in what format.
     pub output: Output,
     /// No progress bar.
@@ -47,6 +50,65 @@ pub struct Shared {
     pub url: String,
     /// The certificate it serves, with TLS.
     pub cert: Option<PathBuf>,
+}
+
+/// How many rounds a comparison runs: every cell once per round, rounds interleaved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Repeat {
+    /// `--repeat N`: N rounds of every cell.
+    Fixed(usize),
+    /// `--repeat auto`: [`Repeat::MIN_ROUNDS`] rounds, then more of the groups with an
+    /// undecided verdict, until none is left, `max` rounds (`--max-repeat`) or the budget
+    /// (`--budget`) is reached.
+    Auto {
+        /// The most rounds a cell runs.
+        max: usize,
+        /// No round starts that is expected to end after this much time from the start.
+        budget: Duration,
+    },
+}
+
+impl Repeat {
+    /// Rounds every cell runs under `auto` before any is left out.
+    pub const MIN_ROUNDS: usize = 3;
+    /// `--max-repeat` unless given.
+    pub const DEFAULT_MAX: usize = 20;
+
+    /// Rounds every cell runs whatever the verdicts say.
+    pub fn min_rounds(self) -> usize {
+        match self {
+            Repeat::Fixed(n) => n,
+            Repeat::Auto { max, .. } => Repeat::MIN_ROUNDS.min(max),
+        }
+    }
+
+    /// The most rounds any cell runs.
+    pub fn max_rounds(self) -> usize {
+        match self {
+            Repeat::Fixed(n) => n,
+            Repeat::Auto { max, .. } => max,
+        }
+    }
+
+    /// The command-line arguments that give this back.
+    pub fn to_args(self) -> Vec<String> {
+        match self {
+            Repeat::Fixed(n) => vec!["--repeat".into(), n.to_string()],
+            Repeat::Auto { max, budget } => vec![
+                "--repeat".into(),
+                "auto".into(),
+                "--max-repeat".into(),
+                max.to_string(),
+                "--budget".into(),
+                // Seconds, so a command line copied from a document is one word per value.
+                if budget.subsec_nanos() == 0 {
+                    format!("{}s", budget.as_secs())
+                } else {
+                    format!("{}ms", budget.as_millis())
+                },
+            ],
+        }
+    }
 }
 
 /// One cell of the grid: a runtime at a worker count and a task count.
@@ -198,8 +260,11 @@ impl ComparePlan {
             list(&self.workers),
             "--tasks".into(),
             list(&self.tasks),
-            "--repeat".into(),
-            self.repeat.to_string(),
+        ]);
+        a.extend(self.repeat.to_args());
+        a.extend([
+            "--min-effect".into(),
+            self.min_effect.to_string(),
             "--warmup".into(),
             self.template.warmup.to_string(),
         ]);
@@ -244,7 +309,8 @@ mod tests {
             runtimes: runtimes.to_vec(),
             workers: workers.to_vec(),
             tasks: vec![8],
-            repeat: 2,
+            repeat: Repeat::Fixed(2),
+            min_effect: 0.03,
             output: Output {
                 format: super::super::Format::Json,
                 path: None,
@@ -394,6 +460,8 @@ mod tests {
         id.write_cert(&cert).unwrap();
         let lines = [
             "compare cpu --runtimes serial,threads --workers 1,2 --tasks 4,8 --workload noop --repeat 2 --wide",
+            "compare cpu --runtimes threads,smol --workload noop --repeat auto --max-repeat 7 --budget 90s --min-effect 5%",
+            "compare cpu --runtimes threads,smol --workload noop --min-effect 0.025",
             "compare io --runtimes smol,thread-per-task --workers 2 --tasks 10 --writes 2 --latency 3ms --scale",
             "compare sleep --runtimes tokio-mt,threads --workers 2 --sleep 5ms --rate 100 --warmup 2 --quiet",
             "compare mixed --runtimes tokio-mt,tokio+rayon --workers 2 --tasks 30 --cpu-tasks 2 --cpu-iters 1000 --no-tokio-metrics",

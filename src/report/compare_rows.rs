@@ -17,12 +17,19 @@ pub(super) fn compare_title(c: &CompareRecord) -> String {
     } else {
         ""
     };
+    let per_cell = match &c.adaptive {
+        Some(a) => format!(
+            "{}–{} rounds per cell (--repeat auto)",
+            a.min_rounds.min(c.repeat),
+            c.repeat
+        ),
+        None => format!("{} per cell", c.repeat),
+    };
     format!(
-        "compare {}{scale}: {} runs of `asyncstudy {}`, {} per cell{state}\nmachine: {}, {} logical cores, {}, kernel {}",
+        "compare {}{scale}: {} runs of `asyncstudy {}`, {per_cell}{state}\nmachine: {}, {} logical cores, {}, kernel {}",
         c.kind,
         c.runs.len(),
         c.command.join(" "),
-        c.repeat,
         c.machine.cpu_model,
         c.machine.logical_cores,
         c.machine.os,
@@ -83,7 +90,7 @@ fn or_dash(x: Option<f64>, digits: usize) -> String {
 }
 
 /// Every column of the comparison table, in order. A noisy cell's wall time is marked with `~`.
-static COLUMNS: [Column; 22] = [
+static COLUMNS: [Column; 23] = [
     Column {
         header: "workload",
         compact: None,
@@ -222,6 +229,12 @@ static COLUMNS: [Column; 22] = [
         cell: |c| c.tasks_failed.to_string(),
     },
     Column {
+        header: "runs",
+        compact: None,
+        when: When::Always,
+        cell: runs_cell,
+    },
+    Column {
         header: "in flight",
         compact: None,
         when: When::Scale,
@@ -327,6 +340,126 @@ pub(super) fn compare_table(cells: &[CellSummary], scale: bool, columns: Columns
     }
 }
 
+/// The runs of a cell, with how many are outliers: `5`, `5 (1 outlier)`.
+fn runs_cell(c: &CellSummary) -> String {
+    match c.rounds.iter().filter(|r| r.outlier).count() {
+        0 => c.runs.to_string(),
+        1 => format!("{} (1 outlier)", c.runs),
+        n => format!("{} ({n} outliers)", c.runs),
+    }
+}
+
+/// The verdict as lines, one per group and metric, shortest first: a memory tie of every
+/// runtime is said once for all the groups that have one.
+pub(super) fn verdict_lines(c: &CompareRecord) -> Vec<String> {
+    use crate::analysis::prose::workers_phrase;
+    use crate::model::compare::{Metric, Outcome};
+    let plain_tie = |v: &&crate::model::compare::Verdict| {
+        v.metric == Metric::Memory
+            && v.outcome == Outcome::Tie
+            && v.runner_up.is_none()
+            && v.left_out.is_empty()
+    };
+    let mut lines: Vec<String> = c
+        .verdict
+        .iter()
+        .filter(|v| !plain_tie(v))
+        .map(|v| {
+            format!(
+                "{} · {} · {} tasks · {}",
+                v.workload,
+                workers_phrase(v.workers),
+                v.tasks,
+                v.sentence
+            )
+        })
+        .collect();
+    let ties: Vec<&crate::model::compare::Verdict> = c.verdict.iter().filter(plain_tie).collect();
+    if let Some(first) = ties.first() {
+        let mut groups: Vec<String> = ties
+            .iter()
+            .map(|v| format!("{} ({} tasks)", workers_phrase(v.workers), v.tasks))
+            .collect();
+        groups.dedup();
+        let every = ties.len()
+            == c.verdict
+                .iter()
+                .filter(|v| v.metric == Metric::Memory)
+                .count();
+        lines.push(format!(
+            "{} · memory · tie {}: no runtime's peak memory differs from the leanest's by both {:.0}% and {:.0} MiB.",
+            first.workload,
+            if every {
+                "in every group".to_string()
+            } else {
+                format!("at {}", groups.join(", "))
+            },
+            crate::analysis::judge::MEMORY_MIN_EFFECT * 100.0,
+            crate::analysis::judge::MEMORY_MIN_BYTES / (1u64 << 20) as f64
+        ));
+    }
+    lines.sort_by_key(|l| l.chars().count());
+    lines
+}
+
+/// How many rounds each group ran and what stayed undecided, for `--repeat auto`; for a fixed
+/// count, only the groups left undecided.
+pub(super) fn rounds_lines(c: &CompareRecord) -> Vec<String> {
+    use crate::analysis::prose::workers_phrase;
+    use crate::model::compare::Outcome;
+    let undecided = |workers: usize, tasks: usize| -> Vec<&str> {
+        c.verdict
+            .iter()
+            .filter(|v| v.workers == workers && v.tasks == tasks && v.outcome == Outcome::Undecided)
+            .map(|v| v.metric.name())
+            .collect()
+    };
+    let mut lines = Vec::new();
+    let Some(a) = &c.adaptive else {
+        let mut seen = Vec::new();
+        for v in c.verdict.iter().filter(|v| v.outcome == Outcome::Undecided) {
+            if seen.contains(&(v.workers, v.tasks)) {
+                continue;
+            }
+            seen.push((v.workers, v.tasks));
+            lines.push(format!(
+                "{} · {} · {} tasks: undecided after {} rounds on {} (--repeat auto adds rounds until decided)",
+                v.workload,
+                workers_phrase(v.workers),
+                v.tasks,
+                c.repeat,
+                undecided(v.workers, v.tasks).join(", ")
+            ));
+        }
+        return lines;
+    };
+    for g in &a.groups {
+        let open = undecided(g.workers, g.tasks);
+        lines.push(format!(
+            "{} · {} · {} tasks: {} rounds, {}",
+            g.workload,
+            workers_phrase(g.workers),
+            g.tasks,
+            g.rounds,
+            if open.is_empty() {
+                "decided".to_string()
+            } else {
+                format!("still undecided on {}", open.join(", "))
+            }
+        ));
+    }
+    let why = match a.stopped.as_deref() {
+        Some("decided") => "every verdict decided".to_string(),
+        Some("max_repeat") => format!("stopped at --max-repeat {}", a.max_rounds),
+        Some("budget") => format!("stopped by the --budget of {:.0} s", a.budget_s),
+        Some("interrupted") => "stopped by a signal".to_string(),
+        Some("no_cells") => "stopped: an undecided group had no cell left to run".to_string(),
+        _ => "running".to_string(),
+    };
+    lines.push(format!("{why}, after {:.0} s", a.elapsed_s));
+    lines
+}
+
 /// The footnotes every comparison table carries: what the columns are measured against.
 pub(super) fn compare_notes(c: &CompareRecord) -> Vec<String> {
     let ideal = if c.kind == "cpu" {
@@ -345,6 +478,14 @@ pub(super) fn compare_notes(c: &CompareRecord) -> Vec<String> {
             crate::analysis::judge::MIN_P99_SAMPLES
         ),
         "memory is peak RSS; for process runtimes (≤) it is an upper estimate: the parent's peak plus the largest worker's peak times the workers seen, shared pages counted in every worker.".to_string(),
+        format!(
+            "the verdict compares every runtime with the best by the ratio of their figures within each round (paired), as the median ratio with a 95% bootstrap interval: a win when the whole interval is beyond {}% (memory: {:.0}% and {:.0} MiB) over at least {} rounds, a tie when it lies within it, undecided otherwise; runs marks outliers, wall times more than {:.0} interquartile ranges from the cell's median, which still count.",
+            (c.min_effect * 1000.0).round() / 10.0,
+            crate::analysis::judge::MEMORY_MIN_EFFECT * 100.0,
+            crate::analysis::judge::MEMORY_MIN_BYTES / (1u64 << 20) as f64,
+            crate::analysis::paired::MIN_WIN_ROUNDS,
+            crate::analysis::paired::OUTLIER_IQRS
+        ),
     ];
     notes.extend(startup_note(&c.summary));
     for cell in c.summary.iter().filter(|s| s.children_unmeasured > 0) {

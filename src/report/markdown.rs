@@ -4,7 +4,9 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::RuntimeRow;
-use super::compare_rows::{compare_header, compare_notes, compare_table_rows, compare_title};
+use super::compare_rows::{
+    compare_header, compare_notes, compare_table_rows, compare_title, rounds_lines, verdict_lines,
+};
 use super::run_rows::{LATENCY_HEADER, latency_rows, summary_rows, title};
 use crate::model::compare::CompareRecord;
 use crate::model::run::RunRecord;
@@ -38,6 +40,11 @@ pub fn run(r: &RunRecord) -> String {
 
 /// A comparison: a table of cells, the verdict as a list, the notes as a quote.
 pub fn compare(c: &CompareRecord) -> String {
+    compare_with(c, false)
+}
+
+/// [`compare`], with the verdict and the rounds folded into a `<details>` block when `fold`.
+pub fn compare_with(c: &CompareRecord, fold: bool) -> String {
     let mut b = Builder::default();
     b.push_record(compare_header(&c.summary, c.scale));
     for row in compare_table_rows(&c.summary, c.scale) {
@@ -52,17 +59,28 @@ pub fn compare(c: &CompareRecord) -> String {
         });
     }
     out.push_str(&format!("\n{}\n", table(b)));
-    if !c.verdict.is_empty() {
+    let lines = verdict_lines(c);
+    let rounds = rounds_lines(c);
+    if fold && !lines.is_empty() {
+        out.push_str(&format!(
+            "\n<details><summary>Every verdict ({} lines) and the rounds</summary>\n",
+            lines.len()
+        ));
+    }
+    if !lines.is_empty() {
         out.push_str("\n**Verdict**\n\n");
-        for v in &c.verdict {
-            out.push_str(&format!(
-                "- {} · {} · {} tasks · {}\n",
-                escape(&v.workload),
-                crate::analysis::prose::workers_phrase(v.workers),
-                v.tasks,
-                escape(&v.sentence)
-            ));
+        for line in lines {
+            out.push_str(&format!("- {}\n", escape(&line)));
         }
+    }
+    if !rounds.is_empty() {
+        out.push_str("\n**Rounds**\n\n");
+        for line in rounds {
+            out.push_str(&format!("- {}\n", escape(&line)));
+        }
+    }
+    if fold && !c.verdict.is_empty() {
+        out.push_str("\n</details>\n");
     }
     out.push('\n');
     for note in compare_notes(c) {

@@ -1,7 +1,7 @@
 //! Every way results leave the tool: one file per format (table, Markdown, CSV, JSON, SVG
 //! plots, HdrHistogram logs), the rows the table and Markdown share (`run_rows`,
 //! `compare_rows`), fitting a table to a terminal's width (`fit`), which plots a record gets
-//! (`charts`), and writing.
+//! (`charts`), the study's answer table and plot (`answer`), and writing.
 //!
 //! Formatters only turn records into text; [`emit`] writes it to stdout or, through
 //! [`crate::files::write`], to a file. The `show_*` functions do both for an [`Output`], so a
@@ -9,6 +9,7 @@
 //! records are formatted nowhere else (the study composes its document from these
 //! renderings).
 
+mod answer;
 mod charts;
 mod compare_rows;
 mod csv;
@@ -21,6 +22,7 @@ pub mod plot;
 mod run_rows;
 mod table;
 
+pub use answer::{Situation, answer_chart, answer_table};
 use charts::{cell_name, compare_logs, ensure_dir};
 pub use charts::{compare_plots, run_plots};
 pub use fit::Fit;
@@ -86,6 +88,12 @@ pub fn render_compare_fitted(
         ),
         Format::Json => json::to_json(c),
     }
+}
+
+/// A comparison in Markdown with its verdict and rounds folded into a `<details>` block, for a
+/// document that states its own findings above it.
+pub fn render_compare_folded(c: &CompareRecord) -> String {
+    markdown::compare_with(c, true)
 }
 
 /// `report`: renders a saved record, then writes its plots and interval logs if asked.
@@ -265,6 +273,8 @@ pub(crate) mod tests {
             skipped: Vec::new(),
             summary: Vec::new(),
             verdict: Vec::new(),
+            min_effect: crate::model::compare::DEFAULT_MIN_EFFECT,
+            adaptive: None,
         };
         crate::analysis::refresh(&mut c);
         c

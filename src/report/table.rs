@@ -11,7 +11,9 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 use super::RuntimeRow;
-use super::compare_rows::{self, compare_notes, compare_table, compare_title, startup_note};
+use super::compare_rows::{
+    self, compare_notes, compare_table, compare_title, rounds_lines, startup_note, verdict_lines,
+};
 use super::fit::{Fit, column_widths, width, wrap};
 use super::run_rows::{LATENCY_COMPACT, LATENCY_HEADER, latency_rows, summary_rows, title};
 use crate::model::compare::CompareRecord;
@@ -174,15 +176,16 @@ pub fn compare(c: &CompareRecord, fit: Fit) -> String {
     out.push('\n');
     if !c.verdict.is_empty() {
         out.push_str("verdict:\n");
-        for v in &c.verdict {
-            let line = format!(
-                "  {} · {} · {} tasks · {}",
-                v.workload,
-                crate::analysis::prose::workers_phrase(v.workers),
-                v.tasks,
-                v.sentence
-            );
-            out.push_str(&fit.line(&line, 4));
+        for line in verdict_lines(c) {
+            out.push_str(&fit.line(&format!("  {line}"), 4));
+            out.push('\n');
+        }
+    }
+    let rounds = rounds_lines(c);
+    if !rounds.is_empty() {
+        out.push_str("rounds:\n");
+        for line in rounds {
+            out.push_str(&fit.line(&format!("  {line}"), 4));
             out.push('\n');
         }
     }
@@ -300,7 +303,7 @@ mod tests {
         }
         // Every cell ran 8 tasks: said once, not in a column.
         assert!(compact.contains("every row: tasks 8"), "{compact}");
-        let wide = compare(&c, Fit::width(160, true));
+        let wide = compare(&c, Fit::width(200, true));
         let wide = wide.split("verdict:").next().unwrap();
         assert!(
             wide.contains("efficiency") && wide.contains("startup"),
@@ -312,9 +315,11 @@ mod tests {
         assert_eq!(
             complete
                 .lines()
+                .skip_while(|l| *l != "verdict:")
+                .take_while(|l| *l != "rounds:")
                 .filter(|l| l.starts_with("  cpu comp"))
                 .count(),
-            c.verdict.len()
+            verdict_lines(&c).len()
         );
         assert!(!complete.contains("every row"));
         // The start-up note goes with its column.
@@ -330,14 +335,15 @@ mod tests {
             .lines()
             .skip_while(|l| *l != "verdict:")
             .skip(1)
-            .take_while(|l| !l.starts_with("note:"))
+            .take_while(|l| !l.starts_with("note:") && *l != "rounds:")
             .collect();
-        assert!(verdict.len() > c.verdict.len(), "{text}");
+        let lines = verdict_lines(&c).len();
+        assert!(verdict.len() > lines, "{text}");
         let starts = verdict
             .iter()
             .filter(|l| l.starts_with("  cpu comp"))
             .count();
-        assert_eq!(starts, c.verdict.len(), "{text}");
+        assert_eq!(starts, lines, "{text}");
         assert!(
             verdict
                 .iter()

@@ -1,11 +1,14 @@
 //! `compare`'s runner: a sweep over runtimes, worker counts and task counts, one fresh child
-//! `asyncstudy` process per cell and repeat, summarized per cell and judged by [`crate::verdict`].
+//! `asyncstudy` process per cell and repeat, summarized per cell and judged by
+//! [`crate::analysis`].
 //!
 //! Every measured run is its own process because peak RSS only grows within a process,
 //! async-std fixes its thread count at first use, and allocator state carries over. Repeats are
 //! interleaved (round 1 runs every cell once, then round 2 ...), so a slow minute on a noisy
-//! machine spreads over all cells instead of landing on one. The output file is rewritten
-//! atomically after every child run, so a failure or Ctrl-C later loses nothing finished.
+//! machine spreads over all cells instead of landing on one, and the verdict compares cells
+//! within each round. With `--repeat auto`, [`rounds`] decides after each round which cells
+//! run again. The output file is rewritten atomically after every child run, so a failure or
+//! Ctrl-C later loses nothing finished.
 //!
 //! A `--scale` sweep puts every task in flight at once, to show how a runtime's cost grows
 //! with the units it holds. Cells that would hold more threads or processes than the
@@ -13,18 +16,20 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 mod progress;
+mod rounds;
 
 use progress::Progress;
+use rounds::Rounds;
 
 use crate::child::{Ask, Child};
-use crate::model::compare::{COMPARE_SCHEMA, CellFailure, CompareRecord, Skipped};
+use crate::model::compare::{Adaptive, COMPARE_SCHEMA, CellFailure, CompareRecord, Skipped};
 use crate::model::run::RunRecord;
-use crate::plan::ComparePlan;
+use crate::plan::{Cell, ComparePlan, Repeat};
 use crate::server::EmbeddedServer;
 
 /// How a sweep ended.
@@ -41,6 +46,7 @@ pub fn run(
     mut write: impl FnMut(&CompareRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<SweepEnd> {
     crate::interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
+    let began = Instant::now();
     let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
     let server = plan
         .server()
@@ -51,6 +57,75 @@ pub fn run(
         url: s.url.clone(),
         cert: s.cert.clone(),
     });
+    let (cells, skipped) = runnable(plan);
+    let mut record = empty_record(plan, skipped);
+    let progress = Progress::new(
+        (cells.len() * plan.repeat.min_rounds()) as u64,
+        !plan.quiet && plan.output.shows_progress(),
+    );
+    let mut rounds = Rounds::new(plan, &cells);
+    let mut interrupted = None;
+    let mut active = cells.clone();
+    'rounds: for round in 1.. {
+        for &cell in &active {
+            if let Some(sig) = crate::interrupt::requested() {
+                interrupted = Some(sig);
+                break 'rounds;
+            }
+            progress.start(&format!(
+                "{} w{} t{} (round {round})",
+                cell.runtime, cell.workers, cell.tasks
+            ));
+            let started = Instant::now();
+            match run_child(&exe, &plan.cell_args(cell, shared.as_ref()))? {
+                ChildResult::Record(mut r) => {
+                    r.round = Some(round);
+                    record.runs.push(*r);
+                }
+                ChildResult::Failed(reason) => record.failures.push(CellFailure {
+                    runtime: cell.runtime.into(),
+                    workers: cell.workers,
+                    tasks: cell.tasks,
+                    repeat: round,
+                    reason,
+                }),
+                ChildResult::Interrupted(sig) => {
+                    interrupted = Some(sig);
+                    break 'rounds;
+                }
+            }
+            rounds.took(cell, started.elapsed());
+            crate::analysis::refresh(&mut record);
+            rounds.fill(&mut record, began);
+            write(&record)?;
+            progress.done();
+        }
+        match rounds.next(&record, round, began) {
+            Some(next) => {
+                // The bar counted the rounds every cell runs; later ones are added as they come.
+                if round >= plan.repeat.min_rounds() {
+                    progress.add(next.len() as u64);
+                }
+                active = next;
+            }
+            None => break,
+        }
+    }
+    progress.finish();
+    drop(server);
+    record.complete = interrupted.is_none();
+    record.interrupted = interrupted.map(crate::interrupt::signal_name);
+    crate::analysis::refresh(&mut record);
+    rounds.finish(&mut record, interrupted.is_some(), began);
+    write(&record)?;
+    Ok(SweepEnd {
+        record,
+        interrupted,
+    })
+}
+
+/// The plan's cells that are within its limits, and the skipped ones, said on stderr.
+fn runnable(plan: &ComparePlan) -> (Vec<Cell>, Vec<Skipped>) {
     let mut cells = Vec::new();
     let mut skipped = Vec::new();
     for cell in plan.cells() {
@@ -70,14 +145,31 @@ pub fn run(
             }
         }
     }
-    let mut record = CompareRecord {
+    (cells, skipped)
+}
+
+/// The comparison before its first run.
+fn empty_record(plan: &ComparePlan, skipped: Vec<Skipped>) -> CompareRecord {
+    CompareRecord {
         schema: COMPARE_SCHEMA.into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         machine: crate::measure::machine::detect(),
         started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         kind: plan.kind.clone(),
         command: plan.shared_args(),
-        repeat: plan.repeat,
+        repeat: plan.repeat.min_rounds(),
+        min_effect: plan.min_effect,
+        adaptive: match plan.repeat {
+            Repeat::Fixed(_) => None,
+            Repeat::Auto { max, budget } => Some(Adaptive {
+                min_rounds: plan.repeat.min_rounds(),
+                max_rounds: max,
+                budget_s: budget.as_secs_f64(),
+                stopped: None,
+                elapsed_s: 0.0,
+                groups: Vec::new(),
+            }),
+        },
         complete: false,
         interrupted: None,
         runs: Vec::new(),
@@ -87,49 +179,7 @@ pub fn run(
         skipped,
         summary: Vec::new(),
         verdict: Vec::new(),
-    };
-    let total = cells.len() * plan.repeat;
-    let progress = Progress::new(total as u64, !plan.quiet && plan.output.shows_progress());
-    let mut interrupted = None;
-    'rounds: for round in 1..=plan.repeat {
-        for &cell in &cells {
-            if let Some(sig) = crate::interrupt::requested() {
-                interrupted = Some(sig);
-                break 'rounds;
-            }
-            progress.start(&format!(
-                "{} w{} t{} ({round}/{})",
-                cell.runtime, cell.workers, cell.tasks, plan.repeat
-            ));
-            match run_child(&exe, &plan.cell_args(cell, shared.as_ref()))? {
-                ChildResult::Record(r) => record.runs.push(*r),
-                ChildResult::Failed(reason) => record.failures.push(CellFailure {
-                    runtime: cell.runtime.into(),
-                    workers: cell.workers,
-                    tasks: cell.tasks,
-                    repeat: round,
-                    reason,
-                }),
-                ChildResult::Interrupted(sig) => {
-                    interrupted = Some(sig);
-                    break 'rounds;
-                }
-            }
-            crate::analysis::refresh(&mut record);
-            write(&record)?;
-            progress.done();
-        }
     }
-    progress.finish();
-    drop(server);
-    record.complete = interrupted.is_none();
-    record.interrupted = interrupted.map(crate::interrupt::signal_name);
-    crate::analysis::refresh(&mut record);
-    write(&record)?;
-    Ok(SweepEnd {
-        record,
-        interrupted,
-    })
 }
 
 enum ChildResult {

@@ -33,6 +33,13 @@ impl Progress {
         }
     }
 
+    /// Adds `n` runs to the bar's length: a round more of some cells.
+    pub fn add(&self, n: u64) {
+        if let Some(b) = &self.0 {
+            b.inc_length(n);
+        }
+    }
+
     /// Clears the bar.
     pub fn finish(&self) {
         if let Some(b) = &self.0 {

@@ -193,6 +193,24 @@ pub fn assert_verdict_is_consistent(c: &Value, runtimes: &[&str]) {
                 .map(|t| t.as_str().unwrap()),
         );
         named.extend(v["runner_up"].as_str());
+        // Runtimes neither tied nor beaten, and those beaten beyond the runner-up.
+        let also = |key: &str| -> Vec<&str> {
+            v.get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect()
+        };
+        named.extend(also("undecided"));
+        let beaten_further: Vec<&str> = v["comparisons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["outcome"] == "win" && c["runtime"] != v["runner_up"])
+            .filter_map(|c| c["runtime"].as_str())
+            .collect();
+        named.extend(beaten_further);
         let left_out = v.get("left_out").and_then(Value::as_array);
         named.extend(
             left_out

@@ -130,6 +130,102 @@ fn a_small_comparison_has_every_cell_in_fresh_processes_and_renders_everywhere()
 }
 
 #[test]
+fn repeat_auto_runs_three_rounds_then_only_undecided_groups_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("auto.json");
+    let run = asyncstudy()
+        .args([
+            "compare",
+            "cpu",
+            "--runtimes",
+            "serial,threads,smol",
+            "--workers",
+            "1,2",
+            "--tasks",
+            "4",
+            "--workload",
+            "noop",
+            "--max-repeat",
+            "5",
+            "--budget",
+            "60s",
+            "--quiet",
+            "--output",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let table = String::from_utf8(run.stdout).unwrap();
+    assert!(table.contains("rounds per cell (--repeat auto)"), "{table}");
+    assert!(table.contains("rounds:\n"), "{table}");
+    let c = read_json(&out);
+    let a = &c["adaptive"];
+    assert_eq!(
+        (a["min_rounds"].as_u64(), a["max_rounds"].as_u64()),
+        (Some(3), Some(5))
+    );
+    let stopped = a["stopped"].as_str().unwrap();
+    assert!(
+        ["decided", "max_repeat", "budget"].contains(&stopped),
+        "{a}"
+    );
+    // Every run knows its round, every cell ran the first three, none more than five.
+    let mut rounds: Vec<(String, u64, u64)> = c["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["runtime"].as_str().unwrap().to_string(),
+                r["workers"].as_u64().unwrap(),
+                r["round"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    rounds.sort();
+    for s in c["summary"].as_array().unwrap() {
+        let mine: Vec<u64> = rounds
+            .iter()
+            .filter(|r| r.0 == s["runtime"] && r.1 == s["workers"])
+            .map(|r| r.2)
+            .collect();
+        assert!(mine.len() >= 3 && mine.len() <= 5, "{s}: {mine:?}");
+        assert_eq!(&mine[..3], [1, 2, 3]);
+        assert_eq!(s["rounds"].as_array().unwrap().len(), mine.len());
+    }
+    // Each group says how many rounds it ran, and a group that ran a fourth had an undecided
+    // verdict after the third.
+    let groups = a["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{a}");
+    for g in groups {
+        let n = g["rounds"].as_u64().unwrap();
+        assert!((3..=5).contains(&n), "{g}");
+        let undecided = c["verdict"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["workers"] == g["workers"] && v["outcome"] == "undecided");
+        assert_eq!(g["decided"], !undecided, "{g}");
+    }
+    for v in c["verdict"].as_array().unwrap() {
+        for cmp in v["comparisons"].as_array().unwrap() {
+            let (low, ratio, high) = (
+                cmp["low"].as_f64().unwrap(),
+                cmp["ratio"].as_f64().unwrap(),
+                cmp["high"].as_f64().unwrap(),
+            );
+            assert!(low <= ratio && ratio <= high, "{cmp}");
+        }
+    }
+    common::assert_verdict_is_consistent(&c, &["serial", "threads", "smol"]);
+}
+
+#[test]
 fn io_cells_share_one_embedded_server_which_is_gone_afterwards() {
     let c: Value = run_json(&[
         "compare",
@@ -308,6 +404,24 @@ fn bad_input_is_one_line_and_exit_2_before_any_run() {
         (
             vec!["compare".into(), "io".into(), "--writes".into(), "0".into()],
             "invalid value '0' for '--writes <N>'".into(),
+        ),
+        (
+            vec![
+                "compare".into(),
+                "cpu".into(),
+                "--repeat".into(),
+                "often".into(),
+            ],
+            "invalid value 'often' for '--repeat <auto|N>': not a whole number (expected auto or a count such as 5)".into(),
+        ),
+        (
+            vec![
+                "compare".into(),
+                "cpu".into(),
+                "--min-effect".into(),
+                "0%".into(),
+            ],
+            "invalid value '0%' for '--min-effect <E>': expected a relative difference above 0 and below 1".into(),
         ),
         (
             vec!["compare".into(), "cpu".into(), "--plots".into(), p("file")],

@@ -46,7 +46,9 @@ fn uses() -> BTreeMap<String, BTreeSet<String>> {
             let rel = path.strip_prefix(&src).unwrap();
             let top = rel.iter().next().unwrap().to_string_lossy();
             let top = top.trim_end_matches(".rs").to_string();
-            if top == "lib" || top == "main" {
+            // A `tests.rs` is a test module (`#[cfg(test)] mod tests;`), free like the
+            // `#[cfg(test)]` tail of a file.
+            if top == "lib" || top == "main" || path.file_name().is_some_and(|n| n == "tests.rs") {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();

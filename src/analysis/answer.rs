@@ -1,0 +1,288 @@
+//! The study's question asked of one group of cells: which family of runtimes — async, OS
+//! threads, worker processes — does best on a figure, by how much, and how sure that is. Each
+//! family is represented by its best runtime that finished every task; the leading family's
+//! best is compared with the next family's best by the paired rule of the verdict
+//! ([`super::paired`]), with the same minimum effect. The serial baseline belongs to no family
+//! (see `model::runtime::Family`).
+
+use super::judge::{compare, effect, figure, group_members, show};
+use super::prose::{effect_phrase, interval, margin, ratio_interval, rounds_phrase};
+use crate::model::compare::{CellSummary, CompareRecord, Comparison, Metric, Outcome};
+use crate::model::runtime::{Family, Runtime};
+
+/// A family's best runtime in a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best {
+    /// The runtime.
+    pub runtime: String,
+    /// Its figure, in the metric's unit (s, ms, bytes).
+    pub value: f64,
+    /// The figure as sentences show it (`0.250 s`, `≤ 40.1 MiB`).
+    pub shown: String,
+}
+
+/// One group's answer: each family's best, the leading family, and how it compares with the
+/// next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// What was compared.
+    pub metric: Metric,
+    /// Per family of [`Family::COMPARED`], its best runtime, or why it has none.
+    pub best: Vec<(Family, Result<Best, String>)>,
+    /// The family with the best figure.
+    pub winner: Option<Family>,
+    /// The family with the next best figure.
+    pub runner_up: Option<Family>,
+    /// The winner's best against the runner-up's best, paired by round.
+    pub comparison: Option<Comparison>,
+    /// `win`, `tie` or `undecided`; a family alone is a win.
+    pub outcome: Outcome,
+}
+
+impl Answer {
+    /// The best of `family`, if it has one.
+    pub fn of(&self, family: Family) -> Option<&Best> {
+        self.best
+            .iter()
+            .find(|(f, _)| *f == family)
+            .and_then(|(_, b)| b.as_ref().ok())
+    }
+
+    /// Each family's best figure over the winner's (1 for the winner), for plots.
+    pub fn relative(&self, family: Family) -> Option<f64> {
+        let top = self.of(self.winner?)?.value;
+        self.of(family)
+            .map(|b| b.value / top)
+            .filter(|r| r.is_finite())
+    }
+
+    /// The call alone, for a table cell: `async, 8.0× (95% CI 7.9–8.1×, 5 paired rounds)`,
+    /// `tie of async and threads within 3% (…)`, `undecided: threads 1.02× async (…)` (the next
+    /// family's figure over the leader's), `async alone`.
+    pub fn short(&self) -> String {
+        let Some(w) = self.winner else {
+            return "none finished every task".into();
+        };
+        let (Some(r), Some(cmp)) = (self.runner_up, &self.comparison) else {
+            return format!("{} alone", w.name());
+        };
+        let ci = format!(
+            "{}, {}",
+            match cmp.outcome {
+                Outcome::Win => interval(cmp.low, cmp.high),
+                _ => ratio_interval(cmp.low, cmp.high),
+            },
+            rounds_phrase(cmp.rounds)
+        );
+        match cmp.outcome {
+            Outcome::Win => format!("{}, {} ({ci})", w.name(), margin(cmp.ratio)),
+            Outcome::Tie => format!(
+                "tie of {} and {} within {} ({ci})",
+                w.name(),
+                r.name(),
+                effect_phrase(self.metric, cmp.min_effect)
+            ),
+            Outcome::Undecided => format!(
+                "undecided: {} {:.2}× {} ({ci})",
+                r.name(),
+                cmp.ratio,
+                w.name()
+            ),
+        }
+    }
+
+    /// One line: who wins, by how much, with the interval; a tie or undecided said as such.
+    pub fn sentence(&self) -> String {
+        let (Some(w), Some(best)) = (self.winner, self.winner.and_then(|w| self.of(w))) else {
+            return "no family finished every task".into();
+        };
+        let (Some(r), Some(cmp)) = (self.runner_up, &self.comparison) else {
+            return format!("only {} ran: {} {}", w.name(), best.runtime, best.shown);
+        };
+        let other = self
+            .of(r)
+            .map_or(String::new(), |b| format!("{} {}", b.runtime, b.shown));
+        let ci = format!(
+            "{}, {}",
+            match cmp.outcome {
+                Outcome::Win => interval(cmp.low, cmp.high),
+                _ => ratio_interval(cmp.low, cmp.high),
+            },
+            rounds_phrase(cmp.rounds)
+        );
+        match cmp.outcome {
+            Outcome::Win => format!(
+                "{} by {} ({ci}): {} {} against {other}",
+                w.name(),
+                margin(cmp.ratio),
+                best.runtime,
+                best.shown
+            ),
+            Outcome::Tie => format!(
+                "tie of {} and {} within {} ({ci}): {} {} against {other}",
+                w.name(),
+                r.name(),
+                effect_phrase(self.metric, cmp.min_effect),
+                best.runtime,
+                best.shown
+            ),
+            Outcome::Undecided => format!(
+                "undecided: {} {:.2}× {} ({ci}): {} {} against {other}",
+                r.name(),
+                cmp.ratio,
+                w.name(),
+                best.runtime,
+                best.shown
+            ),
+        }
+    }
+}
+
+/// The answer of `record`'s group at `workers` and `tasks` on `metric`, with the record's
+/// minimum effect.
+pub fn answer(record: &CompareRecord, workers: usize, tasks: usize, metric: Metric) -> Answer {
+    let workload = record
+        .summary
+        .iter()
+        .find(|c| c.tasks == tasks)
+        .map(|c| c.workload.clone())
+        .unwrap_or_default();
+    let members = group_members(
+        &record.summary,
+        (workload.as_str(), workers, tasks),
+        record.scale,
+    );
+    let family_of = |c: &CellSummary| c.kind().map(Runtime::family);
+    let mut best: Vec<(Family, Result<&CellSummary, String>)> = Vec::new();
+    for family in Family::COMPARED {
+        let mut mine: Vec<&CellSummary> = members
+            .iter()
+            .copied()
+            .filter(|c| family_of(c) == Some(family))
+            .filter(|c| figure(metric, c).is_finite())
+            .collect();
+        let failed: Vec<String> = mine
+            .iter()
+            .filter(|c| c.tasks_failed > 0 || c.tasks_ok == 0)
+            .map(|c| format!("{}: {} tasks failed", c.runtime, c.tasks_failed))
+            .collect();
+        mine.retain(|c| c.tasks_failed == 0 && c.tasks_ok > 0);
+        mine.sort_by(|a, b| figure(metric, a).total_cmp(&figure(metric, b)));
+        let why_none = || {
+            let skipped: Vec<String> = record
+                .skipped
+                .iter()
+                .filter(|s| s.tasks == tasks)
+                .filter(|s| Runtime::from_name(&s.runtime).map(Runtime::family) == Some(family))
+                .map(|s| {
+                    let limit = s.reason.split(" (").next().unwrap_or(&s.reason);
+                    format!("{} skipped, {limit}", s.runtime)
+                })
+                .collect();
+            let all: Vec<String> = skipped.into_iter().chain(failed.clone()).collect();
+            if all.is_empty() {
+                "not run".to_string()
+            } else {
+                all.join("; ")
+            }
+        };
+        best.push((family, mine.first().copied().ok_or_else(why_none)));
+    }
+    let mut ranked: Vec<(Family, &CellSummary)> = best
+        .iter()
+        .filter_map(|(f, b)| b.as_ref().ok().map(|c| (*f, *c)))
+        .collect();
+    ranked.sort_by(|a, b| figure(metric, a.1).total_cmp(&figure(metric, b.1)));
+    let comparison = match ranked.as_slice() {
+        [(_, w), (_, r), ..] => Some(compare(metric, w, r, effect(metric, w, record.min_effect))),
+        _ => None,
+    };
+    Answer {
+        metric,
+        best: best
+            .into_iter()
+            .map(|(f, b)| {
+                let b = b.map(|c| Best {
+                    runtime: c.runtime.clone(),
+                    value: figure(metric, c),
+                    shown: show(metric, c),
+                });
+                (f, b)
+            })
+            .collect(),
+        winner: ranked.first().map(|r| r.0),
+        runner_up: ranked.get(1).map(|r| r.0),
+        outcome: comparison.as_ref().map_or(Outcome::Win, |c| c.outcome),
+        comparison,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of `walls` per runtime over rounds 1.., every run of 8 tasks on 2 workers.
+    fn record(walls: &[(&str, &[f64])]) -> CompareRecord {
+        let mut runs = Vec::new();
+        for (runtime, ws) in walls {
+            for (i, w) in ws.iter().enumerate() {
+                let mut r = crate::report::tests::sample_record();
+                r.runtime = runtime.to_string();
+                r.workers = 2;
+                r.wall_s = *w;
+                r.round = Some(i + 1);
+                r.tasks.failed = 0;
+                r.tasks.ok = r.tasks.total;
+                r.tasks.errors.clear();
+                runs.push(r);
+            }
+        }
+        let mut c: CompareRecord = serde_json::from_value(serde_json::json!({
+            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
+            "machine": runs[0].machine, "started_at": "", "kind": "cpu", "command": [],
+            "repeat": 5, "complete": true, "runs": runs, "summary": [], "verdict": []
+        }))
+        .unwrap();
+        crate::analysis::refresh(&mut c);
+        c
+    }
+
+    #[test]
+    fn each_family_is_its_best_runtime_and_the_leader_is_judged_paired() {
+        let c = record(&[
+            ("threads", &[0.50, 0.52, 0.49, 0.70, 0.51]),
+            ("rayon", &[0.40, 0.41, 0.40, 0.55, 0.40]),
+            ("smol", &[0.20, 0.21, 0.20, 0.28, 0.20]),
+            ("process-pool", &[0.60, 0.61, 0.62, 0.80, 0.60]),
+        ]);
+        let a = answer(&c, 2, 8, Metric::Wall);
+        assert_eq!(a.winner, Some(Family::Async));
+        assert_eq!(a.runner_up, Some(Family::Threads));
+        assert_eq!(a.of(Family::Threads).unwrap().runtime, "rayon");
+        assert_eq!(a.outcome, Outcome::Win);
+        let cmp = a.comparison.as_ref().unwrap();
+        assert_eq!((cmp.runtime.as_str(), cmp.rounds), ("rayon", 5));
+        assert!((cmp.ratio - 2.0).abs() < 0.03, "{cmp:?}");
+        assert_eq!(a.relative(Family::Async), Some(1.0));
+        let s = a.sentence();
+        assert!(s.starts_with("async by 2.0× (95% CI "), "{s}");
+        assert!(
+            s.ends_with("5 paired rounds): smol 0.200 s against rayon 0.400 s"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_family_that_did_not_run_says_why_and_a_close_race_is_no_win() {
+        let c = record(&[
+            ("threads", &[0.50, 0.52, 0.49, 0.70, 0.51]),
+            ("smol", &[0.49, 0.53, 0.50, 0.69, 0.50]),
+        ]);
+        let a = answer(&c, 2, 8, Metric::Wall);
+        assert_ne!(a.outcome, Outcome::Win, "{a:?}");
+        assert_eq!(a.best[2], (Family::Processes, Err("not run".to_string())));
+        let alone = record(&[("smol", &[0.2, 0.2, 0.2])]);
+        let a = answer(&alone, 2, 8, Metric::Wall);
+        assert_eq!(a.sentence(), "only async ran: smol 0.200 s");
+    }
+}
