@@ -176,7 +176,7 @@ fn serve_tls_writes_its_certificate_and_answers_stats() {
 fn compare_io_shares_one_tls_server_with_every_cell() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.json");
-    let (_, c) = common::compare_into(
+    let (table, c) = common::compare_into(
         &out,
         "io --runtimes smol,threads --workers 1 --tasks 2 --repeat 1 --writes 1 --latency 1ms --page-size 500 --tls --connections reuse --concurrency 1",
     );
@@ -193,4 +193,10 @@ fn compare_io_shares_one_tls_server_with_every_cell() {
         "{}",
         c["command"]
     );
+    // The server's cost stands beside the client's in the summary and the table.
+    for cell in c["summary"].as_array().unwrap() {
+        assert!(cell["server_cores_used"].as_f64().unwrap() >= 0.0, "{cell}");
+        assert_eq!(cell["server_connections"], 1.0, "{cell}");
+    }
+    assert!(table.contains("server cores"), "{table}");
 }
