@@ -6,6 +6,7 @@
 //! (see `model::runtime::Family`).
 
 use super::judge::{compare, effect, figure, group_members, show};
+use super::paired::MIN_WIN_ROUNDS;
 use super::prose::{effect_phrase, interval, margin, ratio_interval, rounds_phrase};
 use crate::model::compare::{CellSummary, CompareRecord, Comparison, Metric, Outcome};
 use crate::model::runtime::{Family, Runtime};
@@ -57,8 +58,9 @@ impl Answer {
     }
 
     /// The call alone, for a table cell: `async, 8.0× (95% CI 7.9–8.1×, 5 paired rounds)`,
-    /// `tie of async and threads within 3% (…)`, `undecided: threads 1.02× async (…)` (the next
-    /// family's figure over the leader's), `async alone`.
+    /// `tie of async and threads within 3% (…)`, `undecided: threads/async 1.02× (…)` (the
+    /// next family's figure over the leader's, with why a lead beyond the minimum effect is
+    /// not yet a win), `async alone`.
     pub fn short(&self) -> String {
         let Some(w) = self.winner else {
             return "none finished every task".into();
@@ -66,14 +68,7 @@ impl Answer {
         let (Some(r), Some(cmp)) = (self.runner_up, &self.comparison) else {
             return format!("{} alone", w.name());
         };
-        let ci = format!(
-            "{}, {}",
-            match cmp.outcome {
-                Outcome::Win => interval(cmp.low, cmp.high),
-                _ => ratio_interval(cmp.low, cmp.high),
-            },
-            rounds_phrase(cmp.rounds)
-        );
+        let ci = self.interval_phrase(cmp);
         match cmp.outcome {
             Outcome::Win => format!("{}, {} ({ci})", w.name(), margin(cmp.ratio)),
             Outcome::Tie => format!(
@@ -83,11 +78,31 @@ impl Answer {
                 effect_phrase(self.metric, cmp.min_effect)
             ),
             Outcome::Undecided => format!(
-                "undecided: {} {:.2}× {} ({ci})",
+                "undecided: {}/{} {:.2}× ({ci})",
                 r.name(),
+                w.name(),
                 cmp.ratio,
-                w.name()
             ),
+        }
+    }
+
+    /// The interval and the rounds it rests on; for a lead beyond the minimum effect over too
+    /// few rounds, that a win needs more.
+    fn interval_phrase(&self, cmp: &Comparison) -> String {
+        let interval = match cmp.outcome {
+            Outcome::Win => interval(cmp.ratio, cmp.low, cmp.high),
+            _ => ratio_interval(cmp.low, cmp.high),
+        };
+        let short = cmp.outcome == Outcome::Undecided
+            && cmp.low > 1.0 + cmp.min_effect
+            && cmp.rounds < MIN_WIN_ROUNDS;
+        if short {
+            format!(
+                "{interval}, {}; a win needs {MIN_WIN_ROUNDS}",
+                rounds_phrase(cmp.rounds)
+            )
+        } else {
+            format!("{interval}, {}", rounds_phrase(cmp.rounds))
         }
     }
 
@@ -102,14 +117,7 @@ impl Answer {
         let other = self
             .of(r)
             .map_or(String::new(), |b| format!("{} {}", b.runtime, b.shown));
-        let ci = format!(
-            "{}, {}",
-            match cmp.outcome {
-                Outcome::Win => interval(cmp.low, cmp.high),
-                _ => ratio_interval(cmp.low, cmp.high),
-            },
-            rounds_phrase(cmp.rounds)
-        );
+        let ci = self.interval_phrase(cmp);
         match cmp.outcome {
             Outcome::Win => format!(
                 "{} by {} ({ci}): {} {} against {other}",
@@ -127,10 +135,10 @@ impl Answer {
                 best.shown
             ),
             Outcome::Undecided => format!(
-                "undecided: {} {:.2}× {} ({ci}): {} {} against {other}",
+                "undecided: {}/{} {:.2}× ({ci}): {} {} against {other}",
                 r.name(),
-                cmp.ratio,
                 w.name(),
+                cmp.ratio,
                 best.runtime,
                 best.shown
             ),
@@ -284,5 +292,18 @@ mod tests {
         let alone = record(&[("smol", &[0.2, 0.2, 0.2])]);
         let a = answer(&alone, 2, 8, Metric::Wall);
         assert_eq!(a.sentence(), "only async ran: smol 0.200 s");
+    }
+
+    #[test]
+    fn a_lead_over_too_few_rounds_is_undecided_and_says_a_win_needs_more() {
+        let c = record(&[("threads", &[2.8, 2.7, 2.9]), ("smol", &[0.17, 0.18, 0.17])]);
+        let a = answer(&c, 2, 8, Metric::Wall);
+        assert_eq!(a.outcome, Outcome::Undecided, "{a:?}");
+        let short = a.short();
+        assert!(short.starts_with("undecided: threads/async "), "{short}");
+        assert!(
+            short.ends_with("3 paired rounds; a win needs 5)"),
+            "{short}"
+        );
     }
 }

@@ -371,15 +371,27 @@ struct Candidate {
     least: f64,
 }
 
-/// The first candidate figure that favours winner `w` over `r` by [`REASON_MARGIN`] and by a
-/// difference large enough to account for the gap; `None` if no figure does.
-fn reason(metric: Metric, w: &CellSummary, r: &CellSummary) -> Option<Reason> {
-    let gap = figure(metric, r) - figure(metric, w);
-    let cpu_work = w.workload.starts_with("cpu");
-    // A figure explains a gap in time only if its own difference is at least half the gap.
-    let half_gap_ms = gap * 1000.0 / 2.0;
-    let half_gap_s = gap / 2.0;
-    let candidates: Vec<Candidate> = match metric {
+impl Candidate {
+    /// A figure where lower is better.
+    fn lower(figure: &'static str, read: fn(&CellSummary) -> Option<f64>, least: f64) -> Self {
+        Candidate {
+            figure,
+            read,
+            better: Better::Lower,
+            least,
+        }
+    }
+}
+
+/// The figures that may explain a gap of `gap` (in `metric`'s unit) in `metric`, in the order
+/// they are tried.
+fn candidates(metric: Metric, cpu_work: bool, gap: f64) -> Vec<Candidate> {
+    // A figure explains a gap only if its own difference is at least half the gap. `half` is
+    // in the metric's unit (seconds of wall, milliseconds of latency); a wall gap is set
+    // against queue times in milliseconds.
+    let half = gap / 2.0;
+    let cpu_s = Candidate::lower("cpu_s", |c| Some(c.cpu_s), half);
+    match metric {
         // Cores kept busy are a cause only for work that needs cores; for IO they follow from
         // finishing the same work sooner.
         Metric::Wall if cpu_work => vec![
@@ -389,76 +401,41 @@ fn reason(metric: Metric, w: &CellSummary, r: &CellSummary) -> Option<Reason> {
                 better: Better::Higher,
                 least: 0.0,
             },
-            Candidate {
-                figure: "cpu_s",
-                read: |c| Some(c.cpu_s),
-                better: Better::Lower,
-                least: half_gap_s,
-            },
+            cpu_s,
         ],
         Metric::Wall => vec![
-            Candidate {
-                figure: "queue_p99_ms",
-                read: |c| Some(c.queue_p99_ms),
-                better: Better::Lower,
-                least: half_gap_ms,
-            },
-            Candidate {
-                figure: "cpu_s",
-                read: |c| Some(c.cpu_s),
-                better: Better::Lower,
-                least: half_gap_s,
-            },
+            Candidate::lower("queue_p99_ms", |c| Some(c.queue_p99_ms), half * 1000.0),
+            cpu_s,
         ],
         Metric::P99 => vec![
-            Candidate {
-                figure: "queue_p99_ms",
-                read: |c| Some(c.queue_p99_ms),
-                better: Better::Lower,
-                least: gap / 2.0,
-            },
-            Candidate {
-                figure: "service_p99_ms",
-                read: |c| Some(c.service_p99_ms),
-                better: Better::Lower,
-                least: gap / 2.0,
-            },
+            Candidate::lower("queue_p99_ms", |c| Some(c.queue_p99_ms), half),
+            Candidate::lower("service_p99_ms", |c| Some(c.service_p99_ms), half),
         ],
         Metric::MaxLatency => vec![
-            Candidate {
-                figure: "queue_max_ms",
-                read: |c| c.queue_ms.as_ref().map(|s| s.max),
-                better: Better::Lower,
-                least: gap / 2.0,
-            },
-            Candidate {
-                figure: "service_max_ms",
-                read: |c| c.service_ms.as_ref().map(|s| s.max),
-                better: Better::Lower,
-                least: gap / 2.0,
-            },
+            Candidate::lower("queue_max_ms", |c| c.queue_ms.as_ref().map(|s| s.max), half),
+            Candidate::lower(
+                "service_max_ms",
+                |c| c.service_ms.as_ref().map(|s| s.max),
+                half,
+            ),
         ],
-        Metric::IoP99 => vec![Candidate {
-            figure: "io_queue_p99_ms",
-            read: |c| c.io_queue_p99_ms,
-            better: Better::Lower,
-            least: gap / 2.0,
-        }],
+        Metric::IoP99 => vec![Candidate::lower(
+            "io_queue_p99_ms",
+            |c| c.io_queue_p99_ms,
+            half,
+        )],
         Metric::Memory | Metric::MemoryPerUnit => vec![
-            Candidate {
-                figure: "threads_peak",
-                read: |c| Some(c.threads_peak as f64),
-                better: Better::Lower,
-                least: 1.0,
-            },
-            Candidate {
-                figure: "processes_peak",
-                read: |c| Some(c.processes_peak as f64),
-                better: Better::Lower,
-                least: 1.0,
-            },
+            Candidate::lower("threads_peak", |c| Some(c.threads_peak as f64), 1.0),
+            Candidate::lower("processes_peak", |c| Some(c.processes_peak as f64), 1.0),
         ],
-    };
+    }
+}
+
+/// The first candidate figure that favours winner `w` over `r` by [`REASON_MARGIN`] and by a
+/// difference large enough to account for the gap; `None` if no figure does.
+fn reason(metric: Metric, w: &CellSummary, r: &CellSummary) -> Option<Reason> {
+    let gap = figure(metric, r) - figure(metric, w);
+    let candidates = candidates(metric, w.workload.starts_with("cpu"), gap);
     candidates.into_iter().find_map(|c| {
         let (a, b) = ((c.read)(w)?, (c.read)(r)?);
         let favours = match c.better {

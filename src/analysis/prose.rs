@@ -70,10 +70,11 @@ fn percent(ratio: f64) -> String {
     }
 }
 
-/// A paired interval as a sentence quotes it: `95% CI 3.2–4.0×` or `95% CI 8.1–15%` for a
-/// lead, `95% CI 0.99–1.06×` when it reaches 1 or below.
-pub fn interval(low: f64, high: f64) -> String {
-    if low >= 1.5 {
+/// A paired interval as a sentence quotes it, in the unit its lead `ratio` is quoted in (see
+/// [`margin`]): `95% CI 3.2–4.0×` beside `3.6×`, `95% CI 8.1–15%` beside `12%`, and
+/// `95% CI 0.99–1.06×` when it reaches 1 or below.
+pub fn interval(ratio: f64, low: f64, high: f64) -> String {
+    if ratio >= 1.5 {
         format!("95% CI {low:.1}–{high:.1}×")
     } else if low > 1.0 {
         format!(
@@ -161,7 +162,7 @@ pub(super) fn sentence(
         let mut s = format!(
             "{} ({}, {}): {} against {}; ",
             lead(metric, &w.runtime, &r.runtime, cmp.ratio),
-            interval(cmp.low, cmp.high),
+            interval(cmp.ratio, cmp.low, cmp.high),
             rounds_phrase(cmp.rounds),
             v(w),
             v(r)

@@ -189,6 +189,28 @@ fn round_figures(runs: &[&RunRecord]) -> Vec<RoundFigures> {
         .collect()
 }
 
+/// Every run's failed tasks by kind, added up.
+fn errors(runs: &[&RunRecord]) -> BTreeMap<String, u64> {
+    runs.iter().fold(BTreeMap::new(), |mut all, r| {
+        for (kind, n) in &r.tasks.errors {
+            *all.entry(kind.clone()).or_default() += n;
+        }
+        all
+    })
+}
+
+/// A mixed run's figure over the runs, if every run is a mix.
+fn mixed_figure(
+    runs: &[&RunRecord],
+    f: fn(&crate::model::run::MixedLatency) -> f64,
+) -> Option<crate::model::compare::Spread> {
+    runs.iter()
+        .all(|r| r.mixed.is_some())
+        .then(|| spread(runs.iter().filter_map(|r| r.mixed.as_ref()).map(f)))
+}
+
+/// One cell's summary from its runs; speed-ups and the per-unit figures above a base are
+/// filled in later, against the other cells.
 fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummary {
     let med = |f: fn(&RunRecord) -> f64| spread(runs.iter().map(|r| f(r))).median;
     let wall_s = spread(runs.iter().map(|r| r.wall_s));
@@ -248,27 +270,9 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         distinct_workers: runs.iter().map(|r| r.distinct_workers).max().unwrap_or(0),
         tasks_ok: runs.iter().map(|r| r.tasks.ok).sum(),
         tasks_failed: runs.iter().map(|r| r.tasks.failed).sum(),
-        errors: runs.iter().fold(BTreeMap::new(), |mut all, r| {
-            for (kind, n) in &r.tasks.errors {
-                *all.entry(kind.clone()).or_default() += n;
-            }
-            all
-        }),
-        io_p99_ms: runs.iter().all(|r| r.mixed.is_some()).then(|| {
-            spread(
-                runs.iter()
-                    .filter_map(|r| r.mixed.as_ref())
-                    .map(|m| m.io_latency_ms.p99),
-            )
-        }),
-        io_queue_p99_ms: runs.iter().all(|r| r.mixed.is_some()).then(|| {
-            spread(
-                runs.iter()
-                    .filter_map(|r| r.mixed.as_ref())
-                    .map(|m| m.io_queue_ms.p99),
-            )
-            .median
-        }),
+        errors: errors(runs),
+        io_p99_ms: mixed_figure(runs, |m| m.io_latency_ms.p99),
+        io_queue_p99_ms: mixed_figure(runs, |m| m.io_queue_ms.p99).map(|s| s.median),
         memory_per_unit_bytes: units_in_flight
             .filter(|u| *u > 0.0)
             .map(|u| memory_bytes.median / u),

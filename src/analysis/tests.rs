@@ -683,3 +683,15 @@ fn speedup_is_against_serial_when_it_ran() {
     assert_eq!(wall(&judge(&cells)).winner, "threads");
     assert!(judge(&cells[..1]).is_empty());
 }
+
+// A lead quoted as 1.7× has its interval in × too, even when the interval's low end would
+// read as a percentage on its own.
+#[test]
+fn an_interval_is_quoted_in_the_unit_of_its_lead() {
+    use super::prose::{interval, margin};
+    assert_eq!(margin(1.7), "1.7×");
+    assert_eq!(interval(1.7, 1.49, 2.01), "95% CI 1.5–2.0×");
+    assert_eq!(margin(1.12), "12%");
+    assert_eq!(interval(1.12, 1.05, 1.2), "95% CI 5.0–20%");
+    assert_eq!(interval(1.02, 0.99, 1.06), "95% CI 0.99–1.06×");
+}

@@ -132,6 +132,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
     let typical = typical(runs);
     let (timeline, timeline_truncated) = typical.map(timeline).unwrap_or_default();
     let interrupted = meta.interrupted.map(crate::interrupt::signal_name);
+    let mixed = mixed(meta, &outcomes);
     let notes = notes(
         meta,
         runs.len(),
@@ -170,15 +171,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         cpu: resources.cpu,
         memory: resources.memory,
         context_switches: resources.context_switches,
-        threads: Peak {
-            peak: max(|r| r.peaks.threads),
-            names: runs
-                .iter()
-                .flat_map(|r| r.peaks.thread_names.iter().cloned())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-        },
+        threads: thread_peak(runs),
         processes: Peak {
             peak: max(|r| r.peaks.processes),
             names: Vec::new(),
@@ -203,14 +196,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         // has every summary, so a failure only drops the re-analysis data.
         histograms: outcomes.all.encode().ok(),
         tokio: tokio_metrics(runs),
-        mixed: meta.mixed_io_tasks.map(|io_tasks| MixedLatency {
-            io_tasks,
-            cpu_tasks: meta.tasks - io_tasks.min(meta.tasks),
-            io_latency_ms: outcomes.io.latency.summary(),
-            io_queue_ms: outcomes.io.queue.summary(),
-            cpu_latency_ms: outcomes.cpu.latency.summary(),
-            cpu_service_ms: outcomes.cpu.service.summary(),
-        }),
+        mixed,
         open_loop: meta.rate.map(|rate_per_s| OpenLoop { rate_per_s }),
         notes,
         interrupted,
@@ -218,6 +204,31 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         server: None,
         client_cpus: None,
     }
+}
+
+/// The most threads alive in any repeat, with the names they had.
+fn thread_peak(runs: &[MeasuredRun]) -> Peak {
+    Peak {
+        peak: runs.iter().map(|r| r.peaks.threads).max().unwrap_or(0),
+        names: runs
+            .iter()
+            .flat_map(|r| r.peaks.thread_names.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// A mixed run's IO and CPU tasks apart.
+fn mixed(meta: &RunMeta, outcomes: &Outcomes) -> Option<MixedLatency> {
+    meta.mixed_io_tasks.map(|io_tasks| MixedLatency {
+        io_tasks,
+        cpu_tasks: meta.tasks - io_tasks.min(meta.tasks),
+        io_latency_ms: outcomes.io.latency.summary(),
+        io_queue_ms: outcomes.io.queue.summary(),
+        cpu_latency_ms: outcomes.cpu.latency.summary(),
+        cpu_service_ms: outcomes.cpu.service.summary(),
+    })
 }
 
 /// Whether a task ran at all: one that never started carries the thread and the time at

@@ -206,8 +206,9 @@ fn findings(record: &CompareRecord, answers: &[(String, Answer)]) -> Vec<String>
         format!("All {total} verdicts below were decided, in at most {rounds} rounds.")
     } else {
         format!(
-            "{} of the {total} verdicts below were decided, in at most {rounds} rounds; undecided: {}.",
+            "{} of the {total} verdicts below {} decided, in at most {rounds} rounds; undecided: {}.",
             total - open.len(),
+            if total - open.len() == 1 { "was" } else { "were" },
             open.join(", ")
         )
     });
