@@ -256,7 +256,7 @@ fn web(cores: usize, tls: bool, connections: Connections) -> Experiment {
         about: format!(
             "{tasks} downloads of 16 KiB pages over {scheme} from the embedded server with no delay, each written once, {how}, on {cores} workers. Async runtimes have all {tasks} in flight at once, so they hold a connection per download in flight even when connections are kept; thread pools and processes hold one per worker. The `server cores` column is the server process's own CPU over the client's wall time, beside the client's `cores`: it says when the server, sharing the {cores} cores, was the bottleneck. The four web-traffic sections differ only in http or https and new or kept connections, so their differences in wall time and cores are what the handshakes cost each side."
         ),
-        plan: comparison("io", work, tasks, &rts, &[cores], 6),
+        plan: comparison("io", work, tasks, &rts, &[cores], 5),
         situations: vec![ask(
             format!("IO over {scheme}, {situation}"),
             cores,
