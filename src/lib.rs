@@ -113,14 +113,7 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             })?;
             let prepared = prepare(&mut run)?;
             // After the server started, so it does not inherit the client's CPUs.
-            if let Some(cpus) = &run.client_cpus {
-                cpus::pin_process(cpus).map_err(|e| {
-                    Error::Failed(anyhow::anyhow!(
-                        "--client-cpus {}: could not pin this process: {e}",
-                        cpus::show(cpus)
-                    ))
-                })?;
-            }
+            pin_client(run.client_cpus.as_deref())?;
             let record = measure::measure(&run, prepared.work.clone(), prepared.probe.as_ref())?;
             // Stop the server and remove the pages before writing: nothing outlives the run.
             prepared.finish();
@@ -179,6 +172,19 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
             Ok(Status::Ok)
         }
     }
+}
+
+/// Pins this process, and the threads and processes it starts from now on, to `cpus`.
+fn pin_client(cpus: Option<&[usize]>) -> Result<(), Error> {
+    let Some(cpus) = cpus else {
+        return Ok(());
+    };
+    cpus::pin_process(cpus).map_err(|e| {
+        Error::Failed(anyhow::anyhow!(
+            "--client-cpus {}: could not pin this process: {e}",
+            cpus::show(cpus)
+        ))
+    })
 }
 
 /// Runs a comparison, keeping its output file current after every child run.
@@ -303,7 +309,7 @@ fn prepare(run: &mut plan::RunPlan) -> anyhow::Result<Prepared> {
 /// [`prepare`] for `work`, the run's work or the IO half of a mixed run.
 fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Result<Prepared> {
     use anyhow::Context;
-    use plan::{Source, WorkPlan};
+    use plan::WorkPlan;
     use workload::{Download, Mixed, MixedIo, Work};
     let d = match work {
         WorkPlan::Mixed(m) => {
@@ -331,31 +337,8 @@ fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Resul
         WorkPlan::Download(d) => d,
     };
     raise_fd_limit();
-    let (mut server, mut temp_dir) = (None, None);
-    let tasks = run.tasks;
-    let page_urls =
-        |base: &str| -> Vec<String> { (0..tasks).map(|i| format!("{base}/page/{i}")).collect() };
-    let (urls, probe) = match &d.source {
-        Source::Urls { urls, .. } => (urls.clone(), None),
-        Source::Running { url, cert, .. } => {
-            run.params.insert("server_url".into(), url.clone().into());
-            (page_urls(url), Some(probe("shared", url, cert.as_deref())?))
-        }
-        Source::Remote { url, cert } => {
-            (page_urls(url), Some(probe("remote", url, cert.as_deref())?))
-        }
-        Source::Embedded(opts) => {
-            let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
-            let started = server::EmbeddedServer::start(&exe, opts)?;
-            run.params
-                .insert("server_url".into(), started.url.clone().into());
-            run.params.insert("server_pid".into(), started.pid().into());
-            let probe = probe("embedded", &started.url, started.cert.as_deref())?;
-            let urls = page_urls(&started.url);
-            server = Some(started);
-            (urls, Some(probe))
-        }
-    };
+    let (urls, probe, server) = pages(run, &d.source)?;
+    let mut temp_dir = None;
     let dir = match &d.out_dir {
         Some(dir) => dir.clone(),
         None => {
@@ -386,6 +369,45 @@ fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Resul
         server,
         temp_dir,
         keep: d.keep,
+    })
+}
+
+/// The URLs a download's tasks fetch from `source`, the probe of its server if it is one of
+/// ours, and the embedded server started for the run, if one was; where the server is goes in
+/// the plan's parameters.
+fn pages(
+    run: &mut plan::RunPlan,
+    source: &plan::Source,
+) -> anyhow::Result<(
+    Vec<String>,
+    Option<server::stats::Probe>,
+    Option<server::EmbeddedServer>,
+)> {
+    use anyhow::Context;
+    use plan::Source;
+    let tasks = run.tasks;
+    let page_urls =
+        |base: &str| -> Vec<String> { (0..tasks).map(|i| format!("{base}/page/{i}")).collect() };
+    Ok(match source {
+        Source::Urls { urls, .. } => (urls.clone(), None, None),
+        Source::Running { url, cert, .. } => {
+            run.params.insert("server_url".into(), url.clone().into());
+            let probe = probe("shared", url, cert.as_deref())?;
+            (page_urls(url), Some(probe), None)
+        }
+        Source::Remote { url, cert } => {
+            let probe = probe("remote", url, cert.as_deref())?;
+            (page_urls(url), Some(probe), None)
+        }
+        Source::Embedded(opts) => {
+            let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
+            let started = server::EmbeddedServer::start(&exe, opts)?;
+            run.params
+                .insert("server_url".into(), started.url.clone().into());
+            run.params.insert("server_pid".into(), started.pid().into());
+            let probe = probe("embedded", &started.url, started.cert.as_deref())?;
+            (page_urls(&started.url), Some(probe), Some(started))
+        }
     })
 }
 

@@ -116,12 +116,7 @@ fn completions(shell: &str) -> String {
 }
 
 fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
-    let client_cpus = match &kind {
-        CompareKind::Cpu(_) => None,
-        CompareKind::Io(a) | CompareKind::Sleep(a) => a.work.client_cpus.clone(),
-        CompareKind::Mixed(a) => a.work.io_work.client_cpus.clone(),
-    }
-    .map(|c| c.0);
+    let client_cpus = client_cpus(&kind);
     let (name, sweep, work, tasks, concurrency, scale) = match kind {
         CompareKind::Cpu(a) => (
             "cpu",
@@ -234,6 +229,16 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         plan.cell_plan(cell, None).check()?;
     }
     Ok(plan)
+}
+
+/// The CPUs every child of a comparison is pinned to (`--client-cpus`).
+fn client_cpus(kind: &CompareKind) -> Option<Vec<usize>> {
+    match kind {
+        CompareKind::Cpu(_) => None,
+        CompareKind::Io(a) | CompareKind::Sleep(a) => a.work.client_cpus.clone(),
+        CompareKind::Mixed(a) => a.work.io_work.client_cpus.clone(),
+    }
+    .map(|c| c.0)
 }
 
 /// `all` or a comma-separated list of runtime names.
