@@ -67,62 +67,9 @@ impl Executor for AsyncStd {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
         let n = self.workers;
         start_async_io()?;
-        let started = STARTED_WITH.get_or_init(|| {
-            // async-global-executor panics when it cannot spawn its threads.
-            no_panic(
-                || {},
-                || {
-                    async_global_executor::init_with_config(
-                        GlobalExecutorConfig::default()
-                            // Read the same variable async-std would, so a user who sets it is
-                            // not silently ignored; the plan rejects a value that disagrees with
-                            // --workers.
-                            .with_env_var(THREAD_COUNT_VAR)
-                            .with_min_threads(n)
-                            .with_max_threads(n)
-                            .with_thread_name_fn(|| "async-std/runtime".into()),
-                    );
-                    n
-                },
-            )
-            .map_err(|panic| {
-                format!(
-                    "could not start async-std's {n} executor threads: {}",
-                    spawn_reason(&panic)
-                )
-            })
-        });
-        let started = match started {
-            Ok(started) => *started,
-            Err(e) => anyhow::bail!("{e}"),
-        };
-        anyhow::ensure!(
-            started == n,
-            "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
-        );
+        start_executor(n)?;
+        warm_up(n);
         let gate = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
-        // The executor's threads were spawned when it started; n tasks that each hold their
-        // thread until all n have arrived show that every one of them runs the executor. Runs
-        // in one process (tests) share the executor: two such meetings at once could each hold
-        // a thread the other waits for, until the limit, so they take turns.
-        static WARMING: Mutex<()> = Mutex::new(());
-        let warming = WARMING
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let meet = Arc::new(Meet::new(n));
-        let warm: Vec<_> = (0..n)
-            .map(|_| {
-                let meet = meet.clone();
-                async_std::task::spawn(async move { meet.arrive() })
-            })
-            .collect();
-        meet.wait();
-        async_std::task::block_on(async {
-            for w in warm {
-                w.await;
-            }
-        });
-        drop(warming);
         let ledger = Ledger::new(job, tasks);
         // The calling thread spawns onto the global executor but never runs its tasks, so an
         // open-loop wait for a task's slot can block it.
@@ -134,38 +81,13 @@ impl Executor for AsyncStd {
                 ledger.skip(i, submit);
                 continue;
             }
-            let (gate, ledger) = (gate.clone(), ledger.clone());
-            // One future per kind of task, for the size reason given in smol.rs.
-            handles.push(match job.kind(i) {
-                TaskKind::Download(_, _) => async_std::task::spawn(async move {
-                    let _permit = admitted(gate).await;
-                    let TaskKind::Download(d, page) = ledger.job().kind(i) else {
-                        unreachable!("a download task has its work")
-                    };
-                    let work = d.run_futures::<AsyncStdRt>(page);
-                    ledger.run_async(i, submit, work).await
-                }),
-                TaskKind::Sleep(s) => {
-                    let s = *s;
-                    async_std::task::spawn(async move {
-                        let _permit = admitted(gate).await;
-                        let work = async {
-                            if s.blocking {
-                                // On purpose: this holds the executor thread.
-                                std::thread::sleep(s.duration);
-                            } else {
-                                async_std::task::sleep(s.duration).await;
-                            }
-                            Ok(Outcome::NONE)
-                        };
-                        ledger.run_async(i, submit, work).await
-                    })
-                }
-                TaskKind::Inline => async_std::task::spawn(async move {
-                    let _permit = admitted(gate).await;
-                    ledger.run(i, submit)
-                }),
-            });
+            handles.push(spawn_task(
+                job.kind(i),
+                i,
+                submit,
+                gate.clone(),
+                ledger.clone(),
+            ));
         }
         if !ledger.wait() {
             for handle in handles {
@@ -173,6 +95,111 @@ impl Executor for AsyncStd {
             }
         }
         Ok(RunOutput::new(ledger.records(&arrivals), arrivals.t0_ns()))
+    }
+}
+
+/// Starts async-std's global executor with `n` threads, once per process; an error if it
+/// cannot start them, or already runs another count.
+fn start_executor(n: usize) -> anyhow::Result<()> {
+    let started = STARTED_WITH.get_or_init(|| {
+        // async-global-executor panics when it cannot spawn its threads.
+        no_panic(
+            || {},
+            || {
+                async_global_executor::init_with_config(
+                    GlobalExecutorConfig::default()
+                        // Read the same variable async-std would, so a user who sets it is
+                        // not silently ignored; the plan rejects a value that disagrees with
+                        // --workers.
+                        .with_env_var(THREAD_COUNT_VAR)
+                        .with_min_threads(n)
+                        .with_max_threads(n)
+                        .with_thread_name_fn(|| "async-std/runtime".into()),
+                );
+                n
+            },
+        )
+        .map_err(|panic| {
+            format!(
+                "could not start async-std's {n} executor threads: {}",
+                spawn_reason(&panic)
+            )
+        })
+    });
+    let started = match started {
+        Ok(started) => *started,
+        Err(e) => anyhow::bail!("{e}"),
+    };
+    anyhow::ensure!(
+        started == n,
+        "async-std's executor already runs {started} threads in this process; it cannot be resized to {n}"
+    );
+    Ok(())
+}
+
+/// Returns once each of the executor's `n` threads has run a task.
+fn warm_up(n: usize) {
+    // The executor's threads were spawned when it started; n tasks that each hold their
+    // thread until all n have arrived show that every one of them runs the executor. Runs
+    // in one process (tests) share the executor: two such meetings at once could each hold
+    // a thread the other waits for, until the limit, so they take turns.
+    static WARMING: Mutex<()> = Mutex::new(());
+    let _warming = WARMING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let meet = Arc::new(Meet::new(n));
+    let warm: Vec<_> = (0..n)
+        .map(|_| {
+            let meet = meet.clone();
+            async_std::task::spawn(async move { meet.arrive() })
+        })
+        .collect();
+    meet.wait();
+    async_std::task::block_on(async {
+        for w in warm {
+            w.await;
+        }
+    });
+}
+
+/// Spawns task `i`, submitted at `submit`, as a future of its kind, admitted through `gate`.
+fn spawn_task(
+    kind: TaskKind<'_>,
+    i: usize,
+    submit: u64,
+    gate: Option<Arc<Semaphore>>,
+    ledger: Arc<Ledger>,
+) -> async_std::task::JoinHandle<()> {
+    // One future per kind of task, for the size reason given in smol.rs.
+    match kind {
+        TaskKind::Download(_, _) => async_std::task::spawn(async move {
+            let _permit = admitted(gate).await;
+            let TaskKind::Download(d, page) = ledger.job().kind(i) else {
+                unreachable!("a download task has its work")
+            };
+            let work = d.run_futures::<AsyncStdRt>(page);
+            ledger.run_async(i, submit, work).await
+        }),
+        TaskKind::Sleep(s) => {
+            let s = *s;
+            async_std::task::spawn(async move {
+                let _permit = admitted(gate).await;
+                let work = async {
+                    if s.blocking {
+                        // On purpose: this holds the executor thread.
+                        std::thread::sleep(s.duration);
+                    } else {
+                        async_std::task::sleep(s.duration).await;
+                    }
+                    Ok(Outcome::NONE)
+                };
+                ledger.run_async(i, submit, work).await
+            })
+        }
+        TaskKind::Inline => async_std::task::spawn(async move {
+            let _permit = admitted(gate).await;
+            ledger.run(i, submit)
+        }),
     }
 }
 

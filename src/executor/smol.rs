@@ -52,36 +52,7 @@ impl Executor for Smol {
         let ex = Arc::new(AsyncExecutor::new());
         // Closing this channel ends `ex.run` on every driver thread.
         let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let gate = StartGate::new();
-        let mut drivers = Vec::with_capacity(self.workers);
-        for k in 0..self.workers {
-            let (ex, stopped, up) = (ex.clone(), stopped.clone(), gate.reporter());
-            // A driver reports from inside `ex.run`, so it runs the executor when it does.
-            let driver = thread::Builder::new()
-                .name(format!("asyncstudy-smol-{k}"))
-                .spawn(move || {
-                    smol::block_on(ex.run(async move {
-                        up.up();
-                        stopped.recv().await
-                    }))
-                });
-            match driver {
-                Ok(d) => drivers.push(d),
-                Err(e) => {
-                    // Closing the channel ends the drivers already started.
-                    drop(stop);
-                    for d in drivers {
-                        let _ = d.join();
-                    }
-                    anyhow::bail!(
-                        "could not start smol executor thread {} of {}: {e}",
-                        k + 1,
-                        self.workers
-                    );
-                }
-            }
-        }
-        gate.wait(drivers.len());
+        let drivers = self.start_drivers(&ex, stopped)?;
         let ledger = Ledger::new(job, tasks);
         let in_flight = self.in_flight.map(|n| Arc::new(Semaphore::new(n)));
         // The calling thread submits but never runs executor tasks, so an open-loop
@@ -94,39 +65,14 @@ impl Executor for Smol {
                 ledger.skip(i, submit);
                 continue;
             }
-            let (gate, ledger) = (in_flight.clone(), ledger.clone());
-            // Each kind of task is its own future: one async block for all kinds would
-            // be as large as a download for every task, which cost noop tasks 3 µs.
-            handles.push(match job.kind(i) {
-                TaskKind::Download(_, _) => ex.spawn(async move {
-                    let _permit = admitted(gate).await;
-                    let TaskKind::Download(d, page) = ledger.job().kind(i) else {
-                        unreachable!("a download task has its work")
-                    };
-                    let work = d.run_futures::<SmolRt>(page);
-                    ledger.run_async(i, submit, work).await
-                }),
-                TaskKind::Sleep(s) => {
-                    let s = *s;
-                    ex.spawn(async move {
-                        let _permit = admitted(gate).await;
-                        let work = async {
-                            if s.blocking {
-                                // On purpose: this holds the executor thread.
-                                std::thread::sleep(s.duration);
-                            } else {
-                                smol::Timer::after(s.duration).await;
-                            }
-                            Ok(Outcome::NONE)
-                        };
-                        ledger.run_async(i, submit, work).await
-                    })
-                }
-                TaskKind::Inline => ex.spawn(async move {
-                    let _permit = admitted(gate).await;
-                    ledger.run(i, submit)
-                }),
-            });
+            handles.push(spawn_task(
+                &ex,
+                job.kind(i),
+                i,
+                submit,
+                in_flight.clone(),
+                ledger.clone(),
+            ));
         }
         // The calling thread only waits for the records; it never runs executor tasks.
         let complete = ledger.wait();
@@ -141,5 +87,92 @@ impl Executor for Smol {
         }
         // Otherwise a driver may be stuck in a task: it is left to end with the process.
         Ok(RunOutput::new(ledger.records(&arrivals), arrivals.t0_ns()))
+    }
+}
+
+impl Smol {
+    /// Starts the driver threads, each running the executor until `stopped` closes, and
+    /// returns once every one runs it. A thread the OS will not create is an error naming it,
+    /// after the drivers already started have ended.
+    fn start_drivers(
+        &self,
+        ex: &Arc<AsyncExecutor<'static>>,
+        stopped: smol::channel::Receiver<()>,
+    ) -> anyhow::Result<Vec<thread::JoinHandle<()>>> {
+        let gate = StartGate::new();
+        let mut drivers = Vec::with_capacity(self.workers);
+        for k in 0..self.workers {
+            let (ex, closed, up) = (ex.clone(), stopped.clone(), gate.reporter());
+            // A driver reports from inside `ex.run`, so it runs the executor when it does.
+            let driver = thread::Builder::new()
+                .name(format!("asyncstudy-smol-{k}"))
+                .spawn(move || {
+                    let _ = smol::block_on(ex.run(async move {
+                        up.up();
+                        closed.recv().await
+                    }));
+                });
+            match driver {
+                Ok(d) => drivers.push(d),
+                Err(e) => {
+                    // Closing the channel ends the drivers already started.
+                    stopped.close();
+                    for d in drivers {
+                        let _ = d.join();
+                    }
+                    anyhow::bail!(
+                        "could not start smol executor thread {} of {}: {e}",
+                        k + 1,
+                        self.workers
+                    );
+                }
+            }
+        }
+        gate.wait(drivers.len());
+        Ok(drivers)
+    }
+}
+
+/// Spawns task `i`, submitted at `submit`, on `ex` as a future of its kind, admitted through
+/// `gate`.
+fn spawn_task(
+    ex: &AsyncExecutor<'static>,
+    kind: TaskKind<'_>,
+    i: usize,
+    submit: u64,
+    gate: Option<Arc<Semaphore>>,
+    ledger: Arc<Ledger>,
+) -> Task<()> {
+    // Each kind of task is its own future: one async block for all kinds would
+    // be as large as a download for every task, which cost noop tasks 3 µs.
+    match kind {
+        TaskKind::Download(_, _) => ex.spawn(async move {
+            let _permit = admitted(gate).await;
+            let TaskKind::Download(d, page) = ledger.job().kind(i) else {
+                unreachable!("a download task has its work")
+            };
+            let work = d.run_futures::<SmolRt>(page);
+            ledger.run_async(i, submit, work).await
+        }),
+        TaskKind::Sleep(s) => {
+            let s = *s;
+            ex.spawn(async move {
+                let _permit = admitted(gate).await;
+                let work = async {
+                    if s.blocking {
+                        // On purpose: this holds the executor thread.
+                        std::thread::sleep(s.duration);
+                    } else {
+                        smol::Timer::after(s.duration).await;
+                    }
+                    Ok(Outcome::NONE)
+                };
+                ledger.run_async(i, submit, work).await
+            })
+        }
+        TaskKind::Inline => ex.spawn(async move {
+            let _permit = admitted(gate).await;
+            ledger.run(i, submit)
+        }),
     }
 }

@@ -150,62 +150,15 @@ pub struct TokioInternals {
 
 impl Executor for Tokio {
     fn run(&self, job: &Job, tasks: usize) -> anyhow::Result<RunOutput> {
-        let (mut builder, name) = match self.flavor {
-            Flavor::MultiThread | Flavor::Rayon => {
-                let mut b = Builder::new_multi_thread();
-                b.worker_threads(self.workers);
-                (b, "tokio-mt")
-            }
-            Flavor::CurrentThread => (Builder::new_current_thread(), "tokio-ct"),
-            Flavor::Blocking => {
-                let mut b = Builder::new_current_thread();
-                b.max_blocking_threads(self.workers);
-                (b, "tokio-blocking")
-            }
-        };
         // Declared before the runtime, so that on every way out the runtime (and the tasks
         // holding the pool) drops first and the pool's threads can be joined.
         let rayon = match self.flavor {
             Flavor::Rayon => Some(JoinedPool::start(self.workers, "rayon thread")?),
             _ => None,
         };
-        let gate = StartGate::new();
         let multi_thread = matches!(self.flavor, Flavor::MultiThread | Flavor::Rayon);
-        let launch = Arc::new(Launch::default());
-        {
-            let (up, launch) = (multi_thread.then(|| gate.reporter()), launch.clone());
-            // Also called for blocking threads started later; the gate no longer listens then,
-            // and the launch is long decided.
-            builder.on_thread_start(move || {
-                if let Some(up) = &up {
-                    up.up();
-                }
-                launch.hold();
-            });
-        }
-        let failed = launch.clone();
-        let built = no_panic(
-            move || failed.decide(false),
-            || builder.thread_name(name).enable_all().build(),
-        );
-        let rt = match built {
-            Ok(Ok(rt)) => {
-                launch.decide(true);
-                rt
-            }
-            Ok(Err(e)) => {
-                launch.decide(false);
-                return Err(e).with_context(|| format!("could not build the {name} runtime"));
-            }
-            // Every thread tokio did spawn has passed the launch by now: the unwinding waited
-            // for them.
-            Err(panic) => anyhow::bail!(
-                "could not start {name} worker thread {} of {}: {}",
-                launch.held.load(Ordering::SeqCst) + 1,
-                self.workers,
-                spawn_reason(&panic)
-            ),
-        };
+        let gate = StartGate::new();
+        let (rt, name) = self.build(multi_thread.then(|| gate.reporter()))?;
         if multi_thread {
             gate.wait(self.workers);
         } else {
@@ -232,27 +185,7 @@ impl Executor for Tokio {
                 pool.abandon();
             }
         }
-        let runtime = intervals.next().unwrap_or_default();
-        let internals = TokioInternals {
-            tasks: spawner
-                .monitors
-                .iter()
-                .map(|m| {
-                    m.as_ref().map(|m| {
-                        let c = m.cumulative();
-                        TaskPolls {
-                            first_poll_delay: c.total_first_poll_delay,
-                            scheduled: c.total_scheduled_duration,
-                            polled: c.total_poll_duration,
-                            polls: c.total_poll_count,
-                        }
-                    })
-                })
-                .collect(),
-            workers: runtime.workers_count,
-            busy: runtime.total_busy_duration,
-            elapsed: runtime.elapsed,
-        };
+        let internals = internals(&spawner, intervals.next().unwrap_or_default());
         let Spawner { ledger, .. } = spawner;
         Ok(RunOutput {
             tasks: ledger.records(&arrivals),
@@ -261,6 +194,89 @@ impl Executor for Tokio {
             children_peak_rss: None,
             children_unmeasured: 0,
         })
+    }
+}
+
+impl Tokio {
+    /// Builds the runtime of this flavor, and its name; `up` hears from each worker thread as
+    /// it starts (multi-thread runtimes). A worker thread the OS will not create is an error
+    /// naming it, after the threads tokio did start have ended (see [`Launch`]).
+    fn build(
+        &self,
+        up: Option<super::start::Reporter>,
+    ) -> anyhow::Result<(tokio::runtime::Runtime, &'static str)> {
+        let (mut builder, name) = match self.flavor {
+            Flavor::MultiThread | Flavor::Rayon => {
+                let mut b = Builder::new_multi_thread();
+                b.worker_threads(self.workers);
+                (b, "tokio-mt")
+            }
+            Flavor::CurrentThread => (Builder::new_current_thread(), "tokio-ct"),
+            Flavor::Blocking => {
+                let mut b = Builder::new_current_thread();
+                b.max_blocking_threads(self.workers);
+                (b, "tokio-blocking")
+            }
+        };
+        let launch = Arc::new(Launch::default());
+        {
+            let launch = launch.clone();
+            // Also called for blocking threads started later; the gate no longer listens then,
+            // and the launch is long decided.
+            builder.on_thread_start(move || {
+                if let Some(up) = &up {
+                    up.up();
+                }
+                launch.hold();
+            });
+        }
+        let failed = launch.clone();
+        let built = no_panic(
+            move || failed.decide(false),
+            || builder.thread_name(name).enable_all().build(),
+        );
+        match built {
+            Ok(Ok(rt)) => {
+                launch.decide(true);
+                Ok((rt, name))
+            }
+            Ok(Err(e)) => {
+                launch.decide(false);
+                Err(e).with_context(|| format!("could not build the {name} runtime"))
+            }
+            // Every thread tokio did spawn has passed the launch by now: the unwinding waited
+            // for them.
+            Err(panic) => anyhow::bail!(
+                "could not start {name} worker thread {} of {}: {}",
+                launch.held.load(Ordering::SeqCst) + 1,
+                self.workers,
+                spawn_reason(&panic)
+            ),
+        }
+    }
+}
+
+/// What tokio's monitors saw: each task's polls and the runtime's busy time.
+fn internals(spawner: &Spawner, runtime: tokio_metrics::RuntimeMetrics) -> TokioInternals {
+    TokioInternals {
+        tasks: spawner
+            .monitors
+            .iter()
+            .map(|m| {
+                m.as_ref().map(|m| {
+                    let c = m.cumulative();
+                    TaskPolls {
+                        first_poll_delay: c.total_first_poll_delay,
+                        scheduled: c.total_scheduled_duration,
+                        polled: c.total_poll_duration,
+                        polls: c.total_poll_count,
+                    }
+                })
+            })
+            .collect(),
+        workers: runtime.workers_count,
+        busy: runtime.total_busy_duration,
+        elapsed: runtime.elapsed,
     }
 }
 
