@@ -22,3 +22,4 @@ mod scale;
 mod schema;
 mod signals;
 mod spawn;
+mod web;
