@@ -31,6 +31,7 @@ pub mod child;
 pub mod clean;
 pub mod cli;
 pub mod clock;
+pub mod cpus;
 pub mod executor;
 pub mod files;
 pub mod interrupt;
@@ -111,7 +112,9 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
                 ))
             })?;
             let prepared = prepare(&mut run)?;
-            let record = measure::measure(&run, prepared.work.clone())?;
+            // After the server started, so it does not inherit the client's CPUs.
+            pin_client(run.client_cpus.as_deref())?;
+            let record = measure::measure(&run, prepared.work.clone(), prepared.probe.as_ref())?;
             // Stop the server and remove the pages before writing: nothing outlives the run.
             prepared.finish();
             report::show_run(&record, &run.output)?;
@@ -171,6 +174,19 @@ pub fn run(plan: Plan) -> Result<Status, Error> {
     }
 }
 
+/// Pins this process, and the threads and processes it starts from now on, to `cpus`.
+fn pin_client(cpus: Option<&[usize]>) -> Result<(), Error> {
+    let Some(cpus) = cpus else {
+        return Ok(());
+    };
+    cpus::pin_process(cpus).map_err(|e| {
+        Error::Failed(anyhow::anyhow!(
+            "--client-cpus {}: could not pin this process: {e}",
+            cpus::show(cpus)
+        ))
+    })
+}
+
 /// Runs a comparison, keeping its output file current after every child run.
 fn run_compare(plan: &plan::ComparePlan) -> Result<Status, Error> {
     let out = &plan.output;
@@ -225,6 +241,9 @@ fn run_compare(plan: &plan::ComparePlan) -> Result<Status, Error> {
 /// A run's work with what it needs at run time: the embedded server and the out-dir.
 struct Prepared {
     work: workload::Work,
+    /// Reads the server's `/stats` around the measured repeats (downloads from a server of
+    /// ours).
+    probe: Option<server::stats::Probe>,
     server: Option<server::EmbeddedServer>,
     temp_dir: Option<tempfile::TempDir>,
     keep: bool,
@@ -235,6 +254,7 @@ impl Prepared {
     fn plain(work: workload::Work) -> Prepared {
         Prepared {
             work,
+            probe: None,
             server: None,
             temp_dir: None,
             keep: false,
@@ -289,7 +309,7 @@ fn prepare(run: &mut plan::RunPlan) -> anyhow::Result<Prepared> {
 /// [`prepare`] for `work`, the run's work or the IO half of a mixed run.
 fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Result<Prepared> {
     use anyhow::Context;
-    use plan::{Source, WorkPlan};
+    use plan::WorkPlan;
     use workload::{Download, Mixed, MixedIo, Work};
     let d = match work {
         WorkPlan::Mixed(m) => {
@@ -317,26 +337,8 @@ fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Resul
         WorkPlan::Download(d) => d,
     };
     raise_fd_limit();
-    let (mut server, mut temp_dir) = (None, None);
-    let urls = match &d.source {
-        Source::Urls { urls, .. } => urls.clone(),
-        Source::Running { url: base, .. } => {
-            run.params.insert("server_url".into(), base.clone().into());
-            (0..run.tasks).map(|i| format!("{base}/page/{i}")).collect()
-        }
-        Source::Embedded(opts) => {
-            let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
-            let started = server::EmbeddedServer::start(&exe, opts)?;
-            let urls = (0..run.tasks)
-                .map(|i| format!("{}/page/{i}", started.url))
-                .collect();
-            run.params
-                .insert("server_url".into(), started.url.clone().into());
-            run.params.insert("server_pid".into(), started.pid().into());
-            server = Some(started);
-            urls
-        }
-    };
+    let (urls, probe, server) = pages(run, &d.source)?;
+    let mut temp_dir = None;
     let dir = match &d.out_dir {
         Some(dir) => dir.clone(),
         None => {
@@ -357,17 +359,74 @@ fn prepare_work(run: &mut plan::RunPlan, work: &plan::WorkPlan) -> anyhow::Resul
         run.params
             .insert("out_dir".into(), dir.display().to_string().into());
     }
+    let trust = probe.as_ref().map(|p| p.trust.clone()).unwrap_or_default();
     Ok(Prepared {
-        work: Work::Download(Download::new(
-            urls,
-            d.writes,
-            dir,
-            d.max_page_size,
-            d.timeout,
-        )),
+        work: Work::Download(
+            Download::new(urls, d.writes, dir, d.max_page_size, d.timeout)
+                .with_clients(trust, d.connections),
+        ),
+        probe,
         server,
         temp_dir,
         keep: d.keep,
+    })
+}
+
+/// The URLs a download's tasks fetch from `source`, the probe of its server if it is one of
+/// ours, and the embedded server started for the run, if one was; where the server is goes in
+/// the plan's parameters.
+fn pages(
+    run: &mut plan::RunPlan,
+    source: &plan::Source,
+) -> anyhow::Result<(
+    Vec<String>,
+    Option<server::stats::Probe>,
+    Option<server::EmbeddedServer>,
+)> {
+    use anyhow::Context;
+    use plan::Source;
+    let tasks = run.tasks;
+    let page_urls =
+        |base: &str| -> Vec<String> { (0..tasks).map(|i| format!("{base}/page/{i}")).collect() };
+    Ok(match source {
+        Source::Urls { urls, .. } => (urls.clone(), None, None),
+        Source::Running { url, cert, .. } => {
+            run.params.insert("server_url".into(), url.clone().into());
+            let probe = probe("shared", url, cert.as_deref())?;
+            (page_urls(url), Some(probe), None)
+        }
+        Source::Remote { url, cert } => {
+            let probe = probe("remote", url, cert.as_deref())?;
+            (page_urls(url), Some(probe), None)
+        }
+        Source::Embedded(opts) => {
+            let exe = std::env::current_exe().context("could not find the asyncstudy binary")?;
+            let started = server::EmbeddedServer::start(&exe, opts)?;
+            run.params
+                .insert("server_url".into(), started.url.clone().into());
+            run.params.insert("server_pid".into(), started.pid().into());
+            let probe = probe("embedded", &started.url, started.cert.as_deref())?;
+            (page_urls(&started.url), Some(probe), Some(started))
+        }
+    })
+}
+
+/// The probe of a server of ours at `url` (`kind` as the record says), trusting `cert` alone
+/// if given, which every client of the run then trusts too.
+fn probe(
+    kind: &'static str,
+    url: &str,
+    cert: Option<&std::path::Path>,
+) -> anyhow::Result<server::stats::Probe> {
+    let trust = match cert {
+        Some(path) => workload::download::tls::Trust::read(path)
+            .map_err(|why| anyhow::anyhow!("the certificate {}: {why}", path.display()))?,
+        None => workload::download::tls::Trust::public_roots(),
+    };
+    Ok(server::stats::Probe {
+        kind,
+        url: url.to_string(),
+        trust,
     })
 }
 

@@ -291,5 +291,15 @@ fn cell(key: &(String, String, usize, usize), runs: &[&RunRecord]) -> CellSummar
         ideal_makespan_s,
         makespan_vs_ideal: None,
         rounds: round_figures(runs),
+        server_cores_used: some_median(server_costs(runs).map(|c| c.cpu.cores_used).collect()),
+        server_connections: some_median(server_costs(runs).map(|c| c.connections as f64).collect()),
     }
+}
+
+/// The server's cost of each run that read it.
+fn server_costs<'a>(
+    runs: &'a [&RunRecord],
+) -> impl Iterator<Item = &'a crate::model::server::ServerCost> {
+    runs.iter()
+        .filter_map(|r| r.server.as_ref().and_then(|s| s.cost.as_ref()))
 }

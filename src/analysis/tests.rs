@@ -58,6 +58,8 @@ fn cell(runtime: &str, walls: &[f64], cores: f64, rss_mib: f64) -> CellSummary {
         memory_per_unit_above_base_bytes: None,
         spawn_s: None,
         spawn_per_unit_us: None,
+        server_cores_used: None,
+        server_connections: None,
         ideal_makespan_s: None,
         makespan_vs_ideal: None,
         rounds: walls

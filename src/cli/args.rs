@@ -15,6 +15,7 @@ use crate::plan::{Format, Repeat};
 use crate::protocol::Fault;
 use crate::server::LatencyDist;
 use crate::workload::CpuKind;
+use crate::workload::download::Connections;
 
 /// Runs the same workloads under every mainstream Rust concurrency model and shows, with
 /// measured numbers, where async, threads or processes win.
@@ -232,6 +233,10 @@ pub(super) enum RepeatCount {
 #[derive(Debug, Clone)]
 pub(super) struct List(pub(super) Vec<usize>);
 
+/// A list of CPUs this process may run on.
+#[derive(Debug, Clone)]
+pub(super) struct CpuList(pub(super) Vec<usize>);
+
 #[derive(Debug, Args)]
 pub(super) struct ReportArgs {
     /// A JSON record written by cpu, io or compare (--format json or --output FILE.json).
@@ -342,7 +347,12 @@ pub(super) struct IoWorkArgs {
 
     /// A file of http(s) URLs, one per line (# comments); tasks cycle through them. Without it
     /// the embedded server is started for the run and task i fetches /page/i.
-    #[arg(long, value_name = "FILE", help_heading = "Download")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "tls",
+        help_heading = "Download"
+    )]
     pub(super) urls: Option<PathBuf>,
 
     /// Times each page is written to its file, as the seed's 50 rewrites.
@@ -374,11 +384,36 @@ pub(super) struct IoWorkArgs {
     #[arg(long, help_heading = "Sleep")]
     pub(super) blocking: bool,
 
+    /// new: a new connection per request, as the seed's urlopen; reuse: connections kept alive,
+    /// one client per runtime (async) or per process (threads, processes), as real clients do.
+    #[arg(long, value_name = "HOW", default_value = "new", value_parser = PossibleValuesParser::new(Connections::ALL.map(Connections::name)), help_heading = "Download")]
+    pub(super) connections: String,
+
+    /// An `asyncstudy serve` running elsewhere (`serve --bind 0.0.0.0:8080` on another host),
+    /// instead of the embedded server: task i fetches URL/page/i, and its /stats gives the
+    /// server's cost.
+    #[arg(long = "server", value_name = "URL", value_parser = server_url, conflicts_with_all = ["urls", "server_url", "tls", "server_cpus", "page_size", "latency", "latency_dist", "error_rate", "reset_rate", "stall_rate", "seed"], help_heading = "Download")]
+    pub(super) remote: Option<String>,
+
+    /// The certificate (PEM) an https --server serves, trusted alone; without it the Mozilla
+    /// roots are (as for real pages).
+    #[arg(long, value_name = "FILE", help_heading = "Download")]
+    pub(super) server_cert: Option<PathBuf>,
+
+    /// Pin the measuring process (and the worker processes it starts) to these CPUs, e.g. 1 or
+    /// 0-1 (sched_setaffinity).
+    #[arg(long, value_name = "LIST", value_parser = cpu_list)]
+    pub(super) client_cpus: Option<CpuList>,
+
+    /// Pin the embedded server to these CPUs, e.g. 0 (sched_setaffinity).
+    #[arg(long, value_name = "LIST", value_parser = cpu_list, help_heading = "Embedded server")]
+    pub(super) server_cpus: Option<CpuList>,
+
     #[command(flatten)]
     pub(super) server: ServerArgs,
 
     /// An embedded server already running (compare starts one for all its cells).
-    #[arg(long, value_name = "URL", hide = true)]
+    #[arg(long, value_name = "URL", hide = true, conflicts_with = "urls")]
     pub(super) server_url: Option<String>,
 }
 
@@ -417,6 +452,10 @@ pub(super) struct ServerArgs {
         help_heading = "Embedded server"
     )]
     pub(super) seed: u64,
+
+    /// Serve https with a self-signed certificate made at start, which the clients trust alone.
+    #[arg(long, help_heading = "Embedded server")]
+    pub(super) tls: bool,
 }
 
 #[derive(Debug, Args)]
@@ -427,6 +466,20 @@ pub(super) struct ServeArgs {
 
     #[command(flatten)]
     pub(super) server: ServerArgs,
+
+    /// With --tls, where to write the certificate (PEM) the clients must trust [default: a
+    /// file in the temporary directory, removed when the server exits].
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub(super) cert_out: Option<PathBuf>,
+
+    /// With --tls, a host name or address the certificate is also for (repeatable); it is
+    /// always for localhost, 127.0.0.1, ::1 and the --bind address.
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    pub(super) cert_name: Vec<String>,
+
+    /// Pin the server to these CPUs, e.g. 0 or 2-3 (sched_setaffinity).
+    #[arg(long, value_name = "LIST", value_parser = cpu_list)]
+    pub(super) cpus: Option<CpuList>,
 }
 
 /// What every measured run takes, CPU or IO.

@@ -16,6 +16,9 @@ Examples:
   asyncstudy io --runtime smol --tasks 1000 --latency 100ms --page-size 16KiB
   asyncstudy io --runtime tokio-mt --error-rate 0.1 --reset-rate 0.05 --timeout 2s
   asyncstudy io --runtime threads --urls urls.txt          # real pages: needs the internet
+  asyncstudy io --runtime smol --tls --connections reuse   # https, kept connections
+  asyncstudy io --runtime tokio-mt --server http://10.0.0.2:8080   # a serve on another host
+  asyncstudy io --runtime threads --client-cpus 1 --server-cpus 0
   asyncstudy io --runtime tokio-ct --workload sleep --tasks 100 --sleep 1s
   asyncstudy io --runtime tokio-mt --workload sleep --blocking --tasks 8";
 
@@ -37,6 +40,7 @@ pub(super) const SERVE_EXAMPLES: &str = "\
 Examples:
   asyncstudy serve --latency 50ms --page-size 64KiB
   asyncstudy serve --bind 127.0.0.1:8080 --latency-dist lognormal --error-rate 0.05
+  asyncstudy serve --bind 0.0.0.0:8443 --tls --cert-out cert.pem --cert-name bench.example
   sleep infinity | asyncstudy serve &      # keep stdin open to run it in the background";
 
 pub(super) const CPU_EXAMPLES: &str = "\
@@ -53,6 +57,7 @@ Examples:
   asyncstudy compare cpu --runtimes serial,threads,rayon,tokio-mt --workers 1,2,4
   asyncstudy compare io --runtimes all --workers 1,2,4,8 --output results.json
   asyncstudy compare io --runtimes serial,threads,tokio-mt --workers 2,4,8,16 --writes 50
+  asyncstudy compare io --runtimes tokio-mt,smol,threads --tls --connections reuse --writes 1
   asyncstudy compare sleep --runtimes threads,tokio-mt,smol --tasks 100,1000 --sleep 100ms
   asyncstudy compare cpu --runtimes threads,process-pool --repeat 5 --format markdown
   asyncstudy compare sleep --scale --runtimes tokio-mt,smol,thread-per-task,process-per-task --tasks 100,1000,10000,100000 --sleep 1s --plots img

@@ -26,6 +26,8 @@ use crate::plan::{
 };
 use crate::plan::{ComparePlan, Repeat};
 use crate::server::{LatencyDist, ServeOptions};
+use crate::workload::download::Connections;
+use crate::workload::download::tls::Trust;
 use crate::workload::{CpuKind, CpuWork, Sleep};
 
 /// Parses `args` (program name first) into a checked plan.
@@ -55,7 +57,12 @@ where
         Command::Cpu(args) => Plan::Run(Box::new(cpu_plan(args)?)),
         Command::Io(args) => Plan::Run(Box::new(io_plan(args)?)),
         Command::Mixed(args) => Plan::Run(Box::new(mixed_plan(args)?)),
-        Command::Serve(args) => Plan::Serve(args.server.options(args.bind)?),
+        Command::Serve(args) => Plan::Serve(ServeOptions {
+            cert_out: args.cert_out,
+            cert_names: args.cert_name,
+            cpus: args.cpus.map(|c| c.0),
+            ..args.server.options(args.bind)?
+        }),
         Command::Runtimes(out) => Plan::Runtimes(out.output()?),
         Command::Worker => Plan::Worker,
         Command::Compare(kind) => Plan::Compare(Box::new(compare_plan(kind)?)),
@@ -110,6 +117,7 @@ fn completions(shell: &str) -> String {
 }
 
 fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
+    let client_cpus = client_cpus(&kind);
     let (name, sweep, work, tasks, concurrency, scale) = match kind {
         CompareKind::Cpu(a) => (
             "cpu",
@@ -184,6 +192,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     template.tokio_metrics = !sweep.how.no_tokio_metrics;
     template.limits = sweep.how.limits.limits();
     template.python_path = sweep.how.python.clone();
+    template.client_cpus = client_cpus;
     let plan = ComparePlan {
         kind: name.into(),
         template,
@@ -222,6 +231,16 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         plan.cell_plan(cell, None).check()?;
     }
     Ok(plan)
+}
+
+/// The CPUs every child of a comparison is pinned to (`--client-cpus`).
+fn client_cpus(kind: &CompareKind) -> Option<Vec<usize>> {
+    match kind {
+        CompareKind::Cpu(_) => None,
+        CompareKind::Io(a) | CompareKind::Sleep(a) => a.work.client_cpus.clone(),
+        CompareKind::Mixed(a) => a.work.io_work.client_cpus.clone(),
+    }
+    .map(|c| c.0)
 }
 
 /// `all` (the Rust runtimes), `python` (the Python ones) or a comma-separated list of runtime
@@ -267,7 +286,9 @@ fn io_plan(
         .tasks
         .unwrap_or(if workload == "sleep" { 4 } else { 16 });
     let plan = io_work(&workload, &work, SEED_SLEEP)?;
-    run_plan(run, plan, tasks, work.concurrency)
+    let mut run = run_plan(run, plan, tasks, work.concurrency)?;
+    run.client_cpus = work.client_cpus.map(|c| c.0);
+    Ok(run)
 }
 
 /// The sleep of seed 002's `long_io`.
@@ -283,7 +304,9 @@ fn mixed_plan(MixedArgs { mut run, work }: MixedArgs) -> Result<RunPlan, Error> 
     let (plan, tasks) = work.work(run.tasks.unwrap_or(MIXED_IO_TASKS))?;
     // --tasks counts IO tasks here; the run record counts every task.
     run.tasks = Some(tasks);
-    run_plan(run, plan, tasks, work.io_work.concurrency)
+    let mut run = run_plan(run, plan, tasks, work.io_work.concurrency)?;
+    run.client_cpus = work.io_work.client_cpus.clone().map(|c| c.0);
+    Ok(run)
 }
 
 impl MixedWorkArgs {
@@ -308,22 +331,7 @@ fn io_work(workload: &str, args: &IoWorkArgs, default_sleep: Duration) -> Result
             blocking: args.blocking,
         }));
     }
-    let source = match (&args.urls, &args.server_url) {
-        (Some(path), _) => Source::Urls {
-            path: path.clone(),
-            urls: read_urls(path)?,
-        },
-        (None, server_url) => {
-            let server = args.server.options(ServeOptions::new().bind)?;
-            match server_url {
-                Some(url) => Source::Running {
-                    url: url.clone(),
-                    server,
-                },
-                None => Source::Embedded(server),
-            }
-        }
-    };
+    let source = source(args)?;
     if let Some(available) = crate::procfs::available_memory() {
         if args.max_page_size > available / 2 {
             return Err(Error::BadInput(format!(
@@ -336,14 +344,64 @@ fn io_work(workload: &str, args: &IoWorkArgs, default_sleep: Duration) -> Result
     if let Some(dir) = &args.out_dir {
         check_out_dir(dir)?;
     }
-    Ok(WorkPlan::Download(DownloadPlan {
+    Ok(WorkPlan::Download(Box::new(DownloadPlan {
         source,
         writes: args.writes,
         out_dir: args.out_dir.clone(),
         keep: args.keep,
         max_page_size: args.max_page_size,
         timeout: args.timeout,
-    }))
+        connections: Connections::from_name(&args.connections)
+            .expect("clap checked the connections"),
+    })))
+}
+
+/// Where a download's pages come from: a urls file, a server someone else runs (`--server`),
+/// the comparison's shared server, or an embedded server started for the run.
+fn source(args: &IoWorkArgs) -> Result<Source, Error> {
+    let cert = match &args.server_cert {
+        Some(path) => {
+            let url = args.remote.as_ref().or(args.server_url.as_ref());
+            if !url.is_some_and(|u| u.starts_with("https://")) {
+                return Err(Error::BadInput(format!(
+                    "--server-cert {}: only for an https --server",
+                    path.display()
+                )));
+            }
+            Trust::read(path).map_err(|why| {
+                Error::BadInput(format!("--server-cert {}: {why}", path.display()))
+            })?;
+            Some(path.clone())
+        }
+        None => None,
+    };
+    if let Some(path) = &args.urls {
+        return Ok(Source::Urls {
+            path: path.clone(),
+            urls: read_urls(path)?,
+        });
+    }
+    if let Some(url) = &args.remote {
+        return Ok(Source::Remote {
+            url: url.clone(),
+            cert,
+        });
+    }
+    let server = ServeOptions {
+        cpus: args.server_cpus.clone().map(|c| c.0),
+        ..args.server.options(ServeOptions::new().bind)?
+    };
+    Ok(match &args.server_url {
+        Some(url) => Source::Running {
+            url: url.clone(),
+            server: ServeOptions {
+                cpus: None,
+                ..server
+            },
+            cert,
+        },
+        None => Source::Embedded(server),
+    })
 }
 
 fn run_plan(
@@ -386,6 +444,7 @@ fn run_plan(
         limits: args.how.limits.limits(),
         python_path: args.how.python.clone(),
         python: None,
+        client_cpus: None,
     }
     .check()
 }
@@ -440,6 +499,8 @@ impl ServerArgs {
             reset_rate: self.reset_rate,
             stall_rate: self.stall_rate,
             seed: self.seed,
+            tls: self.tls,
+            ..ServeOptions::new()
         })
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::CommandFactory;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use super::args::{Cli, List, RepeatCount};
+use super::args::{Cli, CpuList, List, RepeatCount};
 use crate::plan::MAX_DURATION;
 
 pub(super) fn list(s: &str) -> Result<List, String> {
@@ -19,6 +19,27 @@ pub(super) fn list(s: &str) -> Result<List, String> {
         out.push(n);
     }
     Ok(List(out))
+}
+
+/// CPUs this process may run on, as `taskset -c` lists them.
+pub(super) fn cpu_list(s: &str) -> Result<CpuList, String> {
+    crate::cpus::parse(s).map(CpuList)
+}
+
+/// The base URL of an `asyncstudy serve`: http(s), a host, no credentials, nothing after the
+/// port; given back without a trailing slash.
+pub(super) fn server_url(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("not an http(s) URL with a host, such as http://10.0.0.2:8080".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("a URL with credentials (user:password@) is refused".into());
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err("give the server's base URL alone: the pages are at /page/N under it".into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 pub(super) fn at_least_one(s: &str) -> Result<usize, String> {

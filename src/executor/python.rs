@@ -317,9 +317,10 @@ fn task_line(v: &Value) -> Option<Line> {
 
 /// The harness's error kind as the Rust side's [`TaskError`]; the names are the same.
 fn task_error(kind: &str, message: &str) -> TaskError {
-    const IO: [IoKind; 10] = [
+    const IO: [IoKind; 11] = [
         IoKind::Timeout,
         IoKind::Connect,
+        IoKind::Tls,
         IoKind::Http4xx,
         IoKind::Http5xx,
         IoKind::Reset,
@@ -379,6 +380,10 @@ fn download(d: &Download) -> Value {
         "writes": d.writes,
         "max_page_size": d.max_page_size,
         "timeout": d.timeout.as_secs_f64(),
+        // The one certificate https trusts (DER, in hex), or none: the interpreter's roots.
+        "trust_der_hex": d.trust.only.as_ref().map(|der| {
+            der.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        }),
     })
 }
 

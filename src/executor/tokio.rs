@@ -53,7 +53,6 @@ use super::{
 };
 use crate::clock::now_ns;
 use crate::interrupt;
-use crate::workload::download::reqwest_client;
 use crate::workload::{Outcome, Work};
 
 /// Which tokio runtime a [`Tokio`] executor builds.
@@ -413,7 +412,7 @@ impl Spawner {
         per_task_metrics: bool,
     ) -> anyhow::Result<Spawner> {
         let client = match job.work().and_then(Work::download) {
-            Some(d) => Some(reqwest_client(d.timeout)?),
+            Some(d) => Some(d.reqwest_client()?),
             None => None,
         };
         let mut spawner = Spawner {

@@ -26,7 +26,14 @@ use rusage::{Sampler, UsagePair};
 ///
 /// A run whose runtime watches for Ctrl-C (see [`interrupt`]) stops after the repeat it
 /// interrupted; the record then holds the repeats so far and says which signal stopped it.
-pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
+///
+/// With a `server` probe, the server's `/stats` is read just before the first measured repeat
+/// and just after the last, and the record shows what serving them cost the server.
+pub fn measure(
+    plan: &RunPlan,
+    work: Work,
+    server: Option<&crate::server::stats::Probe>,
+) -> anyhow::Result<RunRecord> {
     let executor = if plan.runtime.is_python() {
         plan.runtime
             .python_executor(plan.workers, plan.in_flight(), plan.python_path.as_deref())
@@ -44,6 +51,7 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         .with_faults(plan.faults.clone())
         .with_rate(plan.rate);
     for _ in 0..plan.warmup {
+        forget_connections(&job);
         executor.run(&job, plan.tasks)?;
         if interrupt::requested().is_some() {
             break;
@@ -67,19 +75,37 @@ pub fn measure(plan: &RunPlan, work: Work) -> anyhow::Result<RunRecord> {
         rate: plan.rate,
     };
     let mut runs = Vec::with_capacity(plan.repeat);
+    let before = server.map(|p| p.read());
     for _ in 0..plan.repeat {
         if interrupt::requested().is_some() {
             break;
         }
+        forget_connections(&job);
         runs.push(measure_once(executor.as_ref(), &job, plan.tasks)?);
     }
+    let after = server.map(|p| p.read());
     let meta = RunMeta {
         interrupted: interrupt::requested(),
         ..meta
     };
     let mut record = summarize(&meta, &runs);
+    if let (Some(probe), Some(before), Some(after)) = (server, before, after) {
+        let wall: f64 = runs.iter().map(MeasuredRun::wall_s).sum();
+        let (side, note) = probe.side(&before, &after, runs.len(), wall);
+        record.server = Some(side);
+        record.notes.extend(note);
+    }
+    record.client_cpus = plan.client_cpus.clone();
     record.python = plan.python.clone();
     Ok(record)
+}
+
+/// Closes the connections a download's clients kept from the last repeat, so every repeat
+/// starts cold (`--connections reuse`); nothing for other work.
+fn forget_connections(job: &Job) {
+    if let Some(d) = job.work().and_then(Work::download) {
+        d.forget_connections();
+    }
 }
 
 /// One measured repeat: resource readings around the executor's run.

@@ -42,7 +42,8 @@ pub struct MeasuredRun {
 }
 
 impl MeasuredRun {
-    fn wall_s(&self) -> f64 {
+    /// The repeat's wall time, runtime start-up and shutdown included, in seconds.
+    pub fn wall_s(&self) -> f64 {
         self.t1_ns.saturating_sub(self.t0_ns) as f64 / 1e9
     }
 }
@@ -201,6 +202,8 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         interrupted,
         round: None,
         python: None,
+        server: None,
+        client_cpus: None,
     }
 }
 

@@ -292,6 +292,13 @@ pub struct CellSummary {
     /// the same round.
     #[serde(default)]
     pub rounds: Vec<RoundFigures>,
+    /// Cores the download server's own process kept busy over the client's wall time (median
+    /// over the runs that read its cost; see `RunRecord::server`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cores_used: Option<f64>,
+    /// Connections per run that carried pages, as the server counted them (median).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_connections: Option<f64>,
 }
 
 /// One run of a cell: the figures a verdict compares, by the round it ran in.

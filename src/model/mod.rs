@@ -9,6 +9,7 @@ pub mod compare;
 pub mod histogram;
 pub mod run;
 pub mod runtime;
+pub mod server;
 pub mod task;
 
 pub use run::RunRecord;

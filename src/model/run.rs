@@ -126,6 +126,14 @@ pub struct RunRecord {
     /// The signal (`SIGINT`, `SIGTERM`) that stopped the run early, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// The server a download run fetched from (not for `--urls`): where, whether over TLS,
+    /// and what serving cost its process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<super::server::ServerSide>,
+    /// The CPUs the measuring process was pinned to (`--client-cpus`); absent when it was not
+    /// pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpus: Option<Vec<usize>>,
     /// The comparison round (1-based) this run was measured in, set by `compare`: a verdict
     /// pairs runs of the same round. Absent for a run of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -140,6 +140,9 @@ pub enum IoKind {
     Timeout,
     /// The connection could not be made.
     Connect,
+    /// The TLS handshake failed: the server's certificate is not one the client trusts (or
+    /// not for the name it asked), or the server does not speak TLS.
+    Tls,
     /// The server answered 4xx.
     Http4xx,
     /// The server answered 5xx.
@@ -167,6 +170,7 @@ impl IoKind {
         match self {
             IoKind::Timeout => "timeout",
             IoKind::Connect => "connect",
+            IoKind::Tls => "tls",
             IoKind::Http4xx => "http_4xx",
             IoKind::Http5xx => "http_5xx",
             IoKind::Reset => "reset",

@@ -43,6 +43,15 @@ pub struct ComparePlan {
     pub scale: bool,
 }
 
+/// The embedded server a comparison started for all its cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    /// Its base URL.
+    pub url: String,
+    /// The certificate it serves, with TLS.
+    pub cert: Option<PathBuf>,
+}
+
 /// How many rounds a comparison runs: every cell once per round, rounds interleaved.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Repeat {
@@ -173,8 +182,8 @@ impl ComparePlan {
     }
 
     /// The run a cell's child makes: the template with the cell's runtime, workers and tasks,
-    /// fetching from the comparison's running server at `server_url` when there is one.
-    pub fn cell_plan(&self, cell: Cell, server_url: Option<&str>) -> RunPlan {
+    /// fetching from the comparison's running server when there is one.
+    pub fn cell_plan(&self, cell: Cell, server: Option<&Shared>) -> RunPlan {
         let mut plan = self.template.clone();
         plan.runtime = Runtime::from_name(cell.runtime).expect("cells come from runtimes");
         plan.workers = cell.workers;
@@ -189,7 +198,7 @@ impl ComparePlan {
             // in each record's parameters and keeps the sweep's meaning if that default moves.
             plan.concurrency = Some(cell.tasks);
         }
-        if let Some(url) = server_url {
+        if let Some(shared) = server {
             let source = match &mut plan.work {
                 WorkPlan::Download(d) => Some(&mut d.source),
                 WorkPlan::Mixed(m) => match m.io.as_mut() {
@@ -201,8 +210,13 @@ impl ComparePlan {
             if let Some(source) = source {
                 if let Source::Embedded(server) = source {
                     *source = Source::Running {
-                        url: url.to_string(),
-                        server: server.clone(),
+                        url: shared.url.clone(),
+                        // Pinned once when the comparison started it; a child has no say.
+                        server: ServeOptions {
+                            cpus: None,
+                            ..server.clone()
+                        },
+                        cert: shared.cert.clone(),
                     };
                 }
             }
@@ -212,8 +226,8 @@ impl ComparePlan {
     }
 
     /// The child's full argument list for one cell (program name not included).
-    pub fn cell_args(&self, cell: Cell, server_url: Option<&str>) -> Vec<String> {
-        self.cell_plan(cell, server_url).to_args()
+    pub fn cell_args(&self, cell: Cell, server: Option<&Shared>) -> Vec<String> {
+        self.cell_plan(cell, server).to_args()
     }
 
     /// What every cell's command line shares: the work and how tasks are submitted.
@@ -409,6 +423,10 @@ mod tests {
         let urls = dir.path().join("urls.txt");
         std::fs::write(&urls, "http://a.example/\nhttps://b.example/x\n").unwrap();
         let urls = urls.display().to_string();
+        let cert = dir.path().join("cert.pem");
+        let id = crate::server::tls::identity("127.0.0.1:0".parse().unwrap(), &[]).unwrap();
+        id.write_cert(&cert).unwrap();
+        let cert = cert.display().to_string();
         let lines = [
             "cpu --runtime threads --workload noop --wide".to_string(),
             "cpu --runtime rayon --workers 3 --tasks 7 --workload spin --iters 1234 --warmup 0 --repeat 2 --rate 50/s --strict".into(),
@@ -418,6 +436,8 @@ mod tests {
             "mixed --runtime tokio+rayon --tasks 20 --cpu-tasks 3 --cpu-workload cos --cpu-iters 99 --sleep 3ms".into(),
             "mixed --runtime threads --io download --tasks 4 --cpu-workload noop --max-processes 9".into(),
             "cpu --runtime process-pool --workers 2 --tasks 3 --inject-fault kill@1 --inject-fault exit@2".into(),
+            "io --runtime smol --tls --connections reuse --client-cpus 0 --server-cpus 0".into(),
+            format!("io --runtime threads --server https://127.0.0.1:9 --server-cert {cert}"),
         ];
         for line in lines {
             let Plan::Run(first) = parse(line.split_whitespace().map(String::from).collect())
@@ -434,6 +454,10 @@ mod tests {
 
     #[test]
     fn a_rendered_comparison_and_its_cells_parse_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        let id = crate::server::tls::identity("127.0.0.1:0".parse().unwrap(), &[]).unwrap();
+        id.write_cert(&cert).unwrap();
         let lines = [
             "compare cpu --runtimes serial,threads --workers 1,2 --tasks 4,8 --workload noop --repeat 2 --wide",
             "compare cpu --runtimes threads,smol --workload noop --repeat auto --max-repeat 7 --budget 90s --min-effect 5%",
@@ -441,6 +465,8 @@ mod tests {
             "compare io --runtimes smol,thread-per-task --workers 2 --tasks 10 --writes 2 --latency 3ms --scale",
             "compare sleep --runtimes tokio-mt,threads --workers 2 --sleep 5ms --rate 100 --warmup 2 --quiet",
             "compare mixed --runtimes tokio-mt,tokio+rayon --workers 2 --tasks 30 --cpu-tasks 2 --cpu-iters 1000 --no-tokio-metrics",
+            "compare io --runtimes smol,threads --tls --connections reuse --client-cpus 0 --server-cpus 0",
+            "compare io --runtimes tokio-mt --server http://127.0.0.1:9 --connections reuse",
         ];
         for line in lines {
             let Plan::Compare(first) = parse(line.split_whitespace().map(String::from).collect())
@@ -453,9 +479,12 @@ mod tests {
             };
             assert_eq!(again, first, "{line}\n rendered as {}", rendered.join(" "));
             for cell in first.cells() {
-                let url = first.server().map(|_| "http://127.0.0.1:1");
-                let child = first.cell_plan(cell, url);
-                let Plan::Run(parsed) = parse(first.cell_args(cell, url)) else {
+                let shared = first.server().map(|s| super::Shared {
+                    url: if s.tls { "https" } else { "http" }.to_string() + "://127.0.0.1:1",
+                    cert: s.tls.then(|| cert.clone()),
+                });
+                let child = first.cell_plan(cell, shared.as_ref());
+                let Plan::Run(parsed) = parse(first.cell_args(cell, shared.as_ref())) else {
                     panic!("{cell:?}: not a run")
                 };
                 assert_eq!(*parsed, child, "{line}: {cell:?}");

@@ -14,7 +14,7 @@ pub mod run;
 
 use std::path::PathBuf;
 
-pub use compare::{Cell, ComparePlan, Repeat};
+pub use compare::{Cell, ComparePlan, Repeat, Shared};
 pub use input::{SavedRecord, parse_urls, read_urls};
 pub use output::{Format, Output, check_dir_target, check_out_dir};
 pub use run::{

@@ -13,6 +13,7 @@ use crate::model::run::{PythonInfo, RUN_SCHEMA, RunRecord};
 use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::protocol::Fault;
 use crate::server::ServeOptions;
+use crate::workload::download::Connections;
 use crate::workload::{CpuWork, Sleep};
 
 pub use crate::model::runtime::Limits;
@@ -56,6 +57,8 @@ pub struct RunPlan {
     /// What that interpreter said it is, once [`RunPlan::check`] has asked it (Python
     /// runtimes only).
     pub python: Option<PythonInfo>,
+    /// The CPUs the measuring process is pinned to (`--client-cpus`); `None` leaves it be.
+    pub client_cpus: Option<Vec<usize>>,
 }
 
 /// What the tasks of a run do, before run-time resources (server, out-dir) exist.
@@ -64,7 +67,7 @@ pub enum WorkPlan {
     /// A CPU loop.
     Cpu(CpuWork),
     /// Download and rewrite pages.
-    Download(DownloadPlan),
+    Download(Box<DownloadPlan>),
     /// Wait.
     Sleep(Sleep),
     /// CPU tasks and IO tasks together.
@@ -133,6 +136,8 @@ pub struct DownloadPlan {
     pub max_page_size: u64,
     /// Per-request limit.
     pub timeout: Duration,
+    /// A new connection per request, or kept ones.
+    pub connections: Connections,
 }
 
 /// Where a download's pages come from.
@@ -154,7 +159,29 @@ pub enum Source {
         url: String,
         /// What it serves.
         server: ServeOptions,
+        /// The certificate it serves, with TLS.
+        cert: Option<PathBuf>,
     },
+    /// An `asyncstudy serve` someone else started, possibly on another host (`--server`);
+    /// task i fetches `/page/i` from it.
+    Remote {
+        /// Its base URL, `http(s)://HOST:PORT`.
+        url: String,
+        /// The one certificate to trust for https (`--server-cert`); without it the Mozilla
+        /// roots.
+        cert: Option<PathBuf>,
+    },
+}
+
+impl Source {
+    /// Whether the pages come over https from a server of ours.
+    pub fn tls(&self) -> bool {
+        match self {
+            Source::Embedded(s) | Source::Running { server: s, .. } => s.tls,
+            Source::Remote { url, .. } => url.starts_with("https://"),
+            Source::Urls { .. } => false,
+        }
+    }
 }
 
 /// The serial run a speed-up is computed against.
@@ -194,6 +221,7 @@ impl RunPlan {
             limits: Limits::DEFAULT,
             python_path: None,
             python: None,
+            client_cpus: None,
         }
     }
 
@@ -246,48 +274,7 @@ impl RunPlan {
                 );
                 p.insert("blocking".into(), s.blocking.into());
             }
-            WorkPlan::Download(d) => {
-                let server = match &d.source {
-                    Source::Urls { path, .. } => {
-                        p.insert("urls".into(), path.display().to_string().into());
-                        None
-                    }
-                    Source::Embedded(s) => {
-                        p.insert("server".into(), "embedded".into());
-                        Some(s)
-                    }
-                    Source::Running { server, .. } => {
-                        p.insert("server".into(), "embedded, shared by a comparison".into());
-                        Some(server)
-                    }
-                };
-                if let Some(s) = server {
-                    p.insert("page_size".into(), s.page_size.into());
-                    p.insert(
-                        "latency".into(),
-                        format!(
-                            "{} {}",
-                            humantime::format_duration(s.latency),
-                            s.latency_dist.name()
-                        )
-                        .into(),
-                    );
-                    for (k, v) in [
-                        ("error_rate", s.error_rate),
-                        ("reset_rate", s.reset_rate),
-                        ("stall_rate", s.stall_rate),
-                    ] {
-                        if v > 0.0 {
-                            p.insert(k.into(), v.into());
-                        }
-                    }
-                }
-                p.insert("writes".into(), d.writes.into());
-                p.insert(
-                    "timeout".into(),
-                    humantime::format_duration(d.timeout).to_string().into(),
-                );
-            }
+            WorkPlan::Download(d) => download_params(d, &mut p),
             WorkPlan::Cpu(_) | WorkPlan::Mixed(_) => {}
         }
         p
@@ -373,32 +360,7 @@ impl RunPlan {
                     a.push("--blocking".into());
                 }
             }
-            WorkPlan::Download(d) => {
-                a.extend([
-                    "--writes".into(),
-                    d.writes.to_string(),
-                    "--timeout".into(),
-                    duration_arg(d.timeout),
-                    "--max-page-size".into(),
-                    d.max_page_size.to_string(),
-                ]);
-                if let Some(dir) = &d.out_dir {
-                    a.extend(["--out-dir".into(), dir.display().to_string()]);
-                }
-                if d.keep {
-                    a.push("--keep".into());
-                }
-                match &d.source {
-                    Source::Urls { path, .. } => {
-                        a.extend(["--urls".into(), path.display().to_string()])
-                    }
-                    Source::Embedded(s) => a.extend(s.page_args()),
-                    Source::Running { url, server } => {
-                        a.extend(server.page_args());
-                        a.extend(["--server-url".into(), url.clone()]);
-                    }
-                }
-            }
+            WorkPlan::Download(d) => download_args(d, &mut a),
             WorkPlan::Cpu(_) | WorkPlan::Mixed(_) => {}
         }
         a
@@ -426,6 +388,9 @@ impl RunPlan {
         if let Some(python) = &self.python_path {
             a.extend(["--python".into(), python.display().to_string()]);
         }
+        if let Some(cpus) = &self.client_cpus {
+            a.extend(["--client-cpus".into(), crate::cpus::show(cpus)]);
+        }
         a
     }
 
@@ -438,11 +403,21 @@ impl RunPlan {
             .clone()
             .unwrap_or_else(|| PathBuf::from(super::python::DEFAULT));
         let info = super::python::probe(&path).map_err(Error::BadInput)?;
-        let downloads = match &self.work {
-            WorkPlan::Download(_) => true,
-            WorkPlan::Mixed(m) => matches!(*m.io, WorkPlan::Download(_)),
-            _ => false,
+        let download = match &self.work {
+            WorkPlan::Download(d) => Some(d),
+            WorkPlan::Mixed(m) => match m.io.as_ref() {
+                WorkPlan::Download(d) => Some(d),
+                _ => None,
+            },
+            _ => None,
         };
+        let downloads = download.is_some();
+        if download.is_some_and(|d| d.connections != Connections::New) {
+            return Err(Error::BadInput(format!(
+                "--connections reuse: {} opens a new connection per request, as the seeds' urlopen does; kept connections are measured on the Rust runtimes",
+                self.runtime.name()
+            )));
+        }
         if self.runtime == Runtime::PyAsyncio && downloads && info.aiohttp.is_none() {
             return Err(Error::BadInput(format!(
                 "--runtime py-asyncio: its downloads need the aiohttp module, which {} (Python {}) cannot import; install it with `{} -m pip install aiohttp`",
@@ -451,6 +426,108 @@ impl RunPlan {
         }
         Ok(info)
     }
+}
+
+/// A download's own arguments: how pages are written, where they come from, how fetched.
+fn download_args(d: &DownloadPlan, a: &mut Vec<String>) {
+    a.extend([
+        "--writes".into(),
+        d.writes.to_string(),
+        "--timeout".into(),
+        duration_arg(d.timeout),
+        "--max-page-size".into(),
+        d.max_page_size.to_string(),
+    ]);
+    if let Some(dir) = &d.out_dir {
+        a.extend(["--out-dir".into(), dir.display().to_string()]);
+    }
+    if d.keep {
+        a.push("--keep".into());
+    }
+    if d.connections != Connections::New {
+        a.extend(["--connections".into(), d.connections.name().into()]);
+    }
+    let cert = |a: &mut Vec<String>, cert: &Option<PathBuf>| {
+        if let Some(path) = cert {
+            a.extend(["--server-cert".into(), path.display().to_string()]);
+        }
+    };
+    match &d.source {
+        Source::Urls { path, .. } => a.extend(["--urls".into(), path.display().to_string()]),
+        Source::Embedded(s) => {
+            a.extend(s.page_args());
+            if let Some(cpus) = &s.cpus {
+                a.extend(["--server-cpus".into(), crate::cpus::show(cpus)]);
+            }
+        }
+        Source::Running {
+            url,
+            server,
+            cert: c,
+        } => {
+            a.extend(server.page_args());
+            a.extend(["--server-url".into(), url.clone()]);
+            cert(a, c);
+        }
+        Source::Remote { url, cert: c } => {
+            a.extend(["--server".into(), url.clone()]);
+            cert(a, c);
+        }
+    }
+}
+
+/// The parameters a record shows for a download: where its pages come from and how they are
+/// fetched and written.
+fn download_params(d: &DownloadPlan, p: &mut BTreeMap<String, serde_json::Value>) {
+    let server = match &d.source {
+        Source::Urls { path, .. } => {
+            p.insert("urls".into(), path.display().to_string().into());
+            None
+        }
+        Source::Embedded(s) => {
+            p.insert("server".into(), "embedded".into());
+            Some(s)
+        }
+        Source::Running { server, .. } => {
+            p.insert("server".into(), "embedded, shared by a comparison".into());
+            Some(server)
+        }
+        Source::Remote { url, .. } => {
+            p.insert("server".into(), "remote".into());
+            p.insert("server_url".into(), url.clone().into());
+            None
+        }
+    };
+    if !matches!(d.source, Source::Urls { .. }) {
+        p.insert("tls".into(), d.source.tls().into());
+    }
+    p.insert("connections".into(), d.connections.name().into());
+    if let Some(s) = server {
+        p.insert("page_size".into(), s.page_size.into());
+        p.insert(
+            "latency".into(),
+            format!(
+                "{} {}",
+                humantime::format_duration(s.latency),
+                s.latency_dist.name()
+            )
+            .into(),
+        );
+        for (k, v) in [
+            ("error_rate", s.error_rate),
+            ("reset_rate", s.reset_rate),
+            ("stall_rate", s.stall_rate),
+        ] {
+            if v > 0.0 {
+                p.insert(k.into(), v.into());
+            }
+        }
+    }
+    p.insert("writes".into(), d.writes.into());
+    p.insert(
+        "timeout".into(),
+        humantime::format_duration(d.timeout).to_string().into(),
+    );
 }
 
 /// The longest duration any option takes: longer ones are refused before any work, since a
@@ -626,9 +703,21 @@ fn first_difference(
         if Baseline::NOT_WORK.contains(&key.as_str()) {
             continue;
         }
-        let (theirs, ours) = (w.params.get(key), params.get(key));
-        if theirs != ours {
-            return Some((key.clone(), shown(theirs), shown(ours)));
+        // A record from before a download named its connections and TLS fetched over plain
+        // http, a new connection per request.
+        let before_them = match key.as_str() {
+            "connections" => Some("new".into()),
+            "tls" => Some(false.into()),
+            _ => None,
+        };
+        let ours = params.get(key);
+        let theirs = w
+            .params
+            .get(key)
+            .cloned()
+            .or(before_them.filter(|_| ours.is_some()));
+        if theirs.as_ref() != ours {
+            return Some((key.clone(), shown(theirs.as_ref()), shown(ours)));
         }
     }
     let theirs_rate = record.open_loop.as_ref().map(|o| o.rate_per_s);
@@ -642,6 +731,42 @@ fn first_difference(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_baseline_from_before_connections_and_tls_fetched_plain_and_new() {
+        let mut base = crate::report::tests::sample_record();
+        base.workload.kind = "io".into();
+        base.workload.name = "download".into();
+        base.workload.iters = None;
+        base.workload.tasks_per_run = 4;
+        base.workload.params = [("writes".to_string(), 1.into())].into();
+        let work = WorkPlan::Download(Box::new(DownloadPlan {
+            source: Source::Embedded(ServeOptions::new()),
+            writes: 1,
+            out_dir: None,
+            keep: false,
+            max_page_size: 1 << 20,
+            timeout: Duration::from_secs(1),
+            connections: Connections::New,
+        }));
+        let ours = |connections: &str, tls: bool| -> BTreeMap<String, serde_json::Value> {
+            [
+                ("writes".to_string(), 1.into()),
+                ("connections".to_string(), connections.into()),
+                ("tls".to_string(), tls.into()),
+            ]
+            .into()
+        };
+        assert_eq!(
+            first_difference(&base, &work, 4, &ours("new", false), None),
+            None
+        );
+        let (what, theirs, _) =
+            first_difference(&base, &work, 4, &ours("reuse", false), None).unwrap();
+        assert_eq!((what.as_str(), theirs.as_str()), ("connections", "new"));
+        let (what, ..) = first_difference(&base, &work, 4, &ours("new", true), None).unwrap();
+        assert_eq!(what, "tls");
+    }
 
     #[test]
     fn a_baseline_must_have_done_the_same_work() {

@@ -55,6 +55,8 @@ enum When {
     Mixed,
     /// `--scale` comparisons: what each unit in flight cost.
     Scale,
+    /// Downloads from a server of ours that told its cost: the server's beside the client's.
+    Server,
 }
 
 /// One column of the comparison table: the one definition of its headers and its cell.
@@ -90,7 +92,7 @@ fn or_dash(x: Option<f64>, digits: usize) -> String {
 }
 
 /// Every column of the comparison table, in order. A noisy cell's wall time is marked with `~`.
-static COLUMNS: [Column; 23] = [
+static COLUMNS: [Column; 24] = [
     Column {
         header: "workload",
         compact: None,
@@ -198,6 +200,16 @@ static COLUMNS: [Column; 23] = [
         when: When::Always,
         cell: |c| fixed(c.cores_used, 2),
     },
+    // Beside the client's: a server near a full core was the bottleneck, not the runtime.
+    Column {
+        header: "server cores (conns)",
+        compact: Some("server cores"),
+        when: When::Server,
+        cell: |c| match (c.server_cores_used, c.server_connections) {
+            (Some(cores), Some(conns)) => format!("{} ({})", fixed(cores, 2), fixed(conns, 0)),
+            (cores, _) => or_dash(cores, 2),
+        },
+    },
     Column {
         header: "memory (≤ upper est.)",
         compact: Some("memory"),
@@ -270,12 +282,14 @@ static COLUMNS: [Column; 23] = [
 /// columns when `scale`, all of them or the compact set.
 fn compare_columns(cells: &[CellSummary], scale: bool, columns: Columns) -> Vec<&'static Column> {
     let mixed = cells.iter().any(|c| c.io_p99_ms.is_some());
+    let server = cells.iter().any(|c| c.server_cores_used.is_some());
     COLUMNS
         .iter()
         .filter(|col| match col.when {
             When::Always => true,
             When::Mixed => mixed,
             When::Scale => scale,
+            When::Server => server,
         })
         .filter(|col| columns == Columns::All || col.compact.is_some())
         .collect()

@@ -64,6 +64,15 @@ pub(super) fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ("threads", threads),
         ("processes", processes),
     ]);
+    if let Some(server) = server_row(r) {
+        rows.push(("server", server));
+    }
+    if let Some(cpus) = &r.client_cpus {
+        rows.push((
+            "client CPUs",
+            format!("pinned to {}", crate::cpus::show(cpus)),
+        ));
+    }
     rows.extend(extra_rows(r));
     if let Some(py) = &r.python {
         let gil = if py.gil { "with the GIL" } else { "GIL off" };
@@ -87,6 +96,28 @@ pub(super) fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ),
     ));
     rows
+}
+
+/// The server's own cost beside the client's: where it was, what serving cost its process.
+fn server_row(r: &RunRecord) -> Option<String> {
+    let side = r.server.as_ref()?;
+    let scheme = if side.tls { "https" } else { "http" };
+    let head = format!("{} {scheme} ({})", side.kind, side.url);
+    let Some(c) = &side.cost else {
+        return Some(format!("{head}: its cost is unknown (see notes)"));
+    };
+    Some(format!(
+        "{head}: {} connections for {} requests; CPU {} s user + {} s sys = {} cores busy; {} voluntary, {} involuntary switches; peak {}; CPUs {}",
+        c.connections,
+        c.requests,
+        fixed(c.cpu.user_s, 3),
+        fixed(c.cpu.sys_s, 3),
+        fixed(c.cpu.cores_used, 2),
+        c.context_switches.voluntary,
+        c.context_switches.involuntary,
+        bytes(c.peak_rss_bytes),
+        crate::cpus::show(&c.cpus)
+    ))
 }
 
 /// `23 ok, 1 failed of 24 (check: 1)`.

@@ -14,6 +14,7 @@ use crate::plan::{
     ComparePlan, DownloadPlan, MixedPlan, Output, Repeat, RunPlan, Source, WorkPlan,
 };
 use crate::server::ServeOptions;
+use crate::workload::download::Connections;
 use crate::workload::{CpuKind, CpuWork, Sleep};
 
 use Runtime::*;
@@ -112,6 +113,10 @@ pub(super) fn experiments(cores: usize) -> Vec<Experiment> {
         cpu_runtimes(cores),
         cpu_workers(cores),
         download(),
+        web(cores, false, Connections::New),
+        web(cores, false, Connections::Reuse),
+        web(cores, true, Connections::New),
+        web(cores, true, Connections::Reuse),
         sleeps(cores),
         blocking(cores),
         mixed(cores),
@@ -171,14 +176,15 @@ fn cpu_workers(cores: usize) -> Experiment {
 }
 
 fn download() -> Experiment {
-    let work = WorkPlan::Download(DownloadPlan {
+    let work = WorkPlan::Download(Box::new(DownloadPlan {
         source: Source::Embedded(ServeOptions::new()),
         writes: 50,
         out_dir: None,
         keep: false,
         max_page_size: 10 << 20,
         timeout: Duration::from_secs(20),
-    });
+        connections: Connections::New,
+    }));
     // No serial: at one worker the thread pool is the seed's serial loop, and serial would
     // cost a second of every round.
     let rts = [Threads, ProcessPool, TokioMt, TokioCt, Smol, AsyncStd];
@@ -198,6 +204,65 @@ fn download() -> Experiment {
                 ask(label, w, 16, Metric::Wall)
             })
             .collect(),
+    }
+}
+
+/// Downloads as web clients make them: over plain http or https from the embedded server (its
+/// self-signed certificate trusted alone), on a new connection each or kept ones. No server
+/// delay and one write, so what a request costs the client and the server is what shows; the
+/// four together show what a TLS handshake per request costs each side.
+fn web(cores: usize, tls: bool, connections: Connections) -> Experiment {
+    let tasks = 64;
+    let work = WorkPlan::Download(Box::new(DownloadPlan {
+        source: Source::Embedded(ServeOptions {
+            latency: Duration::ZERO,
+            tls,
+            ..ServeOptions::new()
+        }),
+        writes: 1,
+        out_dir: None,
+        keep: false,
+        max_page_size: 10 << 20,
+        timeout: Duration::from_secs(20),
+        connections,
+    }));
+    let rts = [TokioMt, Smol, Threads, ProcessPool];
+    let scheme = if tls { "https" } else { "http" };
+    let (name, heading) = match (tls, connections) {
+        (false, Connections::New) => (
+            "web-http-new",
+            "Web traffic: http, a new connection per download",
+        ),
+        (false, Connections::Reuse) => ("web-http-reuse", "Web traffic: http, kept connections"),
+        (true, Connections::New) => (
+            "web-https-new",
+            "Web traffic: https, a new connection per download",
+        ),
+        (true, Connections::Reuse) => ("web-https-reuse", "Web traffic: https, kept connections"),
+    };
+    let (how, situation) = match connections {
+        Connections::New => (
+            "every download on a new connection (with https, a handshake each)",
+            "a new connection per download",
+        ),
+        Connections::Reuse => (
+            "connections kept alive: one client per runtime or per worker process",
+            "kept connections",
+        ),
+    };
+    Experiment {
+        name,
+        heading,
+        about: format!(
+            "{tasks} downloads of 16 KiB pages over {scheme} from the embedded server with no delay, each written once, {how}, on {cores} workers. Async runtimes have all {tasks} in flight at once, so they hold a connection per download in flight even when connections are kept; thread pools and processes hold one per worker. The `server cores` column is the server process's own CPU over the client's wall time, beside the client's `cores`: it says when the server, sharing the {cores} cores, was the bottleneck. The four web-traffic sections differ only in http or https and new or kept connections, so their differences in wall time and cores are what the handshakes cost each side."
+        ),
+        plan: comparison("io", work, tasks, &rts, &[cores], 5),
+        situations: vec![ask(
+            format!("IO over {scheme}, {situation}"),
+            cores,
+            tasks,
+            Metric::Wall,
+        )],
     }
 }
 

@@ -23,6 +23,7 @@ use crate::model::runtime::Language;
 use crate::plan::{DownloadPlan, Source, WorkPlan};
 use crate::report::PythonSituation;
 use crate::server::ServeOptions;
+use crate::workload::download::Connections;
 use crate::workload::{CpuKind, CpuWork, Sleep};
 
 /// The section's heading.
@@ -72,14 +73,15 @@ fn cpu(cores: usize) -> Experiment {
 fn download(aiohttp: bool) -> Experiment {
     let mut server = ServeOptions::new();
     server.latency = Duration::from_millis(20);
-    let work = WorkPlan::Download(DownloadPlan {
+    let work = WorkPlan::Download(Box::new(DownloadPlan {
         source: Source::Embedded(server),
         writes: 10,
         out_dir: None,
         keep: false,
         max_page_size: 10 << 20,
         timeout: Duration::from_secs(20),
-    });
+        connections: Connections::New,
+    }));
     let mut rts = vec![
         PyThreads,
         PyProcesses,

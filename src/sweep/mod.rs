@@ -53,7 +53,10 @@ pub fn run(
         .as_ref()
         .map(|opts| EmbeddedServer::start(&exe, opts))
         .transpose()?;
-    let url = server.as_ref().map(|s| s.url.clone());
+    let shared = server.as_ref().map(|s| crate::plan::Shared {
+        url: s.url.clone(),
+        cert: s.cert.clone(),
+    });
     let (cells, skipped) = runnable(plan);
     let mut record = empty_record(plan, skipped);
     let progress = Progress::new(
@@ -74,7 +77,7 @@ pub fn run(
                 cell.runtime, cell.workers, cell.tasks
             ));
             let started = Instant::now();
-            match run_child(&exe, &plan.cell_args(cell, url.as_deref()))? {
+            match run_child(&exe, &plan.cell_args(cell, shared.as_ref()))? {
                 ChildResult::Record(mut r) => {
                     r.round = Some(round);
                     record.runs.push(*r);

@@ -4,9 +4,18 @@
 //! runtime: [`Download::run_blocking`] uses ureq and `std::fs` (threads, rayon, serial,
 //! processes), [`Download::run_tokio`] uses reqwest and `tokio::fs`, and
 //! [`Download::run_futures`] drives hyper 1 over the runtime's own `TcpStream` (smol,
-//! async-std) with its own file API. Every client opens a new connection per request, as the
-//! seed's `urllib.request.urlopen` does, and follows one request policy with one error
-//! classification ([`policy`]), so they do the same work and report it alike.
+//! async-std) with its own file API ([`hyper_client`]). Every client follows one request policy
+//! with one error classification ([`policy`]) and trusts the same certificates ([`tls`]), so
+//! they do the same work and report it alike.
+//!
+//! [`Connections`] says whether a client opens a new connection per request, as the seed's
+//! `urllib.request.urlopen` does (`new`, the default), or keeps connections alive and reuses
+//! them, as real clients do (`reuse`): one reqwest `Client` per tokio run, one pool of hyper
+//! connections per smol or async-std run, and one ureq `Agent` per process for the runtimes
+//! whose tasks block a thread, shared by its threads as ureq intends (a thread pool's workers
+//! each hold one of its connections at a time; each worker process has its own). Kept
+//! connections live for one repeat: [`Download::forget_connections`] closes them between
+//! repeats, so every repeat starts cold whatever the runtime.
 //!
 //! The file a task writes is named after its URL, sanitized so that no URL can name a path
 //! outside the out-dir ([`file_name`]). Every runtime opens it the same way, with its own file
@@ -15,19 +24,18 @@
 //! file is refused. A page name is predictable, so without this a symlink planted under one
 //! would make a run overwrite whatever it points at.
 
+pub mod hyper_client;
 pub mod policy;
+pub mod tls;
 
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::pin::pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_lite::{AsyncRead, AsyncWrite};
-use http_body_util::{BodyExt, Empty};
 use hyper::http::header;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +44,47 @@ use policy::{
     Body, Deadline, Phase, REQUEST_HEADERS, check_status, classify, io_error, next_hop, target,
     with_causes,
 };
+use tls::Trust;
+
+/// Whether a client opens a new connection per request or keeps them alive for reuse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Connections {
+    /// A new connection per request, closed after it (the seed's `urlopen`).
+    #[default]
+    New,
+    /// Connections kept alive and reused: one client per runtime or per process.
+    Reuse,
+}
+
+impl Connections {
+    /// Both, by command-line name.
+    pub const ALL: [Connections; 2] = [Connections::New, Connections::Reuse];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Connections::New => "new",
+            Connections::Reuse => "reuse",
+        }
+    }
+
+    /// Looks one up by name.
+    pub fn from_name(name: &str) -> Option<Connections> {
+        Connections::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// The clients a process builds for a download, once, and the connections they keep.
+#[derive(Default, Debug)]
+struct Clients {
+    /// The blocking client, shared by the process's threads.
+    agent: Mutex<Option<ureq::Agent>>,
+    /// The rustls settings of the hyper and reqwest clients.
+    tls: OnceLock<Arc<rustls::ClientConfig>>,
+    /// The hyper clients' kept connections (`--connections reuse`).
+    pool: hyper_client::Pool,
+}
 
 /// One download-and-rewrite task's parameters, the same for every task of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -50,26 +99,36 @@ pub struct Download {
     pub max_page_size: u64,
     /// Limit on connecting, asking and reading the whole body, redirects included.
     pub timeout: Duration,
-    /// The blocking client, built once per process and shared by its threads.
+    /// What the https clients trust.
+    #[serde(default)]
+    pub trust: Trust,
+    /// A new connection per request, or kept ones.
+    #[serde(default)]
+    pub connections: Connections,
+    /// The clients, built once per process; not part of what the work is.
     #[serde(skip)]
-    agent: Arc<OnceLock<ureq::Agent>>,
+    clients: Arc<Clients>,
 }
 
 impl PartialEq for Download {
     fn eq(&self, other: &Download) -> bool {
-        // The agent is a cache, not part of what the work is.
+        // The clients are a cache, not part of what the work is.
         (
             &self.urls,
             self.writes,
             &self.out_dir,
             self.max_page_size,
             self.timeout,
+            &self.trust,
+            self.connections,
         ) == (
             &other.urls,
             other.writes,
             &other.out_dir,
             other.max_page_size,
             other.timeout,
+            &other.trust,
+            other.connections,
         )
     }
 }
@@ -89,8 +148,65 @@ impl Download {
             out_dir,
             max_page_size,
             timeout,
-            agent: Arc::default(),
+            trust: Trust::public_roots(),
+            connections: Connections::New,
+            clients: Arc::default(),
         }
+    }
+
+    /// This download with `trust` for https and `connections`.
+    pub fn with_clients(self, trust: Trust, connections: Connections) -> Download {
+        Download {
+            trust,
+            connections,
+            ..self
+        }
+    }
+
+    /// Closes the connections kept from earlier requests, so the next repeat starts cold.
+    pub fn forget_connections(&self) {
+        *self.lock_agent() = None;
+        self.clients.pool.clear();
+    }
+
+    fn lock_agent(&self) -> std::sync::MutexGuard<'_, Option<ureq::Agent>> {
+        self.clients
+            .agent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The rustls settings of the hyper and reqwest clients, built once per process.
+    pub fn tls_config(&self) -> Arc<rustls::ClientConfig> {
+        self.clients
+            .tls
+            .get_or_init(|| self.trust.rustls_config())
+            .clone()
+    }
+
+    /// The blocking client: a new connection per request, or idle ones kept for reuse.
+    fn agent(&self) -> ureq::Agent {
+        let mut agent = self.lock_agent();
+        let kept = match self.connections {
+            Connections::New => 0,
+            // As many as a run can have in flight; ureq keeps 3 per host by default.
+            Connections::Reuse => 100_000,
+        };
+        agent
+            .get_or_insert_with(|| {
+                ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    // The policy's redirects are followed below, as for every client.
+                    .max_redirects(0)
+                    // No proxy from the environment: no other client takes one.
+                    .proxy(None)
+                    .tls_config(self.trust.ureq_config())
+                    .max_idle_connections(kept)
+                    .max_idle_connections_per_host(kept)
+                    .build()
+                    .into()
+            })
+            .clone()
     }
 
     /// The URL task `task` fetches.
@@ -105,19 +221,7 @@ impl Download {
 
     /// ureq and `std::fs`, for runtimes whose tasks block a thread.
     pub fn run_blocking(&self, task: usize) -> TaskResult {
-        let agent = self.agent.get_or_init(|| {
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                // The policy's redirects are followed below, as for every client.
-                .max_redirects(0)
-                // No proxy from the environment: no other client takes one.
-                .proxy(None)
-                // A fresh connection per request, as for every other client.
-                .max_idle_connections(0)
-                .max_idle_connections_per_host(0)
-                .build()
-                .into()
-        });
+        let agent = self.agent();
         let deadline = Deadline::start(self.timeout);
         let mut url = target(self.url(task))?;
         let mut hops = 0;
@@ -219,14 +323,10 @@ impl Download {
 
     /// hyper 1 over the runtime `R`'s own sockets, timer and files.
     pub async fn run_futures<R: FuturesRuntime>(&self, task: usize) -> TaskResult {
-        let url = self.url(task);
-        let fetch = fetch_hyper::<R>(url, self.max_page_size);
-        let timeout = self.timeout;
-        let page = futures_lite::future::or(fetch, async move {
-            R::sleep(timeout).await;
-            Err(policy::timed_out(timeout))
-        })
-        .await?;
+        let tls = self.tls_config();
+        let pool = (self.connections == Connections::Reuse).then_some(&self.clients.pool);
+        let fetch = hyper_client::fetch::<R>(self.url(task), self.max_page_size, &tls, pool);
+        let page = hyper_client::with_timeout::<R>(fetch, self.timeout).await?;
         let path = self.path(task);
         for _ in 0..self.writes {
             R::write_file(&path, &page)
@@ -313,169 +413,33 @@ async fn write_page_tokio(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
 }
 
-/// hyper's client under the policy: one connection per request, redirects followed here.
-async fn fetch_hyper<R: FuturesRuntime>(url: &str, max: u64) -> Result<Vec<u8>, TaskError> {
-    let mut url = target(url)?;
-    let mut hops = 0;
-    loop {
-        match fetch_once::<R>(&url, max, hops).await? {
-            Hop::Next(next) => (url, hops) = (next, hops + 1),
-            Hop::Page(page) => return Ok(page),
-        }
-    }
-}
-
-/// What one request of a task ends in.
-enum Hop {
-    /// A redirect to follow.
-    Next(url::Url),
-    /// The page.
-    Page(Vec<u8>),
-}
-
-async fn fetch_once<R: FuturesRuntime>(
-    url: &url::Url,
-    max: u64,
-    hops: usize,
-) -> Result<Hop, TaskError> {
-    // The bare address of an IPv6 literal, which `host_str` gives in brackets.
-    let host = match url.host() {
-        Some(url::Host::Domain(d)) => d.to_string(),
-        Some(url::Host::Ipv4(a)) => a.to_string(),
-        Some(url::Host::Ipv6(a)) => a.to_string(),
-        None => return Err(io_error(IoKind::Request, format!("{url}: no host"))),
-    };
-    let port = url.port_or_known_default().unwrap_or(80);
-    let tcp = R::connect(host.clone(), port)
-        .await
-        .map_err(|e| classify(&e, Phase::Connect))?;
-    match url.scheme() {
-        "https" => {
-            let name = rustls::pki_types::ServerName::try_from(host.clone())
-                .map_err(|e| io_error(IoKind::Request, format!("{host}: {e}")))?;
-            let tls = futures_rustls::TlsConnector::from(tls_config())
-                .connect(name, tcp)
-                .await
-                .map_err(|e| classify(&e, Phase::Connect))?;
-            exchange(smol_hyper::rt::FuturesIo::new(tls), url, max, hops).await
-        }
-        _ => exchange(smol_hyper::rt::FuturesIo::new(tcp), url, max, hops).await,
-    }
-}
-
-/// A failure inside a hyper exchange: decided already, or hyper's error and where it struck,
-/// to be classified once it is known whether the connection has a better reason.
-enum Failed {
-    Task(TaskError),
-    Hyper(hyper::Error, Phase),
-}
-
-impl From<TaskError> for Failed {
-    fn from(e: TaskError) -> Failed {
-        Failed::Task(e)
-    }
-}
-
-async fn exchange<IO>(io: IO, url: &url::Url, max: u64, hops: usize) -> Result<Hop, TaskError>
-where
-    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
-        .await
-        .map_err(|e| classify(&e, Phase::Answer))?;
-    let authority = match url.port() {
-        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_string(),
-    };
-    let path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
-    let mut req = hyper::Request::get(path).header(header::HOST, authority);
-    for (name, value) in REQUEST_HEADERS {
-        req = req.header(name, value);
-    }
-    let req = req
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| io_error(IoKind::Request, e.to_string()))?;
-    let exchange = async move {
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| Failed::Hyper(e, Phase::Answer))?;
-        let status = resp.status().as_u16();
-        if let Some(next) = next_hop(url, status, resp.headers().get(header::LOCATION), hops)? {
-            return Ok(Hop::Next(next));
-        }
-        check_status(status)?;
-        let mut body = Body::new(max, status, resp.headers());
-        let mut incoming = resp.into_body();
-        while let Some(frame) = incoming.frame().await {
-            let frame = frame.map_err(|e| Failed::Hyper(e, body.phase()))?;
-            if let Ok(data) = frame.into_data() {
-                body.push(&data)?;
-            }
-        }
-        Ok(Hop::Page(body.finish()?))
-    };
-    // The connection is driven here rather than spawned, so the task needs no executor
-    // handle. When it ends first, the exchange still says how it went: hyper hands a parse or
-    // read error to the request or body waiting for it and ends the connection cleanly; only
-    // an error it had nobody to hand to ends the connection with that error.
-    let mut exchange = pin!(exchange);
-    let first = futures_lite::future::or(async { Ok(exchange.as_mut().await) }, async {
-        Err(conn.await)
-    })
-    .await;
-    let (done, broken) = match first {
-        Ok(done) => (done, None),
-        Err(conn) => (exchange.await, conn.err()),
-    };
-    done.map_err(|failed| match (failed, broken) {
-        (Failed::Task(e), _) => e,
-        (Failed::Hyper(_, phase), Some(reason)) => classify(&reason, phase),
-        (Failed::Hyper(e, phase), None) => classify(&e, phase),
-    })
-}
-
-/// The TLS settings of the hyper client: ring and the Mozilla roots, built once.
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            Arc::new(
-                rustls::ClientConfig::builder_with_provider(Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default TLS versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth(),
-            )
-        })
-        .clone()
-}
-
 /// Makes ring the process's TLS provider, which reqwest (built without one) needs. Idempotent.
 pub fn install_tls_provider() {
     // An error means a provider is installed already, which is all that is needed.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The reqwest client of a tokio run.
-pub fn reqwest_client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    install_tls_provider();
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .pool_max_idle_per_host(0)
-        .no_proxy()
-        // The policy's redirects are followed by the task, as for every client.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| anyhow::anyhow!("could not build the HTTP client: {e}"))
+impl Download {
+    /// The reqwest client of a tokio run: one per run, so with `reuse` every task of the run
+    /// shares its connections.
+    pub fn reqwest_client(&self) -> anyhow::Result<reqwest::Client> {
+        install_tls_provider();
+        let kept = match self.connections {
+            Connections::New => 0,
+            Connections::Reuse => usize::MAX,
+        };
+        reqwest::Client::builder()
+            .timeout(self.timeout)
+            .pool_max_idle_per_host(kept)
+            .no_proxy()
+            // The same rustls settings as the hyper clients: these roots, HTTP/1.1.
+            .tls_backend_preconfigured((*self.tls_config()).clone())
+            .http1_only()
+            // The policy's redirects are followed by the task, as for every client.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| anyhow::anyhow!("could not build the HTTP client: {e}"))
+    }
 }
 
 /// A file name for `url`: its host and path with anything but `[A-Za-z0-9._-]` made `_`, at most

@@ -119,6 +119,26 @@ const MATRIX: &[(&str, &str)] = &[
     ),
     ("io --runtime smol --writes 0", "'0' for '--writes"),
     (
+        "io --runtime smol --connections foo",
+        "'foo' for '--connections",
+    ),
+    (
+        "io --runtime smol --server ftp://x",
+        "'ftp://x' for '--server <URL>': not an http(s) URL with a host",
+    ),
+    (
+        "io --runtime smol --client-cpus 99",
+        "'99' for '--client-cpus <LIST>': CPU 99 is not one this process may run on",
+    ),
+    (
+        "io --runtime smol --tls --urls bad-urls.txt",
+        "'--tls' cannot be used with '--urls <FILE>'",
+    ),
+    (
+        "io --runtime smol --server http://127.0.0.1:9 --server-cert afile",
+        "--server-cert afile: only for an https --server",
+    ),
+    (
         "io --runtime smol --out-dir afile",
         "--out-dir afile: cannot be created",
     ),

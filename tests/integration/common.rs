@@ -236,12 +236,15 @@ pub fn assert_verdict_is_consistent(c: &Value, runtimes: &[&str]) {
 pub struct Server {
     /// The server process.
     pub child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls`).
     pub url: String,
+    /// The certificate it printed the path of, with `--tls`.
+    pub cert: Option<std::path::PathBuf>,
 }
 
 impl Server {
-    /// Starts the server with `args` and reads its address.
+    /// Starts the server with `args` and reads its address (and with `--tls`, its certificate's
+    /// path).
     pub fn start(args: &[&str]) -> Server {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("asyncstudy"))
             .arg("serve")
@@ -250,17 +253,25 @@ impl Server {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        out.read_line(&mut line).unwrap();
         let url = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("first line {line:?}"))
             .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        Server { child, url }
+        let tls = args.contains(&"--tls");
+        let scheme = if tls { "https" } else { "http" };
+        assert!(url.starts_with(&format!("{scheme}://127.0.0.1:")), "{url}");
+        let cert = tls.then(|| {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            let path = line.trim().strip_prefix("certificate ");
+            path.unwrap_or_else(|| panic!("second line {line:?}"))
+                .into()
+        });
+        Server { child, url, cert }
     }
 }
 

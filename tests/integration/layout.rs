@@ -8,6 +8,7 @@ use std::path::Path;
 /// The top-level modules from the bottom layer up; `lib.rs` and `main.rs` sit above them all.
 const LAYERS: &[&str] = &[
     "clock",
+    "cpus",
     "files",
     "procfs",
     "interrupt",

@@ -23,3 +23,4 @@ mod scale;
 mod schema;
 mod signals;
 mod spawn;
+mod web;

@@ -434,3 +434,64 @@ fn compare_takes_python_runtimes_beside_rust_ones() {
         }
     }
 }
+
+#[test]
+fn python_clients_trust_the_runs_certificate_alone_and_open_a_connection_per_request() {
+    let with_aiohttp = aiohttp();
+    let served = Server::start(&["--tls", "--latency", "1ms", "--page-size", "2000"]);
+    let other = Server::start(&["--tls"]);
+    let url = served.url.as_str();
+    let right = served.cert.as_ref().unwrap().to_str().unwrap();
+    let wrong = other.cert.as_ref().unwrap().to_str().unwrap();
+    for rt in ["py-threads", "py-processes", "py-asyncio"] {
+        if rt == "py-asyncio" && !with_aiohttp {
+            continue;
+        }
+        let args = |cert: &str| -> Vec<String> {
+            [
+                "io",
+                "--runtime",
+                rt,
+                "--workers",
+                "1",
+                "--tasks",
+                "2",
+                "--writes",
+                "1",
+                "--server",
+                url,
+                "--server-cert",
+                cert,
+            ]
+            .map(str::to_string)
+            .to_vec()
+        };
+        let ok = args(right);
+        let r = run(&ok.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(r["tasks"]["ok"], 2, "{rt}: {}", r["tasks"]);
+        assert_eq!(r["bytes_per_run"], 2 * 2000, "{rt}");
+        // urlopen and aiohttp (force_close) open a new connection for every request.
+        assert_eq!(
+            r["server"]["cost"]["tls_handshakes"], 2,
+            "{rt}: {}",
+            r["server"]
+        );
+        let bad = args(wrong);
+        let r = run(&bad.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(r["tasks"]["errors"]["tls"], 2, "{rt}: {}", r["tasks"]);
+        let why = r["tasks"]["failures"][0]["message"].as_str().unwrap();
+        assert!(why.starts_with("the TLS handshake failed"), "{rt}: {why}");
+    }
+    refused(
+        &[
+            "io",
+            "--runtime",
+            "py-threads",
+            "--connections",
+            "reuse",
+            "--python",
+            &python(),
+        ],
+        "--connections reuse: py-threads opens a new connection per request",
+    );
+}

@@ -24,7 +24,7 @@ The harness is one file on purpose: it is passed whole to `python -c`, so nothin
 installed or found on disk, and forked pool workers reach its functions in `__main__`.
 
 A task that fails is a record with an error kind from the Rust side's list (timeout, connect,
-http_4xx, http_5xx, reset, protocol, redirect, too_large, write, request, check, panic,
+tls, http_4xx, http_5xx, reset, protocol, redirect, too_large, write, request, check, panic,
 worker), never an exception out of the harness.
 """
 
@@ -187,9 +187,23 @@ def status_error(status):
 
 
 OPENER = None
+TLS = None
 
 
-def opener():
+def tls_context(d):
+    """What https trusts: the run's one certificate and nothing else when it has one (the
+    embedded server's, --server-cert), else the interpreter's default roots. Verification is
+    never turned off."""
+    global TLS
+    if TLS is None:
+        import ssl
+
+        der = d.get("trust_der_hex")
+        TLS = ssl.create_default_context(cadata=bytes.fromhex(der)) if der else ssl.create_default_context()
+    return TLS
+
+
+def opener(d):
     """urllib's opener under the policy: no proxy from the environment, 5 redirects."""
     global OPENER
     if OPENER is None:
@@ -198,7 +212,11 @@ def opener():
         class Redirects(urllib.request.HTTPRedirectHandler):
             max_redirections = 5
 
-        OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), Redirects())
+        OPENER = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPSHandler(context=tls_context(d)),
+            Redirects(),
+        )
     return OPENER
 
 
@@ -215,8 +233,12 @@ def classify_urllib(e):
         return f
     reason = e.reason if isinstance(e, urllib.error.URLError) else e
     connecting = isinstance(e, urllib.error.URLError)
+    import ssl
+
     if isinstance(reason, (socket.timeout, TimeoutError)):
         return Failed("timeout", "no complete answer within --timeout")
+    if isinstance(reason, ssl.SSLError):
+        return Failed("tls", f"the TLS handshake failed: {reason}")
     if isinstance(reason, http.client.RemoteDisconnected):
         return Failed("reset", f"the connection closed without an answer: {reason}")
     if isinstance(reason, (ConnectionResetError, BrokenPipeError, http.client.IncompleteRead)):
@@ -239,7 +261,7 @@ def download_urllib(d, j):
 
     req = urllib.request.Request(url, headers=HEADERS)
     try:
-        with opener().open(req, timeout=d["timeout"]) as resp:
+        with opener(d).open(req, timeout=d["timeout"]) as resp:
             page = read_body(resp, d["max_page_size"], deadline)
     except Failed:
         raise
@@ -443,6 +465,7 @@ async def download_aiohttp(session, d, j):
     try:
         async with session.get(
             url,
+            ssl=tls_context(d),
             headers=HEADERS,
             max_redirects=5,
             timeout=aiohttp.ClientTimeout(total=d["timeout"]),
@@ -464,6 +487,8 @@ async def download_aiohttp(session, d, j):
         raise Failed("redirect", f"more than 5 redirects: {e}") from None
     except asyncio.TimeoutError:
         raise Failed("timeout", "no complete answer within --timeout") from None
+    except aiohttp.ClientSSLError as e:
+        raise Failed("tls", f"the TLS handshake failed: {e}") from None
     except aiohttp.ClientConnectorError as e:
         raise Failed("connect", f"could not connect: {e}") from None
     except aiohttp.ServerDisconnectedError as e:
@@ -583,7 +608,7 @@ def main():
         import socket  # noqa: F401
         import urllib.error  # noqa: F401
 
-        opener()
+        opener(WORK if WORK["kind"] == "download" else WORK["io"])
     if model == "asyncio":
         if needs_aiohttp(WORK):
             try:

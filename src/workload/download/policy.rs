@@ -6,7 +6,8 @@
 //! does what this module decides instead:
 //!
 //! - **Request**: `GET` of the URL as the `url` crate normalizes it, with `Host` and
-//!   [`REQUEST_HEADERS`] and nothing else; no proxy, no cookies, a new connection per request.
+//!   [`REQUEST_HEADERS`] and nothing else; no proxy, no cookies; a new connection per request
+//!   or kept ones, as `--connections` says, for every client alike.
 //! - **Decompression**: none. `Accept-Encoding: identity` asks for none, and a body that comes
 //!   compressed anyway is the bytes received, counted and limited (`--max-page-size`) as
 //!   received, and written as received.
@@ -20,8 +21,9 @@
 //!   [`target`] and [`next_hop`] refuse it here), so no client sends or drops them its own way.
 //! - **Errors**: [`classify`] maps any client's error to one [`IoKind`] by what happened, and
 //!   the message starts with a phrase that is the same for every client (`not an HTTP answer`,
-//!   `bad chunked encoding`, `the body ended short of its Content-Length`, ...) followed by the
-//!   client's own chain of reasons.
+//!   `bad chunked encoding`, `the body ended short of its Content-Length`, `the TLS handshake
+//!   failed`, ...) followed by the client's own chain of reasons. A failed handshake is `tls`
+//!   whichever client saw it.
 
 use std::error::Error;
 use std::io;
@@ -280,6 +282,14 @@ impl Phase {
 /// under them): the first link of `e`'s chain that says what happened decides the kind and a
 /// phrase the same for every client; the message is that phrase and then the whole chain.
 pub fn classify(e: &(dyn Error + 'static), phase: Phase) -> TaskError {
+    // A failed handshake is `tls` whichever client saw it and wherever in its chain it sits:
+    // reqwest calls it a connect error first, the others wrap rustls's error in an IO error.
+    if let Some(tls) = tls_failure(e) {
+        return io_error(
+            IoKind::Tls,
+            format!("{TLS_FAILED} ({tls}): {}", with_causes(e)),
+        );
+    }
     let (mut kind, mut what) = diagnose(e, phase).unwrap_or_else(|| match phase {
         Phase::Connect => (IoKind::Connect, phase.broke()),
         // Nothing names the cause: the connection went away in some way the clients do not
@@ -287,10 +297,34 @@ pub fn classify(e: &(dyn Error + 'static), phase: Phase) -> TaskError {
         _ => (IoKind::Reset, phase.broke()),
     });
     // Whatever stops a connection from being made is a connect failure, unless time ran out.
-    if matches!(phase, Phase::Connect) && kind != IoKind::Timeout {
+    if matches!(phase, Phase::Connect) && !matches!(kind, IoKind::Timeout | IoKind::Tls) {
         (kind, what) = (IoKind::Connect, phase.broke());
     }
     io_error(kind, format!("{what}: {}", with_causes(e)))
+}
+
+const TLS_FAILED: &str = "the TLS handshake failed";
+
+/// rustls's error anywhere in `e`'s chain, inside IO errors too, or ureq's own TLS error.
+fn tls_failure(e: &(dyn Error + 'static)) -> Option<String> {
+    let mut link = Some(e);
+    while let Some(l) = link {
+        if let Some(t) = l.downcast_ref::<rustls::Error>() {
+            return Some(t.to_string());
+        }
+        // ureq's errors have no sources: its IO error is looked into here.
+        let io = match l.downcast_ref::<ureq::Error>() {
+            Some(ureq::Error::Rustls(t)) => return Some(t.to_string()),
+            Some(ureq::Error::Tls(t)) => return Some(t.to_string()),
+            Some(ureq::Error::Io(io)) => Some(io),
+            _ => l.downcast_ref::<io::Error>(),
+        };
+        if let Some(found) = io.and_then(io::Error::get_ref).and_then(|e| tls_failure(e)) {
+            return Some(found);
+        }
+        link = l.source();
+    }
+    None
 }
 
 /// The kind and phrase the first telling link of `e`'s chain gives.
@@ -328,9 +362,7 @@ fn diagnose_link(l: &(dyn Error + 'static), phase: Phase) -> Option<(IoKind, Str
                 diagnose_io(io, phase).unwrap_or_else(|| (IoKind::Reset, phase.broke()))
             }
             ureq::Error::Protocol(_) => (IoKind::Protocol, phase.malformed()),
-            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
-                (IoKind::Connect, "TLS failed".to_string())
-            }
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => (IoKind::Tls, TLS_FAILED.into()),
             ureq::Error::BodyExceedsLimit(_) => (IoKind::TooLarge, "the body is too large".into()),
             _ => (IoKind::Request, "the request failed".into()),
         });
@@ -519,6 +551,19 @@ mod tests {
             assert!(msg.starts_with(phrase) || msg.contains(phrase), "{msg}");
             assert!(msg.ends_with("the reason"), "the cause is kept: {msg}");
         }
+        // A refused certificate is `tls` however a client wraps it, even while connecting.
+        let refused = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let got = classify(&refused, Phase::Connect);
+        assert_eq!(got.kind(), "tls", "{got}");
+        assert!(
+            got.to_string().starts_with("the TLS handshake failed"),
+            "{got}"
+        );
+        let via_ureq = ureq::Error::Io(refused);
+        assert_eq!(classify(&via_ureq, Phase::Answer).kind(), "tls");
         // A client's error wrapped in an IO error is found (ureq's body reader does this).
         let wrapped = io::Error::other(ureq::Error::Timeout(ureq::Timeout::Global));
         assert_eq!(classify(&wrapped, body).kind(), "timeout");

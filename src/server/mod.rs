@@ -9,10 +9,24 @@
 //! `/page/{n}` answers with `page_size` bytes of HTML after a delay drawn from the latency
 //! distribution, unless the draw says to fail: a 503 (`error_rate`), a connection closed without
 //! an answer (`reset_rate`), or no answer at all until the client gives up (`stall_rate`).
+//!
+//! With `--tls` it serves https with a self-signed certificate it makes at start ([`tls`]) and
+//! prints `certificate PATH` as its second line. `/stats` answers the server process's own CPU
+//! time, context switches, peak RSS and connection counts as JSON ([`stats`]), which a run
+//! reads before and after its measured repeats. `--cpus` pins the server to CPUs.
+
+mod pages;
+pub mod stats;
+pub mod tls;
+
+use pages::{Dice, Fate};
+pub use pages::{LatencyDist, page_body, page_number};
 
 use std::convert::Infallible;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,9 +38,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution, Exp, LogNormal};
 use serde::{Deserialize, Serialize};
 
 /// How the server behaves.
@@ -48,6 +61,15 @@ pub struct ServeOptions {
     pub stall_rate: f64,
     /// Seed of the draws, so a run's faults and delays repeat.
     pub seed: u64,
+    /// Serve https with a self-signed certificate made at start.
+    pub tls: bool,
+    /// Where the certificate (PEM) is written; `None` for a file in the temporary directory,
+    /// removed when the server exits.
+    pub cert_out: Option<PathBuf>,
+    /// Names and addresses the certificate is for besides loopback and the bound address.
+    pub cert_names: Vec<String>,
+    /// The CPUs the server is pinned to; `None` leaves it where the OS puts it.
+    pub cpus: Option<Vec<usize>>,
 }
 
 impl ServeOptions {
@@ -62,6 +84,10 @@ impl ServeOptions {
             reset_rate: 0.0,
             stall_rate: 0.0,
             seed: 1,
+            tls: false,
+            cert_out: None,
+            cert_names: Vec::new(),
+            cpus: None,
         }
     }
 
@@ -69,13 +95,22 @@ impl ServeOptions {
     pub fn to_args(&self) -> Vec<String> {
         let mut args = vec!["--bind".into(), self.bind.to_string()];
         args.extend(self.page_args());
+        if let Some(path) = &self.cert_out {
+            args.extend(["--cert-out".into(), path.display().to_string()]);
+        }
+        for name in &self.cert_names {
+            args.extend(["--cert-name".into(), name.clone()]);
+        }
+        if let Some(cpus) = &self.cpus {
+            args.extend(["--cpus".into(), crate::cpus::show(cpus)]);
+        }
         args
     }
 
-    /// The arguments that say what pages are served (all but `--bind`), which `serve`, `io`
-    /// and `mixed` share.
+    /// The arguments that say what pages are served and how (all but where it listens, its
+    /// certificate file and its CPUs), which `serve`, `io` and `mixed` share.
     pub fn page_args(&self) -> Vec<String> {
-        vec![
+        let mut args: Vec<String> = vec![
             "--page-size".into(),
             self.page_size.to_string(),
             "--latency".into(),
@@ -90,7 +125,11 @@ impl ServeOptions {
             self.stall_rate.to_string(),
             "--seed".into(),
             self.seed.to_string(),
-        ]
+        ];
+        if self.tls {
+            args.push("--tls".into());
+        }
+        args
     }
 }
 
@@ -100,141 +139,33 @@ impl Default for ServeOptions {
     }
 }
 
-/// The distribution of answer delays, each with the configured latency as its mean.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LatencyDist {
-    /// Always the latency.
-    Fixed,
-    /// Uniform between 0 and twice the latency.
-    Uniform,
-    /// Exponential: many short waits, a long tail.
-    Exp,
-    /// Log-normal with σ = 1: a heavier tail, like real servers.
-    Lognormal,
-}
-
-impl LatencyDist {
-    /// Every distribution, by command-line name.
-    pub const ALL: [LatencyDist; 4] = [
-        LatencyDist::Fixed,
-        LatencyDist::Uniform,
-        LatencyDist::Exp,
-        LatencyDist::Lognormal,
-    ];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            LatencyDist::Fixed => "fixed",
-            LatencyDist::Uniform => "uniform",
-            LatencyDist::Exp => "exp",
-            LatencyDist::Lognormal => "lognormal",
-        }
-    }
-
-    /// Looks a distribution up by name.
-    pub fn from_name(name: &str) -> Option<LatencyDist> {
-        LatencyDist::ALL.into_iter().find(|d| d.name() == name)
-    }
-}
-
-/// What the server does with one request.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Fate {
-    Page,
-    Error,
-    Reset,
-    Stall,
-}
-
-/// The draws of one server: delays and fates, from one seeded generator.
-struct Dice {
-    rng: StdRng,
-    opts: ServeOptions,
-}
-
-impl Dice {
-    fn roll(&mut self) -> (Duration, Fate) {
-        let mean = self.opts.latency.as_secs_f64();
-        let delay = match self.opts.latency_dist {
-            LatencyDist::Fixed => mean,
-            LatencyDist::Uniform => self.rng.random_range(0.0..=2.0 * mean),
-            LatencyDist::Exp => match Exp::new(1.0 / mean) {
-                Ok(d) => d.sample(&mut self.rng),
-                Err(_) => 0.0,
-            },
-            LatencyDist::Lognormal => {
-                // Mean of a log-normal is exp(mu + sigma²/2); pick mu so it is `mean`.
-                let sigma = 1.0;
-                match LogNormal::new(
-                    mean.max(f64::MIN_POSITIVE).ln() - sigma * sigma / 2.0,
-                    sigma,
-                ) {
-                    Ok(d) => d.sample(&mut self.rng),
-                    Err(_) => 0.0,
-                }
-            }
-        };
-        let r: f64 = self.rng.random();
-        let o = &self.opts;
-        let fate = if r < o.error_rate {
-            Fate::Error
-        } else if r < o.error_rate + o.reset_rate {
-            Fate::Reset
-        } else if r < o.error_rate + o.reset_rate + o.stall_rate {
-            Fate::Stall
-        } else {
-            Fate::Page
-        };
-        (Duration::from_secs_f64(delay.clamp(0.0, 3600.0)), fate)
-    }
-}
-
-/// The body of page `n` at `size` bytes: HTML that names the page, the same on every run.
-pub fn page_body(n: u64, size: usize) -> Vec<u8> {
-    let head =
-        format!("<!doctype html>\n<html><head><title>asyncstudy page {n}</title></head><body>\n");
-    let tail = "</body></html>\n";
-    let mut body = Vec::with_capacity(size);
-    body.extend_from_slice(head.as_bytes());
-    let mut line = 0u64;
-    while body.len() < size.saturating_sub(tail.len()) {
-        body.extend_from_slice(
-            format!("<p>page {n} line {line}: the quick brown fox jumps over the lazy dog</p>\n")
-                .as_bytes(),
-        );
-        line += 1;
-    }
-    body.truncate(size.saturating_sub(tail.len()));
-    body.extend_from_slice(tail.as_bytes());
-    body.truncate(size);
-    body
-}
-
-/// The page number a `/page/{rest}` path names: the number itself, or for anything else a
-/// hash of it, so every path under `/page/` has a page (tests send hostile ones).
-pub fn page_number(rest: &str) -> u64 {
-    rest.parse().unwrap_or_else(|_| {
-        // FNV-1a: stable across runs and builds, unlike std's hasher.
-        rest.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-        })
-    })
-}
-
 /// A `serve` child process started for a run, stopped when dropped.
 pub struct EmbeddedServer {
     child: crate::child::Child,
-    /// Its base URL, `http://127.0.0.1:PORT`.
+    /// Its base URL, `http://127.0.0.1:PORT` (`https://` with TLS).
     pub url: String,
+    /// The certificate it serves (PEM), with TLS.
+    pub cert: Option<PathBuf>,
+    /// The temporary directory the certificate is in, removed after the server stops.
+    cert_dir: Option<tempfile::TempDir>,
 }
 
 impl EmbeddedServer {
-    /// Starts `program serve` with `opts` and reads the address from its first line.
+    /// Starts `program serve` with `opts` and reads the address from its first line (and with
+    /// TLS, the certificate's path from its second).
     pub fn start(program: &std::path::Path, opts: &ServeOptions) -> anyhow::Result<EmbeddedServer> {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
+        let mut opts = opts.clone();
+        let mut cert_dir = None;
+        if opts.tls && opts.cert_out.is_none() {
+            let dir = tempfile::Builder::new()
+                .prefix("asyncstudy-cert-")
+                .tempdir()
+                .context("could not create a directory for the server's certificate")?;
+            opts.cert_out = Some(dir.path().join("cert.pem"));
+            cert_dir = Some(dir);
+        }
         let mut child = crate::child::Child::spawn(
             Command::new(program)
                 .arg("serve")
@@ -245,14 +176,32 @@ impl EmbeddedServer {
         )
         .context("could not start the embedded server")?;
         let stdout = child.take_stdout().expect("stdout was piped");
+        let mut lines = io::BufReader::new(stdout);
         let mut line = String::new();
-        let read = io::BufReader::new(stdout).read_line(&mut line);
+        let read = lines.read_line(&mut line);
         let url = match (read, line.trim().strip_prefix("listening on ")) {
             (Ok(_), Some(url)) => url.to_string(),
             // Dropping the child kills and reaps it.
             _ => anyhow::bail!("the embedded server did not start (it printed {line:?})"),
         };
-        Ok(EmbeddedServer { child, url })
+        let cert = if opts.tls {
+            let mut line = String::new();
+            let read = lines.read_line(&mut line);
+            match (read, line.trim().strip_prefix("certificate ")) {
+                (Ok(_), Some(path)) => Some(PathBuf::from(path)),
+                _ => {
+                    anyhow::bail!("the embedded server named no certificate (it printed {line:?})")
+                }
+            }
+        } else {
+            None
+        };
+        Ok(EmbeddedServer {
+            child,
+            url,
+            cert,
+            cert_dir,
+        })
     }
 
     /// Its process id.
@@ -262,10 +211,12 @@ impl EmbeddedServer {
 }
 
 impl Drop for EmbeddedServer {
-    /// Closing its stdin tells the server to exit; it is killed if it has not within 2 s.
+    /// Closing its stdin tells the server to exit; it is killed if it has not within 2 s. The
+    /// certificate's directory goes after it.
     fn drop(&mut self) {
         self.child
             .stop(crate::child::Ask::CloseStdin, Duration::from_secs(2));
+        drop(self.cert_dir.take());
     }
 }
 
@@ -291,8 +242,51 @@ fn listen(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
     socket.listen(BACKLOG)
 }
 
-/// Binds, prints the address, and serves until stdin closes.
+/// What every connection of the server shares.
+struct Shared {
+    dice: Mutex<Dice>,
+    page_size: usize,
+    counters: stats::Counters,
+    tls: bool,
+}
+
+/// Pins the server, makes its certificate if it serves TLS, binds, prints the address (and the
+/// certificate's path), and serves until stdin closes.
 pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
+    if let Some(cpus) = &opts.cpus {
+        // Before the runtime and the stdin thread exist, so they inherit it.
+        crate::cpus::pin_process(cpus).context("--cpus: could not pin the server")?;
+    }
+    let identity = opts
+        .tls
+        .then(|| tls::identity(opts.bind, &opts.cert_names))
+        .transpose()?;
+    let acceptor = match &identity {
+        Some(id) => Some(tokio_rustls::TlsAcceptor::from(id.server_config()?)),
+        None => None,
+    };
+    // Without --cert-out, a file of this process's own, removed when it exits.
+    let cert_path = identity.as_ref().map(|_| {
+        opts.cert_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("asyncstudy-serve-{}.pem", std::process::id()))
+        })
+    });
+    if let (Some(id), Some(path)) = (&identity, &cert_path) {
+        id.write_cert(path)
+            .with_context(|| format!("--cert-out {}", path.display()))?;
+    }
+    let served = serve_until_stdin_closes(opts, acceptor, cert_path.as_deref());
+    if let (None, Some(path)) = (&opts.cert_out, &cert_path) {
+        let _ = std::fs::remove_file(path);
+    }
+    served
+}
+
+fn serve_until_stdin_closes(
+    opts: &ServeOptions,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    cert: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     // One thread: the server shares the machine with the runtime being measured, and a
     // multi-thread server measured no faster at 1,000 connections on 2 cores.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -314,16 +308,25 @@ pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
                 let _ = closed.send(());
             })
             .context("could not watch stdin")?;
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
         let mut out = io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")
+        writeln!(out, "listening on {scheme}://{addr}")
+            .and_then(|()| match cert {
+                Some(path) => writeln!(out, "certificate {}", path.display()),
+                None => Ok(()),
+            })
             .and_then(|()| out.flush())
             .context("could not print the address")?;
         drop(out);
-        let dice = Arc::new(Mutex::new(Dice {
-            rng: StdRng::seed_from_u64(opts.seed),
-            opts: opts.clone(),
-        }));
-        let page_size = opts.page_size;
+        let shared = Arc::new(Shared {
+            dice: Mutex::new(Dice {
+                rng: StdRng::seed_from_u64(opts.seed),
+                opts: opts.clone(),
+            }),
+            page_size: opts.page_size,
+            counters: stats::Counters::default(),
+            tls: acceptor.is_some(),
+        });
         let accept = async {
             loop {
                 let stream = match listener.accept().await {
@@ -335,15 +338,7 @@ pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let dice = Arc::clone(&dice);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| answer(req, Arc::clone(&dice), page_size));
-                    let _ = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+                tokio::spawn(connection(stream, acceptor.clone(), Arc::clone(&shared)));
             }
         };
         futures_lite::future::or(accept, async {
@@ -354,16 +349,64 @@ pub fn serve(opts: &ServeOptions) -> anyhow::Result<()> {
     })
 }
 
+/// Serves one accepted connection, over TLS if there is an acceptor, with keep-alive.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+) {
+    let carried_a_page = Arc::new(AtomicBool::new(false));
+    let service = {
+        let shared = Arc::clone(&shared);
+        service_fn(move |req| answer(req, Arc::clone(&shared), Arc::clone(&carried_a_page)))
+    };
+    let http = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .clone();
+    match acceptor {
+        None => {
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+        }
+        Some(acceptor) => {
+            // A client that refuses the certificate ends here, with nothing served.
+            let Ok(tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let _ = http.serve_connection(TokioIo::new(tls), service).await;
+        }
+    }
+}
+
 async fn answer(
     req: Request<Incoming>,
-    dice: Arc<Mutex<Dice>>,
-    page_size: usize,
+    shared: Arc<Shared>,
+    carried_a_page: Arc<AtomicBool>,
 ) -> Result<Response<Full<Bytes>>, InjectedReset> {
+    if req.uri().path() == "/stats" {
+        let stats = stats::own_stats(&shared.counters, shared.tls);
+        let json = serde_json::to_vec(&stats).expect("stats are plain numbers");
+        return Ok(Response::builder()
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(json)))
+            .expect("a static header is valid"));
+    }
     let Some(rest) = req.uri().path().strip_prefix("/page/") else {
         return Ok(plain(StatusCode::NOT_FOUND, "pages are at /page/{n}\n"));
     };
+    let counters = &shared.counters;
+    stats::Counters::bump(&counters.requests);
+    if !carried_a_page.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        stats::Counters::bump(&counters.connections);
+        if shared.tls {
+            // Counted with the connection's first page, so the server's own /stats readings
+            // are never in it.
+            stats::Counters::bump(&counters.tls_handshakes);
+        }
+    }
     let n = page_number(rest);
-    let (delay, fate) = dice
+    let (delay, fate) = shared
+        .dice
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .roll();
@@ -371,7 +414,7 @@ async fn answer(
     match fate {
         Fate::Page => Ok(Response::builder()
             .header("content-type", "text/html; charset=utf-8")
-            .body(Full::new(Bytes::from(page_body(n, page_size))))
+            .body(Full::new(Bytes::from(page_body(n, shared.page_size))))
             .expect("a static header is valid")),
         Fate::Error => Ok(plain(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -390,72 +433,4 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_are_exactly_the_size_asked_and_the_same_every_time() {
-        for size in [0, 10, 100, 16 * 1024, 100_000] {
-            let p = page_body(7, size);
-            assert_eq!(p.len(), size);
-            assert_eq!(p, page_body(7, size));
-        }
-        let p = String::from_utf8(page_body(3, 4096)).unwrap();
-        assert!(p.starts_with("<!doctype html>"));
-        assert!(p.ends_with("</body></html>\n"));
-        assert!(p.contains("asyncstudy page 3"));
-        assert_ne!(page_body(3, 4096), page_body(4, 4096));
-    }
-
-    #[test]
-    fn every_path_under_page_has_a_number() {
-        assert_eq!(page_number("42"), 42);
-        assert_eq!(page_number("..%2F..%2Fetc"), page_number("..%2F..%2Fetc"));
-        assert_ne!(page_number("a"), page_number("b"));
-    }
-
-    #[test]
-    fn fates_follow_the_rates_and_delays_the_mean() {
-        let mut opts = ServeOptions::new();
-        opts.error_rate = 0.1;
-        opts.reset_rate = 0.05;
-        opts.stall_rate = 0.02;
-        opts.latency = Duration::from_millis(100);
-        for dist in LatencyDist::ALL {
-            opts.latency_dist = dist;
-            let mut dice = Dice {
-                rng: StdRng::seed_from_u64(7),
-                opts: opts.clone(),
-            };
-            let n = 20_000;
-            let mut counts = [0usize; 4];
-            let mut total = 0.0;
-            for _ in 0..n {
-                let (d, fate) = dice.roll();
-                total += d.as_secs_f64();
-                counts[fate as usize] += 1;
-            }
-            let share = |k: usize| counts[k] as f64 / n as f64;
-            assert!(
-                (share(1) - 0.10).abs() < 0.01,
-                "{dist:?} errors {}",
-                share(1)
-            );
-            assert!(
-                (share(2) - 0.05).abs() < 0.01,
-                "{dist:?} resets {}",
-                share(2)
-            );
-            assert!(
-                (share(3) - 0.02).abs() < 0.01,
-                "{dist:?} stalls {}",
-                share(3)
-            );
-            let mean = total / n as f64;
-            assert!((mean - 0.1).abs() < 0.01, "{dist:?} mean delay {mean}");
-        }
-    }
 }
