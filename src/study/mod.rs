@@ -5,7 +5,7 @@
 //! reproduces it, a sentence or two generated from its figures, its table and its plots. The
 //! saved records go to `data/`, the plots to `img/`.
 //!
-//! Each experiment ([`experiments`]) is a comparison plan built from the same types a command
+//! Each experiment (`experiments.rs`) is a comparison plan built from the same types a command
 //! line turns into, run with `--repeat auto` within its own time budget. Nothing the document
 //! says about a result comes from anywhere but the records of that run.
 
