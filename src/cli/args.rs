@@ -1,5 +1,9 @@
 //! The command line as clap types: what each subcommand takes, with its help. Nothing else in
 //! the crate knows clap; `cli` turns these into plans.
+//!
+//! Why one file over 500 lines: it is the command line's one declaration, a struct per
+//! subcommand and the option groups they share, each field with its help; split, a reader
+//! would look in several files for one command's flags.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -39,7 +39,7 @@
 //! # Stopping on a signal
 //!
 //! No in-process runtime waits for its tasks by joining their threads: every task leaves its
-//! record in the run's [`Ledger`], and `run` waits on the ledger ([`Ledger::wait`]) until every
+//! record in the run's `Ledger`, and `run` waits on the ledger (`Ledger::wait`) until every
 //! task has one, or, after Ctrl-C or SIGTERM, until the grace period is over
 //! ([`crate::interrupt`]). Tasks still running then are cut short: async tasks are cancelled
 //! (tokio's abort, dropping a smol task, async-std's cancel), and threads still busy are

@@ -10,7 +10,7 @@ use crate::model::task::{OsThread, TaskRecord};
 use crate::workload::{TaskError, TaskResult};
 
 /// Runs task `task` on the calling thread and records it. Every runtime calls this, or
-/// [`Ledger::run`], so the measuring code around the job is the same everywhere.
+/// `Ledger::run`, so the measuring code around the job is the same everywhere.
 pub fn run_task(job: &Job, task: usize, submit_ns: u64) -> TaskRecord {
     run_noting(job, task, submit_ns, |_, _| {})
 }

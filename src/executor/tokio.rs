@@ -35,6 +35,10 @@
 //! delay, time scheduled but not running, time polled), and the runtime's workers' busy time
 //! comes from tokio's stable runtime metrics, so a record can show scheduling delay beside the
 //! harness's queue wait.
+//!
+//! Why one file over 500 lines: the four tokio flavours share one spawner, one launch and the
+//! two ways of driving the runtime (from outside, or on a thread of its own); apart, each
+//! would repeat them.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};

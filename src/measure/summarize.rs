@@ -4,6 +4,9 @@
 //! [`summarize`] puts the record together from the parts below it, one per concern: the tasks'
 //! outcomes and latency, the resources used, how parallel the run was, the timeline, and the
 //! notes a reader needs beside the figures.
+//!
+//! Why one file over 500 lines: every figure of the run record is derived here, each in a
+//! small function, so the record's derivation reads in one place.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

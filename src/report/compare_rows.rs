@@ -1,4 +1,7 @@
 //! A comparison's headline, columns, rows and footnotes, shared by the table and Markdown.
+//!
+//! Why one file over 500 lines: most of it is [`COLUMNS`], the one table of every comparison
+//! column's headers and cell, which the table, Markdown and the compact terminal view all read.
 
 use super::numbers::{bytes, fixed};
 use super::run_rows::tail;

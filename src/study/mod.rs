@@ -6,7 +6,7 @@
 //! saved records go to `data/`, the plots to `img/`. A last section runs the seeds' experiments
 //! on the seeds' own Python models beside Rust's and answers each language apart ([`python`]).
 //!
-//! Each experiment ([`experiments`]) is a comparison plan built from the same types a command
+//! Each experiment (`experiments.rs`) is a comparison plan built from the same types a command
 //! line turns into, run with `--repeat auto` within its own time budget. Nothing the document
 //! says about a result comes from anywhere but the records of that run.
 

@@ -6,13 +6,13 @@
 //! async-std fixes its thread count at first use, and allocator state carries over. Repeats are
 //! interleaved (round 1 runs every cell once, then round 2 ...), so a slow minute on a noisy
 //! machine spreads over all cells instead of landing on one, and the verdict compares cells
-//! within each round. With `--repeat auto`, [`rounds`] decides after each round which cells
+//! within each round. With `--repeat auto`, `rounds` decides after each round which cells
 //! run again. The output file is rewritten atomically after every child run, so a failure or
 //! Ctrl-C later loses nothing finished.
 //!
 //! A `--scale` sweep puts every task in flight at once, to show how a runtime's cost grows
 //! with the units it holds. Cells that would hold more threads or processes than the
-//! [`Limits`] allow are skipped, said on stderr and listed in the record.
+//! [`crate::model::runtime::Limits`] allow are skipped, said on stderr and listed in the record.
 
 use std::io::Read;
 use std::process::{Command, Stdio};

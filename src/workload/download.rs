@@ -23,6 +23,11 @@
 //! blocks the open), then [`check_page_file`] on the opened file, so anything but a regular
 //! file is refused. A page name is predictable, so without this a symlink planted under one
 //! would make a run overwrite whatever it points at.
+//!
+//! Why one file over 500 lines: it is the one download task as each client family runs it
+//! (blocking, tokio, futures over either runtime's socket) beside the page file they all
+//! write, so the three stay the same work; the policy and the clients' plumbing are in
+//! `download/`.
 
 pub mod hyper_client;
 pub mod policy;

@@ -25,6 +25,7 @@ const LAYERS: &[&str] = &[
     "sweep",
     "study",
     "clean",
+    "command",
     "cli",
 ];
 

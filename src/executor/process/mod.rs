@@ -10,7 +10,7 @@
 //! CLOCK_MONOTONIC, so they land on the parent's timeline unchanged.
 //!
 //! A pool starts all its workers before the first submission: each slot spawns its worker,
-//! sends it the setup and waits for its [`Ready`] answer (exec'd, initialised, holding the
+//! sends it the setup and waits for its [`crate::protocol::Ready`] answer (exec'd, initialised, holding the
 //! setup), and the run's clock starts once every slot has its answer or knows that its worker
 //! could not start. A worker (or a proxy thread) the OS will not create before the run stops
 //! it with an error, as a thread pool's thread would. A worker that was created but failed
@@ -27,7 +27,7 @@
 //! ends.
 
 //!
-//! Here: the two executors and the parent's loop ([`drive`]); `slot.rs` holds a proxy thread's
+//! Here: the two executors and the parent's loop (`drive`); `slot.rs` holds a proxy thread's
 //! side (a slot, its worker process, the set of live workers); `worker.rs` the worker's side.
 
 mod slot;
