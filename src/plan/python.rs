@@ -1,12 +1,17 @@
 //! Checking the interpreter of a Python runtime before any work: that it starts, that it is
-//! recent enough, and what it is (version, implementation, GIL, aiohttp), for the record.
+//! recent enough, and what it is (version, implementation, GIL, aiohttp), for the record; and
+//! that it can do the run's work (aiohttp for py-asyncio downloads, no kept connections).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::run::{RunPlan, WorkPlan};
+use crate::Error;
 use crate::child::{Ask, Child};
+use crate::model::Runtime;
 use crate::model::run::PythonInfo;
+use crate::workload::download::Connections;
 
 /// The interpreter when `--python` is not given, looked up on `PATH`.
 pub const DEFAULT: &str = "python3";
@@ -107,6 +112,36 @@ pub fn probe(interpreter: &Path) -> Result<PythonInfo, String> {
             .unwrap_or(true),
         aiohttp: s("aiohttp"),
     })
+}
+
+/// Asks the interpreter of a Python runtime what it is, and refuses one that cannot run
+/// the work: missing, not Python, older than 3.8, or without aiohttp for `py-asyncio`
+/// downloads.
+pub(super) fn check(plan: &RunPlan) -> Result<PythonInfo, Error> {
+    let path = plan.python_path.clone().unwrap_or_else(|| DEFAULT.into());
+    let info = probe(&path).map_err(Error::BadInput)?;
+    let download = match &plan.work {
+        WorkPlan::Download(d) => Some(d),
+        WorkPlan::Mixed(m) => match m.io.as_ref() {
+            WorkPlan::Download(d) => Some(d),
+            _ => None,
+        },
+        _ => None,
+    };
+    let downloads = download.is_some();
+    if download.is_some_and(|d| d.connections != Connections::New) {
+        return Err(Error::BadInput(format!(
+            "--connections reuse: {} opens a new connection per request, as the seeds' urlopen does; kept connections are measured on the Rust runtimes",
+            plan.runtime.name()
+        )));
+    }
+    if plan.runtime == Runtime::PyAsyncio && downloads && info.aiohttp.is_none() {
+        return Err(Error::BadInput(format!(
+            "--runtime py-asyncio: its downloads need the aiohttp module, which {} (Python {}) cannot import; install it with `{} -m pip install aiohttp`",
+            info.path, info.version, info.path
+        )));
+    }
+    Ok(info)
 }
 
 #[cfg(test)]

@@ -393,39 +393,6 @@ impl RunPlan {
         }
         a
     }
-
-    /// Asks the interpreter of a Python runtime what it is, and refuses one that cannot run
-    /// the work: missing, not Python, older than 3.8, or without aiohttp for `py-asyncio`
-    /// downloads.
-    fn check_python(&self) -> Result<PythonInfo, Error> {
-        let path = self
-            .python_path
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(super::python::DEFAULT));
-        let info = super::python::probe(&path).map_err(Error::BadInput)?;
-        let download = match &self.work {
-            WorkPlan::Download(d) => Some(d),
-            WorkPlan::Mixed(m) => match m.io.as_ref() {
-                WorkPlan::Download(d) => Some(d),
-                _ => None,
-            },
-            _ => None,
-        };
-        let downloads = download.is_some();
-        if download.is_some_and(|d| d.connections != Connections::New) {
-            return Err(Error::BadInput(format!(
-                "--connections reuse: {} opens a new connection per request, as the seeds' urlopen does; kept connections are measured on the Rust runtimes",
-                self.runtime.name()
-            )));
-        }
-        if self.runtime == Runtime::PyAsyncio && downloads && info.aiohttp.is_none() {
-            return Err(Error::BadInput(format!(
-                "--runtime py-asyncio: its downloads need the aiohttp module, which {} (Python {}) cannot import; install it with `{} -m pip install aiohttp`",
-                info.path, info.version, info.path
-            )));
-        }
-        Ok(info)
-    }
 }
 
 /// A download's own arguments: how pages are written, where they come from, how fetched.
@@ -546,7 +513,7 @@ impl RunPlan {
     /// Checks the parts of a run that depend on each other or on the outside world.
     pub fn check(mut self) -> Result<RunPlan, Error> {
         if self.runtime.is_python() {
-            self.python = Some(self.check_python()?);
+            self.python = Some(super::python::check(&self)?);
         }
         if let Some(fault) = self.faults.first() {
             if !self.runtime.uses_processes() || self.runtime.is_python() {
