@@ -13,6 +13,9 @@
 //! binary's own start-up adds to the smallest possible process. The tokio runtimes also run
 //! `harness-no-metrics`, without the per-task tokio-metrics monitors, to show what those cost.
 //!
+//! The Python runtimes (`py-*`) run `harness` only, timed from their ready time: Python's own
+//! executors are the mechanism, and what the harness adds is a line of JSON per task.
+//!
 //! Run with `cargo bench --bench overhead`; `-- tokio` runs one family, `-- process` both
 //! process runtimes.
 
@@ -238,12 +241,41 @@ fn raw(rt: Runtime, tasks: usize) {
             cat.wait().unwrap();
         }),
         Runtime::ProcessPerTask => spawn_and_reap(tasks, "/bin/true", &[]),
+        // The Python runtimes have no raw mechanism in Rust: see `python_overhead`.
+        Runtime::PySerial | Runtime::PyThreads | Runtime::PyProcesses | Runtime::PyAsyncio => {}
     }
+}
+
+/// A Python runtime's cost per noop task: from its ready time (interpreter and pool started)
+/// to the last task's end, so the interpreter's start-up is left out as the slope leaves the
+/// Rust runtimes' out. Python's own mechanism is the harness's: there is no cheaper raw one.
+fn python_overhead(c: &mut Criterion, rt: Runtime, job: &Job) {
+    let mut group = c.benchmark_group(format!("noop/{}", rt.name()));
+    group.sample_size(10);
+    let executor = executor(rt);
+    group.bench_function("harness", |b| {
+        b.iter_custom(|tasks| {
+            let out = executor.run(job, tasks as usize).unwrap();
+            assert_eq!(out.tasks.len(), tasks as usize);
+            let last = out
+                .tasks
+                .iter()
+                .map(|r| r.end_ns)
+                .max()
+                .unwrap_or(out.ready_ns);
+            Duration::from_nanos(last.saturating_sub(out.ready_ns))
+        })
+    });
+    group.finish();
 }
 
 fn overhead(c: &mut Criterion) {
     let job = noop_job();
     for rt in Runtime::ALL {
+        if rt.is_python() {
+            python_overhead(c, rt, &job);
+            continue;
+        }
         let mut group = c.benchmark_group(format!("noop/{}", rt.name()));
         // Spawning a thread or a process per task costs tens of microseconds to milliseconds;
         // fewer samples keep those short.

@@ -111,6 +111,19 @@ impl Child {
         None
     }
 
+    /// Kills its whole process group (SIGKILL), itself and every descendant that stayed in
+    /// its group (a Python interpreter's pool workers), and reaps it. Descendants are reaped
+    /// by their own parent or, once it is gone, by init.
+    pub fn kill_group(&mut self) {
+        if !self.reaped {
+            // SAFETY: kill has no memory effects. The group's id is our unreaped child's pid,
+            // which stays reserved while the child is unreaped, so the signal cannot reach a
+            // group that took over a recycled id.
+            unsafe { libc::kill(-(self.id() as libc::pid_t), libc::SIGKILL) };
+        }
+        self.kill();
+    }
+
     /// Kills it (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         if !self.reaped {

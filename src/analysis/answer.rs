@@ -9,7 +9,7 @@ use super::judge::{compare, effect, figure, group_members, show};
 use super::paired::MIN_WIN_ROUNDS;
 use super::prose::{effect_phrase, interval, margin, ratio_interval, rounds_phrase};
 use crate::model::compare::{CellSummary, CompareRecord, Comparison, Metric, Outcome};
-use crate::model::runtime::{Family, Runtime};
+use crate::model::runtime::{Family, Language, Runtime};
 
 /// A family's best runtime in a group.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,9 +146,67 @@ impl Answer {
     }
 }
 
+/// Whether the family Python's answer names also wins in Rust's answer of the same group: the
+/// seeds' conclusion (threads for IO, processes for CPU) carried over, or not. Only decided
+/// answers are compared: an undecided one leaves the question open, and says so.
+pub fn carries_over(python: &Answer, rust: &Answer) -> String {
+    let (Some(py), Some(rs)) = (python.winner, rust.winner) else {
+        return "open: a language had no runtime that finished every task".into();
+    };
+    let pair = |a: &Answer| format!("{} and {}", name_of(a.winner), name_of(a.runner_up));
+    match (python.outcome, rust.outcome) {
+        (Outcome::Undecided, _) => "open: Python's answer is undecided".into(),
+        (_, Outcome::Undecided) => "open: Rust's answer is undecided".into(),
+        (Outcome::Tie, Outcome::Tie) if pair(python) == pair(rust) => {
+            format!("holds: {} tie in both", pair(python))
+        }
+        (Outcome::Tie, _) => format!(
+            "Python ties {}; Rust: {}",
+            pair(python),
+            if rust.outcome == Outcome::Win {
+                format!("{} wins", rs.name())
+            } else {
+                format!("{} tie", pair(rust))
+            }
+        ),
+        (Outcome::Win, Outcome::Win) if py == rs => format!("holds: {} wins in both", py.name()),
+        (Outcome::Win, Outcome::Win) => format!(
+            "does not hold: {} wins in Python, {} in Rust",
+            py.name(),
+            rs.name()
+        ),
+        (Outcome::Win, _) if rust.runner_up == Some(py) || rs == py => format!(
+            "partly: {} wins in Python; Rust ties {}",
+            py.name(),
+            pair(rust)
+        ),
+        (Outcome::Win, _) => format!(
+            "does not hold: {} wins in Python; Rust ties {}",
+            py.name(),
+            pair(rust)
+        ),
+    }
+}
+
+fn name_of(f: Option<Family>) -> &'static str {
+    f.map_or("none", Family::name)
+}
+
 /// The answer of `record`'s group at `workers` and `tasks` on `metric`, with the record's
 /// minimum effect.
 pub fn answer(record: &CompareRecord, workers: usize, tasks: usize, metric: Metric) -> Answer {
+    answer_in(record, workers, tasks, metric, None)
+}
+
+/// [`answer`] among the runtimes of one language only (`None`: every runtime), so a
+/// comparison of Python and Rust runtimes gives Python's answer and Rust's apart.
+pub fn answer_in(
+    record: &CompareRecord,
+    workers: usize,
+    tasks: usize,
+    metric: Metric,
+    language: Option<Language>,
+) -> Answer {
     let workload = record
         .summary
         .iter()
@@ -160,6 +218,10 @@ pub fn answer(record: &CompareRecord, workers: usize, tasks: usize, metric: Metr
         (workload.as_str(), workers, tasks),
         record.scale,
     );
+    let members: Vec<&CellSummary> = members
+        .into_iter()
+        .filter(|c| language.is_none_or(|l| c.kind().map(Runtime::language) == Some(l)))
+        .collect();
     let family_of = |c: &CellSummary| c.kind().map(Runtime::family);
     let mut best: Vec<(Family, Result<&CellSummary, String>)> = Vec::new();
     for family in Family::COMPARED {
@@ -182,6 +244,11 @@ pub fn answer(record: &CompareRecord, workers: usize, tasks: usize, metric: Metr
                 .iter()
                 .filter(|s| s.tasks == tasks)
                 .filter(|s| Runtime::from_name(&s.runtime).map(Runtime::family) == Some(family))
+                .filter(|s| {
+                    language.is_none_or(|l| {
+                        Runtime::from_name(&s.runtime).map(Runtime::language) == Some(l)
+                    })
+                })
                 .map(|s| {
                     let limit = s.reason.split(" (").next().unwrap_or(&s.reason);
                     format!("{} skipped, {limit}", s.runtime)
@@ -292,6 +359,46 @@ mod tests {
         let alone = record(&[("smol", &[0.2, 0.2, 0.2])]);
         let a = answer(&alone, 2, 8, Metric::Wall);
         assert_eq!(a.sentence(), "only async ran: smol 0.200 s");
+    }
+
+    #[test]
+    fn each_language_is_answered_apart_and_the_seeds_conclusion_is_checked() {
+        // Python: processes twice as fast as threads; Rust: threads twice as fast as processes.
+        let c = record(&[
+            ("py-threads", &[0.80, 0.82, 0.79, 0.81, 0.80]),
+            ("py-processes", &[0.40, 0.41, 0.40, 0.39, 0.40]),
+            ("threads", &[0.02, 0.021, 0.02, 0.019, 0.02]),
+            ("process-pool", &[0.04, 0.041, 0.04, 0.039, 0.04]),
+        ]);
+        let py = answer_in(&c, 2, 8, Metric::Wall, Some(Language::Python));
+        let rs = answer_in(&c, 2, 8, Metric::Wall, Some(Language::Rust));
+        assert_eq!(py.of(Family::Processes).unwrap().runtime, "py-processes");
+        assert_eq!(rs.of(Family::Processes).unwrap().runtime, "process-pool");
+        assert_eq!(
+            (py.winner, py.outcome),
+            (Some(Family::Processes), Outcome::Win)
+        );
+        assert_eq!(
+            (rs.winner, rs.outcome),
+            (Some(Family::Threads), Outcome::Win)
+        );
+        assert_eq!(
+            carries_over(&py, &rs),
+            "does not hold: processes wins in Python, threads in Rust"
+        );
+        assert_eq!(carries_over(&py, &py), "holds: processes wins in both");
+        // Every language together: Rust's runtimes win every family.
+        let all = answer(&c, 2, 8, Metric::Wall);
+        assert_eq!(all.of(Family::Processes).unwrap().runtime, "process-pool");
+        let undecided = record(&[
+            ("py-threads", &[0.5, 0.7, 0.4]),
+            ("py-processes", &[0.6, 0.4, 0.5]),
+        ]);
+        let open = answer_in(&undecided, 2, 8, Metric::Wall, Some(Language::Python));
+        assert_eq!(
+            carries_over(&open, &rs),
+            "open: Python's answer is undecided"
+        );
     }
 
     #[test]

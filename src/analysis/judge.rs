@@ -120,7 +120,9 @@ pub(super) fn units(c: &CellSummary) -> f64 {
 
 /// Whether a cell's memory counts worker processes, and so is an upper estimate.
 pub(super) fn estimated_memory(c: &CellSummary) -> bool {
-    crate::model::Runtime::from_name(&c.runtime).is_some_and(|rt| rt.uses_processes())
+    // A Python runtime's memory counts its interpreter and pool workers, child processes.
+    crate::model::Runtime::from_name(&c.runtime)
+        .is_some_and(|rt| rt.uses_processes() || rt.is_python())
 }
 
 /// Judges every group (workload, workers, tasks) with at least two runtimes, on wall time,

@@ -57,12 +57,18 @@ pub fn summarize(runs: &[RunRecord]) -> Vec<CellSummary> {
         })
         .collect();
     for c in &mut cells {
-        let serial = walls.iter().find(|w| {
-            w.0 == c.workload
-                && crate::model::Runtime::from_name(&w.1)
-                    .is_some_and(crate::model::Runtime::is_baseline)
-                && w.3 == c.tasks
-        });
+        // Each language's serial is its runtimes' baseline (Python's loops are far slower
+        // than Rust's); the other language's serial stands in only where it did not run.
+        let language = |name: &str| crate::model::Runtime::from_name(name).map(|r| r.language());
+        let serial = walls
+            .iter()
+            .filter(|w| {
+                w.0 == c.workload
+                    && crate::model::Runtime::from_name(&w.1)
+                        .is_some_and(crate::model::Runtime::is_baseline)
+                    && w.3 == c.tasks
+            })
+            .min_by_key(|w| language(&w.1) != language(&c.runtime));
         let fewest = walls
             .iter()
             .filter(|w| w.0 == c.workload && w.1 == c.runtime && w.3 == c.tasks)

@@ -126,8 +126,9 @@ pub(super) struct CompareMixed {
 /// What a comparison sweeps.
 #[derive(Debug, Args)]
 pub(super) struct SweepArgs {
-    /// Runtimes to compare: all (with --scale, all that can give each task its own unit), or a
-    /// comma-separated list (see `asyncstudy runtimes`).
+    /// Runtimes to compare: all (every Rust runtime; with --scale, all that can give each task
+    /// its own unit), python (the four Python ones), or a comma-separated list (see
+    /// `asyncstudy runtimes`).
     #[arg(long, value_name = "LIST", default_value = "all")]
     pub(super) runtimes: String,
 
@@ -200,6 +201,11 @@ pub(super) struct SubmitArgs {
     #[arg(long)]
     pub(super) no_tokio_metrics: bool,
 
+    /// The interpreter of the Python runtimes (py-serial, py-threads, py-processes,
+    /// py-asyncio): a path, or a name looked up on PATH. Its version goes in the record.
+    #[arg(long, value_name = "PATH", default_value = None)]
+    pub(super) python: Option<PathBuf>,
+
     #[command(flatten)]
     pub(super) limits: LimitArgs,
 }
@@ -262,6 +268,10 @@ pub(super) struct StudyArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub(super) quiet: bool,
+
+    /// The interpreter of the section that runs the seeds' own Python models.
+    #[arg(long, value_name = "PATH")]
+    pub(super) python: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

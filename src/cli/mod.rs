@@ -93,6 +93,7 @@ where
             Plan::Study(StudyPlan {
                 out: args.out,
                 quiet: args.quiet,
+                python: args.python,
             })
         }
         Command::Completions { shell } => Plan::Print(completions(&shell)),
@@ -148,7 +149,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     };
     let mut runtimes = runtime_list(&sweep.runtimes)?;
     if scale {
-        if sweep.runtimes.trim() == "all" {
+        if ["all", "python"].contains(&sweep.runtimes.trim()) {
             runtimes.retain(|&rt| rt.scales());
         }
         if let Some(rt) = runtimes.iter().find(|&&rt| !rt.scales()) {
@@ -190,6 +191,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     template.rate = sweep.how.rate;
     template.tokio_metrics = !sweep.how.no_tokio_metrics;
     template.limits = sweep.how.limits.limits();
+    template.python_path = sweep.how.python.clone();
     template.client_cpus = client_cpus;
     let plan = ComparePlan {
         kind: name.into(),
@@ -241,16 +243,19 @@ fn client_cpus(kind: &CompareKind) -> Option<Vec<usize>> {
     .map(|c| c.0)
 }
 
-/// `all` or a comma-separated list of runtime names.
+/// `all` (the Rust runtimes), `python` (the Python ones) or a comma-separated list of runtime
+/// names.
 fn runtime_list(s: &str) -> Result<Vec<Runtime>, Error> {
-    if s.trim() == "all" {
-        return Ok(Runtime::ALL.to_vec());
+    match s.trim() {
+        "all" => return Ok(Runtime::rust().collect()),
+        "python" => return Ok(Runtime::python().collect()),
+        _ => {}
     }
     let mut out = Vec::new();
     for name in s.split(',').map(str::trim) {
         let rt = Runtime::from_name(name).ok_or_else(|| {
             Error::BadInput(format!(
-                "--runtimes: unknown runtime {name:?} (expected all, or a list of: {})",
+                "--runtimes: unknown runtime {name:?} (expected all, python, or a list of: {})",
                 Runtime::ALL.map(Runtime::name).join(", ")
             ))
         })?;
@@ -437,6 +442,8 @@ fn run_plan(
         tokio_metrics: !args.how.no_tokio_metrics,
         rate: args.how.rate,
         limits: args.how.limits.limits(),
+        python_path: args.how.python.clone(),
+        python: None,
         client_cpus: None,
     }
     .check()

@@ -49,6 +49,11 @@ impl Job {
         self
     }
 
+    /// Tasks submitted per second on a schedule (`--rate`); `None`: all at once.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
     /// Whether tasks are submitted on a schedule (`--rate`) rather than all at once.
     pub fn is_paced(&self) -> bool {
         self.rate.is_some()

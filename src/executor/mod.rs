@@ -10,7 +10,8 @@
 //! # Files
 //!
 //! One file per runtime family (`serial`, `threads`, `rayon`, `tokio`, `smol`, `async_std`,
-//! `process`), and what they share: the job and its schedule (`job`), starting workers before
+//! `process`, and `python` for the seeds' own Python models, with its script in
+//! `python/harness.py`), and what they share: the job and its schedule (`job`), starting workers before
 //! the clock (`start`), the ledger tasks leave their records in (`ledger`) and the one way a
 //! task's record is made (`task`).
 //!
@@ -51,6 +52,7 @@ mod async_std;
 mod job;
 mod ledger;
 pub mod process;
+pub mod python;
 mod rayon;
 mod serial;
 mod smol;
@@ -168,7 +170,35 @@ impl Runtime {
                 max_alive: n,
                 program: None,
             }),
+            Runtime::PySerial | Runtime::PyThreads | Runtime::PyProcesses | Runtime::PyAsyncio => {
+                self.python_executor(n, in_flight, None)
+            }
         }
+    }
+
+    /// The executor of a Python runtime (`py-*`) on `interpreter` (`None`: `python3` on
+    /// `PATH`); a Rust runtime's executor as [`Runtime::executor`] builds it.
+    pub fn python_executor(
+        self,
+        workers: usize,
+        in_flight: Option<usize>,
+        interpreter: Option<&std::path::Path>,
+    ) -> Box<dyn Executor> {
+        let model = match self {
+            Runtime::PySerial => python::Model::Serial,
+            Runtime::PyThreads => python::Model::Threads,
+            Runtime::PyProcesses => python::Model::Processes,
+            Runtime::PyAsyncio => python::Model::Asyncio,
+            _ => return self.executor(workers, in_flight),
+        };
+        Box::new(python::Python {
+            model,
+            workers: workers.max(1),
+            in_flight,
+            interpreter: interpreter
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_else(|| python::DEFAULT_INTERPRETER.into()),
+        })
     }
 }
 

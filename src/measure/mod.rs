@@ -34,9 +34,13 @@ pub fn measure(
     work: Work,
     server: Option<&crate::server::stats::Probe>,
 ) -> anyhow::Result<RunRecord> {
-    let executor = plan
-        .runtime
-        .executor_with(plan.workers, plan.in_flight(), plan.tokio_metrics);
+    let executor = if plan.runtime.is_python() {
+        plan.runtime
+            .python_executor(plan.workers, plan.in_flight(), plan.python_path.as_deref())
+    } else {
+        plan.runtime
+            .executor_with(plan.workers, plan.in_flight(), plan.tokio_metrics)
+    };
     let workload = workload_info(plan);
     let io = work.is_io();
     let mixed_io_tasks = match &work {
@@ -92,6 +96,7 @@ pub fn measure(
         record.notes.extend(note);
     }
     record.client_cpus = plan.client_cpus.clone();
+    record.python = plan.python.clone();
     Ok(record)
 }
 

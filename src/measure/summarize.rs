@@ -204,6 +204,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         notes,
         interrupted,
         round: None,
+        python: None,
         server: None,
         client_cpus: None,
     }
@@ -372,8 +373,8 @@ impl Parallelism {
                 .max(1)
         };
         let baseline = match meta.runtime {
-            // A serial run is its own baseline.
-            Runtime::Serial => Some(wall_s),
+            // A serial run (Rust's or Python's) is its own baseline.
+            rt if rt.is_baseline() => Some(wall_s),
             _ => meta.baseline_wall_s,
         };
         let speedup = baseline.filter(|_| wall_s > 0.0).map(|b| b / wall_s);

@@ -138,6 +138,10 @@ pub struct RunRecord {
     /// pairs runs of the same round. Absent for a run of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<usize>,
+    /// The interpreter that ran the tasks of a Python runtime (`py-serial`, `py-threads`,
+    /// `py-processes`, `py-asyncio`); absent for the Rust runtimes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonInfo>,
 }
 
 impl RunRecord {
@@ -289,6 +293,23 @@ pub struct OpenLoop {
     pub rate_per_s: f64,
 }
 
+/// The Python interpreter a Python runtime ran on, as it described itself before the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PythonInfo {
+    /// `--python` as given, or `python3` (found on `PATH`).
+    pub path: String,
+    /// Its version, e.g. `3.11.7` (`platform.python_version()`).
+    pub version: String,
+    /// Its implementation, e.g. `cpython` (`sys.implementation.name`).
+    pub implementation: String,
+    /// Whether it has a global interpreter lock: `true` unless a free-threaded build runs with
+    /// the GIL off (`sys._is_gil_enabled()`, Python 3.13+).
+    pub gil: bool,
+    /// The aiohttp version it imports, if any: `py-asyncio` downloads with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aiohttp: Option<String>,
+}
+
 /// Most timeline entries a record carries; histograms still count every task.
 pub const TIMELINE_CAP: usize = 10_000;
 
@@ -362,7 +383,9 @@ pub struct Memory {
     /// This process.
     pub peak_rss_bytes: u64,
     /// The largest peak RSS among its worker processes, each read from `VmHWM` in
-    /// `/proc/<pid>/status` just before the worker was retired.
+    /// `/proc/<pid>/status` just before the worker was retired. For a Python runtime, the
+    /// interpreter's peak plus each of its pool workers' (grandchildren, which the process
+    /// count does not see), read by the harness before it shuts its pool down.
     pub children_peak_rss_bytes: u64,
     /// Worker processes (over all measured repeats) that died or were killed before their peak
     /// could be read; `children_peak_rss_bytes` and every estimate built on it leave them out.

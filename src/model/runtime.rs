@@ -4,6 +4,10 @@
 //! a process per task, can it put every task in flight at once, how many tasks run at once,
 //! what does `--workers N` mean — is answered by its row in [`KINDS`] and nowhere else, so
 //! adding a runtime is one [`Runtime`] variant, one row here, and one executor file.
+//!
+//! The file is over 500 lines because it is that one table — sixteen rows, the Rust runtimes
+//! and the seeds' own Python models — with the questions asked of it; split, the answers would
+//! drift from the rows they read.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +52,14 @@ pub enum Runtime {
     ProcessPool,
     /// A new worker process for every task, at most N alive at once.
     ProcessPerTask,
+    /// The seeds' Python baseline: one task after another in a Python interpreter.
+    PySerial,
+    /// Python's `concurrent.futures.ThreadPoolExecutor` of N threads, under the GIL.
+    PyThreads,
+    /// Python's `concurrent.futures.ProcessPoolExecutor` of N forked processes.
+    PyProcesses,
+    /// Python's `asyncio`: coroutines on one event loop.
+    PyAsyncio,
 }
 
 /// The environment variable async-std reads for its thread count at first use; a run refuses
@@ -122,6 +134,17 @@ impl Family {
     }
 }
 
+/// The language a runtime's tasks run in: Rust in this tool, or Python in an interpreter the
+/// tool starts (the seeds' own models, measured by the same harness).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Rust: the tool's own runtimes.
+    Rust,
+    /// Python: the harness script in a Python interpreter (`--python`).
+    Python,
+}
+
 /// One row of the runtime table.
 #[derive(Clone, Copy, Debug)]
 pub struct Kind {
@@ -131,6 +154,8 @@ pub struct Kind {
     pub name: &'static str,
     /// The family it stands for in the study's answer.
     pub family: Family,
+    /// The language its tasks run in.
+    pub language: Language,
     /// What holds a running task.
     pub unit: Unit,
     /// How its workers come to exist.
@@ -147,14 +172,18 @@ pub struct Kind {
     pub note: Option<&'static str>,
 }
 
+/// The caveat every Python runtime carries.
+const PY_NOTE: &str = "Python: the seeds' own model, in the --python interpreter; start-up includes the interpreter's";
+
 /// Where inline async runtimes put a mixed run's CPU work.
 const INLINE: &str = "inline in async tasks, on the threads that poll the IO";
 
 /// Every runtime's row, in [`Runtime`] order (a test keeps the two in step).
-pub const KINDS: [Kind; 12] = [
+pub const KINDS: [Kind; 16] = [
     Kind {
         runtime: Runtime::Serial,
         name: "serial",
+        language: Language::Rust,
         family: Family::Serial,
         unit: Unit::Thread,
         workers: Workers::Caller,
@@ -167,6 +196,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Threads,
         name: "threads",
+        language: Language::Rust,
         family: Family::Threads,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
@@ -179,6 +209,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::ThreadPerTask,
         name: "thread-per-task",
+        language: Language::Rust,
         family: Family::Threads,
         unit: Unit::Thread,
         workers: Workers::PerTask,
@@ -191,6 +222,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioMt,
         name: "tokio-mt",
+        language: Language::Rust,
         family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
@@ -203,6 +235,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioCt,
         name: "tokio-ct",
+        language: Language::Rust,
         family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::OneThread,
@@ -215,6 +248,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioBlocking,
         name: "tokio-blocking",
+        language: Language::Rust,
         family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
@@ -227,6 +261,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::TokioRayon,
         name: "tokio+rayon",
+        language: Language::Rust,
         family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(2),
@@ -239,6 +274,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::AsyncStd,
         name: "async-std",
+        language: Language::Rust,
         family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
@@ -253,6 +289,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Smol,
         name: "smol",
+        language: Language::Rust,
         family: Family::Async,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
@@ -265,6 +302,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::Rayon,
         name: "rayon",
+        language: Language::Rust,
         family: Family::Threads,
         unit: Unit::Thread,
         workers: Workers::Pool(1),
@@ -277,6 +315,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::ProcessPool,
         name: "process-pool",
+        language: Language::Rust,
         family: Family::Processes,
         unit: Unit::Process,
         workers: Workers::Pool(1),
@@ -289,6 +328,7 @@ pub const KINDS: [Kind; 12] = [
     Kind {
         runtime: Runtime::ProcessPerTask,
         name: "process-per-task",
+        language: Language::Rust,
         family: Family::Processes,
         unit: Unit::Process,
         workers: Workers::PerTask,
@@ -298,12 +338,64 @@ pub const KINDS: [Kind; 12] = [
         cpu_placement: "in worker processes, as the IO tasks, each task holding its process",
         note: None,
     },
+    Kind {
+        runtime: Runtime::PySerial,
+        name: "py-serial",
+        language: Language::Python,
+        family: Family::Serial,
+        unit: Unit::Thread,
+        workers: Workers::Caller,
+        in_flight: InFlight::One,
+        runs_tasks_on: "Python: a loop on the interpreter's main thread (the seeds' baseline)",
+        workers_mean: "ignored (1)",
+        cpu_placement: "on the interpreter's one thread that also waits for the IO",
+        note: Some(PY_NOTE),
+    },
+    Kind {
+        runtime: Runtime::PyThreads,
+        name: "py-threads",
+        language: Language::Python,
+        family: Family::Threads,
+        unit: Unit::Thread,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "Python: concurrent.futures.ThreadPoolExecutor, one GIL for all threads",
+        workers_mean: "max_workers=N threads",
+        cpu_placement: "on the pool's threads, as the IO tasks, taking turns on the GIL",
+        note: Some(PY_NOTE),
+    },
+    Kind {
+        runtime: Runtime::PyProcesses,
+        name: "py-processes",
+        language: Language::Python,
+        family: Family::Processes,
+        unit: Unit::Process,
+        workers: Workers::Pool(1),
+        in_flight: InFlight::Workers,
+        runs_tasks_on: "Python: concurrent.futures.ProcessPoolExecutor, forked workers",
+        workers_mean: "max_workers=N processes",
+        cpu_placement: "in the pool's processes, as the IO tasks, each task holding its process",
+        note: Some(PY_NOTE),
+    },
+    Kind {
+        runtime: Runtime::PyAsyncio,
+        name: "py-asyncio",
+        language: Language::Python,
+        family: Family::Async,
+        unit: Unit::Thread,
+        workers: Workers::OneThread,
+        in_flight: InFlight::Concurrency,
+        runs_tasks_on: "Python: asyncio coroutines on one event loop (downloads with aiohttp)",
+        workers_mean: "1 thread by definition; --concurrency = max tasks in flight",
+        cpu_placement: "inline in coroutines, on the event loop's one thread",
+        note: Some(PY_NOTE),
+    },
 ];
 
 impl Runtime {
     /// Every runtime, in the order listings show them: the in-process ones, then processes.
-    pub const ALL: [Runtime; 12] = {
-        let mut all = [Runtime::Serial; 12];
+    pub const ALL: [Runtime; 16] = {
+        let mut all = [Runtime::Serial; 16];
         let mut i = 0;
         while i < KINDS.len() {
             all[i] = KINDS[i].runtime;
@@ -317,7 +409,8 @@ impl Runtime {
         let mut out = [Runtime::Serial; 10];
         let (mut i, mut n) = (0, 0);
         while i < KINDS.len() {
-            if matches!(KINDS[i].unit, Unit::Thread) {
+            if matches!(KINDS[i].unit, Unit::Thread) && matches!(KINDS[i].language, Language::Rust)
+            {
                 out[n] = KINDS[i].runtime;
                 n += 1;
             }
@@ -355,6 +448,26 @@ impl Runtime {
     /// Whether tasks run in worker processes rather than in the measuring process.
     pub fn uses_processes(self) -> bool {
         self.kind().unit == Unit::Process
+    }
+
+    /// The language its tasks run in.
+    pub fn language(self) -> Language {
+        self.kind().language
+    }
+
+    /// Whether it is one of the seeds' Python models, run in a Python interpreter.
+    pub fn is_python(self) -> bool {
+        self.language() == Language::Python
+    }
+
+    /// The Rust runtimes, in [`Runtime::ALL`] order: what `--runtimes all` means.
+    pub fn rust() -> impl Iterator<Item = Runtime> {
+        Runtime::ALL.into_iter().filter(|rt| !rt.is_python())
+    }
+
+    /// The Python runtimes, in [`Runtime::ALL`] order: what `--runtimes python` means.
+    pub fn python() -> impl Iterator<Item = Runtime> {
+        Runtime::ALL.into_iter().filter(|rt| rt.is_python())
     }
 
     /// Whether the runtime creates a thread or a process for every task: it has no workers to

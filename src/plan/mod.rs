@@ -9,6 +9,7 @@
 pub mod compare;
 pub mod input;
 pub mod output;
+pub mod python;
 pub mod run;
 
 use std::path::PathBuf;
@@ -69,4 +70,6 @@ pub struct StudyPlan {
     pub out: PathBuf,
     /// No progress bars.
     pub quiet: bool,
+    /// `--python`: the interpreter of the Python section (`None`: `python3`).
+    pub python: Option<PathBuf>,
 }

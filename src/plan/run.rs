@@ -9,7 +9,7 @@ use super::output::Output;
 use crate::Error;
 use crate::clock::duration_arg;
 use crate::model::Runtime;
-use crate::model::run::{RUN_SCHEMA, RunRecord};
+use crate::model::run::{PythonInfo, RUN_SCHEMA, RunRecord};
 use crate::model::runtime::ASYNC_STD_THREAD_COUNT_VAR;
 use crate::protocol::Fault;
 use crate::server::ServeOptions;
@@ -52,6 +52,11 @@ pub struct RunPlan {
     pub rate: Option<f64>,
     /// Most OS threads and processes the run may hold for its tasks.
     pub limits: Limits,
+    /// `--python` as given: the interpreter of the Python runtimes (`None`: `python3`).
+    pub python_path: Option<PathBuf>,
+    /// What that interpreter said it is, once [`RunPlan::check`] has asked it (Python
+    /// runtimes only).
+    pub python: Option<PythonInfo>,
     /// The CPUs the measuring process is pinned to (`--client-cpus`); `None` leaves it be.
     pub client_cpus: Option<Vec<usize>>,
 }
@@ -214,6 +219,8 @@ impl RunPlan {
             tokio_metrics: true,
             rate: None,
             limits: Limits::DEFAULT,
+            python_path: None,
+            python: None,
             client_cpus: None,
         }
     }
@@ -378,6 +385,9 @@ impl RunPlan {
         if !self.tokio_metrics {
             a.push("--no-tokio-metrics".into());
         }
+        if let Some(python) = &self.python_path {
+            a.extend(["--python".into(), python.display().to_string()]);
+        }
         if let Some(cpus) = &self.client_cpus {
             a.extend(["--client-cpus".into(), crate::cpus::show(cpus)]);
         }
@@ -501,9 +511,12 @@ pub const BYTES_PER_TASK: u64 = 512;
 
 impl RunPlan {
     /// Checks the parts of a run that depend on each other or on the outside world.
-    pub fn check(self) -> Result<RunPlan, Error> {
+    pub fn check(mut self) -> Result<RunPlan, Error> {
+        if self.runtime.is_python() {
+            self.python = Some(super::python::check(&self)?);
+        }
         if let Some(fault) = self.faults.first() {
-            if !self.runtime.uses_processes() {
+            if !self.runtime.uses_processes() || self.runtime.is_python() {
                 return Err(Error::BadInput(format!(
                     "--inject-fault {}@{}: only process-pool and process-per-task run tasks in worker processes",
                     fault.kind.name(),

@@ -53,6 +53,59 @@ pub fn answer_table(rows: &[Situation]) -> String {
     out
 }
 
+/// One row of the Python section: a situation's answer among the Python runtimes and among
+/// the Rust runtimes of the same comparison, and whether the seeds' conclusion carries over.
+pub struct PythonSituation {
+    /// The situation in a few words.
+    pub label: String,
+    /// Where its figures are in the document, if anywhere.
+    pub link: Option<String>,
+    /// The answer among the Python runtimes.
+    pub python: Answer,
+    /// The answer among the Rust runtimes.
+    pub rust: Answer,
+    /// Whether Python's winning family also wins in Rust, in a few words.
+    pub carries_over: String,
+}
+
+/// The Python section's table in Markdown: per situation each language's family bests (the
+/// winner's in bold) and answer, then whether the seeds' conclusion holds in Rust.
+pub fn python_answer_table(rows: &[PythonSituation]) -> String {
+    let mut out = String::from(
+        "| situation | figure | Python: threads · processes · async | Python's answer | Rust: threads · processes · async | Rust's answer | the seeds' conclusion in Rust |\n|---|---|---|---|---|---|---|\n",
+    );
+    let bests = |a: &Answer| -> String {
+        [Family::Threads, Family::Processes, Family::Async]
+            .iter()
+            .map(|&f| match a.best.iter().find(|(g, _)| *g == f) {
+                Some((_, Ok(b))) if a.winner == Some(f) => format!("**{} {}**", b.runtime, b.shown),
+                Some((_, Ok(b))) => format!("{} {}", b.runtime, b.shown),
+                Some((_, Err(why))) => format!("– ({} {why})", f.name()),
+                None => "–".into(),
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    for row in rows {
+        let situation = match &row.link {
+            Some(link) => format!("[{}]({link})", row.label),
+            None => row.label.clone(),
+        };
+        let cells = [
+            situation,
+            row.python.metric.name().to_string(),
+            bests(&row.python),
+            row.python.short(),
+            bests(&row.rust),
+            row.rust.short(),
+            row.carries_over.clone(),
+        ];
+        let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", escaped.join(" | ")));
+    }
+    out
+}
+
 /// The family's colour in the answer plot.
 fn colour(f: Family) -> RGBColor {
     match f {

@@ -22,7 +22,7 @@ pub mod plot;
 mod run_rows;
 mod table;
 
-pub use answer::{Situation, answer_chart, answer_table};
+pub use answer::{PythonSituation, Situation, answer_chart, answer_table, python_answer_table};
 use charts::{cell_name, compare_logs, ensure_dir};
 pub use charts::{compare_plots, run_plots};
 pub use fit::Fit;

@@ -74,6 +74,20 @@ pub(super) fn summary_rows(r: &RunRecord) -> Vec<(&'static str, String)> {
         ));
     }
     rows.extend(extra_rows(r));
+    if let Some(py) = &r.python {
+        let gil = if py.gil { "with the GIL" } else { "GIL off" };
+        let aiohttp = py.aiohttp.as_deref().map(|v| format!(", aiohttp {v}"));
+        rows.push((
+            "python",
+            format!(
+                "{} {} ({}), {gil}{}",
+                py.implementation,
+                py.version,
+                py.path,
+                aiohttp.unwrap_or_default()
+            ),
+        ));
+    }
     rows.push((
         "machine",
         format!(
@@ -155,8 +169,14 @@ fn speedup_row(r: &RunRecord) -> String {
 fn memory_row(r: &RunRecord) -> String {
     let mut memory = bytes(r.memory.peak_rss_bytes);
     if r.memory.children_peak_rss_bytes > 0 {
+        // A Python run's figure is its interpreter's peak plus each pool worker's.
+        let what = if r.python.is_some() {
+            "Python processes together"
+        } else {
+            "largest worker process"
+        };
         memory.push_str(&format!(
-            " (largest worker process {}",
+            " ({what} {}",
             bytes(r.memory.children_peak_rss_bytes)
         ));
         if r.memory.children_unmeasured > 0 {

@@ -49,7 +49,7 @@ pub(super) struct Ask {
 
 /// A comparison of `runtimes` on `work` (`tasks` tasks, as `--tasks` counts them) at `workers`,
 /// with `--repeat auto` within `budget` and the defaults a `compare` command line has.
-fn comparison(
+pub(super) fn comparison(
     kind: &str,
     work: WorkPlan,
     tasks: usize,
@@ -98,7 +98,7 @@ fn sleep(ms: u64, blocking: bool) -> WorkPlan {
 }
 
 /// An answer row.
-fn ask(label: String, workers: usize, tasks: usize, metric: Metric) -> Ask {
+pub(super) fn ask(label: String, workers: usize, tasks: usize, metric: Metric) -> Ask {
     Ask {
         label,
         workers,

@@ -3,13 +3,15 @@
 //! thread-based and process-based runtime with its figure, and which family wins by how much
 //! and how surely — with one plot of it, then a section per experiment with the command that
 //! reproduces it, a sentence or two generated from its figures, its table and its plots. The
-//! saved records go to `data/`, the plots to `img/`.
+//! saved records go to `data/`, the plots to `img/`. A last section runs the seeds' experiments
+//! on the seeds' own Python models beside Rust's and answers each language apart ([`python`]).
 //!
 //! Each experiment (`experiments.rs`) is a comparison plan built from the same types a command
 //! line turns into, run with `--repeat auto` within its own time budget. Nothing the document
 //! says about a result comes from anywhere but the records of that run.
 
 mod experiments;
+mod python;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -52,7 +54,7 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
                 (s.label.clone(), a)
             })
             .collect();
-        sections.push_str(&section(e, &record, &answers, &plots, &plan.out));
+        sections.push_str(&section(e, &record, &answers, &plots, &plan.out, "##"));
         situations.extend(answers.into_iter().map(|(label, answer)| Situation {
             label,
             link: Some(format!("#{}", anchor(e.heading))),
@@ -61,6 +63,13 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
         if let Some(sig) = interrupted {
             status = Status::Interrupted(sig);
             break;
+        }
+    }
+    if !matches!(status, Status::Interrupted(_)) {
+        let (doc, interrupted) = python_section(plan, &data, &img)?;
+        sections.push_str(&doc);
+        if let Some(sig) = interrupted {
+            status = Status::Interrupted(sig);
         }
     }
     let chart = img.join("answer.svg");
@@ -98,6 +107,65 @@ pub fn run(plan: &StudyPlan) -> Result<Status, Error> {
     report::write_atomically(&path, format!("{head}{sections}").as_bytes())?;
     eprintln!("asyncstudy: wrote {} in {took:.0} s", path.display());
     Ok(status)
+}
+
+/// Runs the section "Python's answer and Rust's" (see [`python`]) and returns its text, or a
+/// line saying why it could not run when no usable interpreter was found.
+fn python_section(
+    plan: &StudyPlan,
+    data: &Path,
+    img: &Path,
+) -> Result<(String, Option<i32>), Error> {
+    let interpreter = plan
+        .python
+        .clone()
+        .unwrap_or_else(|| crate::plan::python::DEFAULT.into());
+    let info = match crate::plan::python::probe(&interpreter) {
+        Ok(info) => info,
+        Err(why) => {
+            eprintln!("asyncstudy study: the Python section is not run: {why}");
+            return Ok((python::not_run(&why), None));
+        }
+    };
+    let all = python::experiments(
+        crate::measure::machine::logical_cores(),
+        plan.python.as_deref(),
+        info.aiohttp.is_some(),
+    );
+    let (mut rows, mut sections) = (Vec::new(), String::new());
+    for (i, e) in all.iter().enumerate() {
+        eprintln!(
+            "asyncstudy study: Python {}/{}: {}",
+            i + 1,
+            all.len(),
+            e.heading
+        );
+        let (record, interrupted) = run_one(e, plan, data)?;
+        let plots = report::compare_plots(&record, &img.join(e.name))?;
+        let link = format!("#{}", anchor(e.heading));
+        let mut answers = Vec::new();
+        for s in &e.situations {
+            let row = python::situation(&record, s, link.clone());
+            answers.push((format!("{}, Python", s.label), row.python.clone()));
+            answers.push((format!("{}, Rust", s.label), row.rust.clone()));
+            rows.push(row);
+        }
+        sections.push_str(&section(e, &record, &answers, &plots, &plan.out, "###"));
+        if interrupted.is_some() {
+            let doc = format!(
+                "{}{}\n{sections}",
+                python::intro(&info),
+                report::python_answer_table(&rows)
+            );
+            return Ok((doc, interrupted));
+        }
+    }
+    let doc = format!(
+        "{}{}\n{sections}",
+        python::intro(&info),
+        report::python_answer_table(&rows)
+    );
+    Ok((doc, None))
 }
 
 /// Runs one experiment, keeping its record in `data/NAME.json` current.
@@ -144,12 +212,13 @@ fn section(
     answers: &[(String, Answer)],
     plots: &[std::path::PathBuf],
     out: &Path,
+    level: &str,
 ) -> String {
     let mut doc = String::new();
     let shown = format!("asyncstudy {}", e.plan.to_args().join(" "));
     let _ = writeln!(
         doc,
-        "## {}\n\n{}\n\n```sh\n{shown}\n```\n",
+        "{level} {}\n\n{}\n\n```sh\n{shown}\n```\n",
         e.heading, e.about
     );
     for line in findings(record, answers) {
@@ -285,7 +354,8 @@ mod tests {
     // The command a reader copies from the study must make the same comparison.
     #[test]
     fn every_experiment_renders_a_command_that_makes_it_again() {
-        for e in experiments(2) {
+        let python = python::experiments(2, None, true);
+        for e in experiments(2).into_iter().chain(python) {
             let plan = &e.plan;
             assert!(!plan.cells().is_empty(), "{}", e.name);
             let args = std::iter::once("asyncstudy".to_string()).chain(plan.to_args());

@@ -17,6 +17,14 @@ const MATRIX: &[(&str, &str)] = &[
         "asyncstudy cpu needs --runtime <RUNTIME>; see `asyncstudy runtimes` for the choices",
     ),
     ("cpu --runtime goroutines", "'goroutines' for '--runtime"),
+    (
+        "cpu --runtime py-threads --python /nonexistent/python3",
+        "--python /nonexistent/python3: cannot run it: No such file or directory",
+    ),
+    (
+        "cpu --runtime py-threads --python true",
+        "--python true: not a Python 3 interpreter the harness can use",
+    ),
     ("cpu --runtime threads --workers 0", "'0' for '--workers"),
     ("cpu --runtime threads --tasks -3", "'-3' for '--tasks"),
     ("cpu --runtime threads --iters 1e9", "'1e9' for '--iters"),

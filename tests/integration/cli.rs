@@ -256,7 +256,7 @@ fn help_shows_examples_and_exits_0() {
 }
 
 #[test]
-fn runtimes_lists_all_twelve_in_every_format() {
+fn runtimes_lists_all_sixteen_in_every_format() {
     let list = run_json(&["runtimes", "--format", "json"]);
     let names: Vec<&str> = list
         .as_array()
@@ -264,7 +264,12 @@ fn runtimes_lists_all_twelve_in_every_format() {
         .iter()
         .map(|r| r["runtime"].as_str().unwrap())
         .collect();
-    assert_eq!(names, common::RUNTIMES);
+    let all: Vec<&str> = common::RUNTIMES
+        .iter()
+        .chain(&crate::python::PYTHON)
+        .copied()
+        .collect();
+    assert_eq!(names, all);
     for r in list.as_array().unwrap() {
         assert!(!r["runs_tasks_on"].as_str().unwrap().is_empty());
         assert!(!r["workers_n_means"].as_str().unwrap().is_empty());
@@ -274,7 +279,7 @@ fn runtimes_lists_all_twelve_in_every_format() {
         .assert()
         .success()
         .stdout(predicate::function(|s: &str| {
-            s.lines().count() == common::RUNTIMES.len() + 1
+            s.lines().count() == all.len() + 1
         }));
     asyncstudy()
         .args(["runtimes", "--format", "markdown"])

@@ -18,6 +18,7 @@ mod mixed;
 mod pages;
 mod process;
 mod properties;
+mod python;
 mod scale;
 mod schema;
 mod signals;
