@@ -188,6 +188,34 @@ pub fn carries_over(python: &Answer, rust: &Answer) -> String {
     }
 }
 
+/// Why `family` has no runtime to stand for it at `tasks`: its runtimes skipped over a limit,
+/// its `failed` ones, or not run at all.
+fn why_none(
+    record: &CompareRecord,
+    tasks: usize,
+    family: Family,
+    language: Option<Language>,
+    failed: &[String],
+) -> String {
+    let of = |name: &str| Runtime::from_name(name);
+    let skipped = record
+        .skipped
+        .iter()
+        .filter(|s| s.tasks == tasks)
+        .filter(|s| of(&s.runtime).map(Runtime::family) == Some(family))
+        .filter(|s| language.is_none_or(|l| of(&s.runtime).map(Runtime::language) == Some(l)))
+        .map(|s| {
+            let limit = s.reason.split(" (").next().unwrap_or(&s.reason);
+            format!("{} skipped, {limit}", s.runtime)
+        });
+    let all: Vec<String> = skipped.chain(failed.iter().cloned()).collect();
+    if all.is_empty() {
+        "not run".to_string()
+    } else {
+        all.join("; ")
+    }
+}
+
 fn name_of(f: Option<Family>) -> &'static str {
     f.map_or("none", Family::name)
 }
@@ -238,29 +266,7 @@ pub fn answer_in(
             .collect();
         mine.retain(|c| c.tasks_failed == 0 && c.tasks_ok > 0);
         mine.sort_by(|a, b| figure(metric, a).total_cmp(&figure(metric, b)));
-        let why_none = || {
-            let skipped: Vec<String> = record
-                .skipped
-                .iter()
-                .filter(|s| s.tasks == tasks)
-                .filter(|s| Runtime::from_name(&s.runtime).map(Runtime::family) == Some(family))
-                .filter(|s| {
-                    language.is_none_or(|l| {
-                        Runtime::from_name(&s.runtime).map(Runtime::language) == Some(l)
-                    })
-                })
-                .map(|s| {
-                    let limit = s.reason.split(" (").next().unwrap_or(&s.reason);
-                    format!("{} skipped, {limit}", s.runtime)
-                })
-                .collect();
-            let all: Vec<String> = skipped.into_iter().chain(failed.clone()).collect();
-            if all.is_empty() {
-                "not run".to_string()
-            } else {
-                all.join("; ")
-            }
-        };
+        let why_none = || why_none(record, tasks, family, language, &failed);
         best.push((family, mine.first().copied().ok_or_else(why_none)));
     }
     let mut ranked: Vec<(Family, &CellSummary)> = best

@@ -2,6 +2,9 @@
 //!
 //! This is the only module that knows clap. Parse errors are turned into one line that names
 //! the input, so a bad argument reads the same as every other bad input.
+//!
+//! Why one file over 500 lines: each subcommand's arguments become its plan here, a function
+//! each, beside the parse-error handling they share.
 
 mod args;
 mod examples;
@@ -147,25 +150,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             )
         }
     };
-    let mut runtimes = runtime_list(&sweep.runtimes)?;
-    if scale {
-        if ["all", "python"].contains(&sweep.runtimes.trim()) {
-            runtimes.retain(|&rt| rt.scales());
-        }
-        if let Some(rt) = runtimes.iter().find(|&&rt| !rt.scales()) {
-            let scaling: Vec<&str> = Runtime::ALL
-                .into_iter()
-                .filter(|&rt| rt.scales())
-                .map(Runtime::name)
-                .collect();
-            return Err(Error::BadInput(format!(
-                "--runtimes: {} cannot run one unit per task with --scale (its --workers N means {}); leave it out, or pick from: {}",
-                rt.name(),
-                rt.workers_mean(),
-                scaling.join(", ")
-            )));
-        }
-    }
+    let runtimes = swept_runtimes(&sweep.runtimes, scale)?;
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
     }
@@ -213,6 +198,39 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         plots: sweep.plots,
         scale,
     };
+    check_cells(&plan)?;
+    Ok(plan)
+}
+
+/// The runtimes `--runtimes` names; with `--scale`, `all` and `python` keep those that can
+/// hold a unit per task, and a named one that cannot is bad input.
+fn swept_runtimes(names: &str, scale: bool) -> Result<Vec<Runtime>, Error> {
+    let mut runtimes = runtime_list(names)?;
+    if scale {
+        if ["all", "python"].contains(&names.trim()) {
+            runtimes.retain(|&rt| rt.scales());
+        }
+        if let Some(rt) = runtimes.iter().find(|&&rt| !rt.scales()) {
+            let scaling: Vec<&str> = Runtime::ALL
+                .into_iter()
+                .filter(|&rt| rt.scales())
+                .map(Runtime::name)
+                .collect();
+            return Err(Error::BadInput(format!(
+                "--runtimes: {} cannot run one unit per task with --scale (its --workers N means {}); leave it out, or pick from: {}",
+                rt.name(),
+                rt.workers_mean(),
+                scaling.join(", ")
+            )));
+        }
+    }
+    Ok(runtimes)
+}
+
+/// Refuses a comparison whose every cell is over a limit, and checks every child's plan here
+/// first, so a bad combination is reported before the first cell runs, not by every child in
+/// turn. Cells over a limit are skipped, not run, so they are not checked.
+fn check_cells(plan: &ComparePlan) -> Result<(), Error> {
     let cells = plan.cells();
     if let Some((first, (units, why))) = cells
         .first()
@@ -224,13 +242,10 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             first.runtime
         )));
     }
-    // Every child's plan is checked here first, so a bad combination is reported before the
-    // first cell runs, not by every child in turn. Cells over a limit are skipped, not run, so
-    // they are not checked.
     for cell in cells.into_iter().filter(|&c| plan.over_limit(c).is_none()) {
         plan.cell_plan(cell, None).check()?;
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// The CPUs every child of a comparison is pinned to (`--client-cpus`).

@@ -1,5 +1,10 @@
 //! A single measured run's plan: the runtime, the work, how tasks are submitted and repeated,
 //! and the serial baseline it is compared against, all checked before any work.
+//!
+//! Why one file over 500 lines: `RunPlan::check` is the one place a run's combination of
+//! options is judged (each rule a few lines, with the message it gives), and the baseline's
+//! match against the run belongs beside it; apart, a reader could not see every rule a run
+//! must pass.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -145,7 +145,7 @@ fn cpu_runtimes(cores: usize) -> Experiment {
         about: format!(
             "{tasks} `comp` tasks (seed 002's `long_comp`, 5 million steps each) on {cores} workers, as many as the machine has cores, on every runtime: the seeds' thread and process pools, and Rust's async runtimes running the loop inline in their tasks."
         ),
-        plan: comparison("cpu", WorkPlan::Cpu(COMP), tasks, &all, &[cores], 30),
+        plan: comparison("cpu", WorkPlan::Cpu(COMP), tasks, &all, &[cores], 25),
         situations: vec![ask(
             format!("CPU-bound, workers = cores ({cores})"),
             cores,
@@ -165,7 +165,7 @@ fn cpu_workers(cores: usize) -> Experiment {
             "The same {tasks} tasks with {} workers, twice the {cores} cores, so workers take turns on a core; serial, on one, is the baseline of seed 003's worker sweep.",
             2 * cores
         ),
-        plan: comparison("cpu", WorkPlan::Cpu(COMP), tasks, &rts, &[2 * cores], 20),
+        plan: comparison("cpu", WorkPlan::Cpu(COMP), tasks, &rts, &[2 * cores], 15),
         situations: vec![ask(
             format!("CPU-bound, {} workers on {cores} cores", 2 * cores),
             2 * cores,
@@ -283,7 +283,7 @@ fn sleeps(cores: usize) -> Experiment {
         about: format!(
             "16 tasks that each wait 50 ms on the runtime's timer (threads and processes block in `std::thread::sleep`), with {cores} and with 16 workers."
         ),
-        plan: comparison("sleep", sleep(50, false), 16, &rts, &[cores, 16], 20),
+        plan: comparison("sleep", sleep(50, false), 16, &rts, &[cores, 16], 18),
         situations: vec![ask(
             format!("16 sleeps of 50 ms, {cores} workers"),
             cores,
@@ -309,7 +309,7 @@ fn blocking(cores: usize) -> Experiment {
         about: format!(
             "The same sleeps with `--blocking`: `std::thread::sleep` inside async tasks, which holds the executor thread it runs on; tokio-blocking moves the sleep to `spawn_blocking`. Threads and processes sleep as before. {cores} workers."
         ),
-        plan: comparison("sleep", sleep(50, true), 16, &rts, &[cores], 20),
+        plan: comparison("sleep", sleep(50, true), 16, &rts, &[cores], 15),
         situations: vec![ask(
             format!("a blocking call inside async tasks, {cores} workers"),
             cores,
@@ -345,7 +345,7 @@ fn mixed(cores: usize) -> Experiment {
         about: format!(
             "{cpu_tasks} `comp` tasks (2 million steps) among 100 sleeps of 10 ms, submitted together on {cores} workers. The IO tasks' p99 is the figure: what the CPU work, placed where each runtime puts it, does to the sleeps."
         ),
-        plan: comparison("mixed", work, 100 + cpu_tasks, &rts, &[cores], 20),
+        plan: comparison("mixed", work, 100 + cpu_tasks, &rts, &[cores], 18),
         situations: vec![ask(
             format!("CPU work beside IO, {cores} workers"),
             cores,
@@ -357,7 +357,7 @@ fn mixed(cores: usize) -> Experiment {
 
 fn scale(cores: usize) -> Experiment {
     let rts = [TokioMt, Smol, AsyncStd, ThreadPerTask, ProcessPerTask];
-    let mut plan = comparison("sleep", sleep(250, false), 100, &rts, &[cores], 30);
+    let mut plan = comparison("sleep", sleep(250, false), 100, &rts, &[cores], 25);
     plan.scale = true;
     plan.tasks = vec![100, 10_000, 100_000];
     // A monitor per task would be part of tokio's memory per task.

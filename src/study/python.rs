@@ -60,7 +60,7 @@ fn cpu(cores: usize) -> Experiment {
         about: format!(
             "4 `comp` tasks (seed 002's `long_comp` at 300,000 of the seed's 5 million steps) on {cores} workers, in Python's thread pool and process pool and in Rust's."
         ),
-        plan: comparison("cpu", WorkPlan::Cpu(PY_COMP), 4, &rts, &[cores], 7),
+        plan: comparison("cpu", WorkPlan::Cpu(PY_COMP), 4, &rts, &[cores], 10),
         situations: vec![ask(
             format!("CPU-bound, workers = cores ({cores})"),
             cores,
