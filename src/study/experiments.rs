@@ -145,7 +145,7 @@ fn cpu_runtimes(cores: usize) -> Experiment {
         about: format!(
             "{tasks} `comp` tasks (seed 002's `long_comp`, 5 million steps each) on {cores} workers, as many as the machine has cores, on every runtime: the seeds' thread and process pools, and Rust's async runtimes running the loop inline in their tasks."
         ),
-        plan: comparison("cpu", WorkPlan::Cpu(COMP), tasks, &all, &[cores], 25),
+        plan: comparison("cpu", WorkPlan::Cpu(COMP), tasks, &all, &[cores], 20),
         situations: vec![ask(
             format!("CPU-bound, workers = cores ({cores})"),
             cores,
@@ -193,7 +193,7 @@ fn download() -> Experiment {
         name: "download",
         heading: "Downloading and rewriting pages (seed 001)",
         about: "16 pages from the embedded server (16 KiB, 50 ms latency), each written 50 times, with 1, 4 and 16 workers. Async runtimes run every download at once whatever `--workers` says; thread pools and processes run as many as they have workers.".into(),
-        plan: comparison("io", work, 16, &rts, &workers, 60),
+        plan: comparison("io", work, 16, &rts, &workers, 55),
         situations: workers
             .iter()
             .map(|&w| {
@@ -345,7 +345,7 @@ fn mixed(cores: usize) -> Experiment {
         about: format!(
             "{cpu_tasks} `comp` tasks (2 million steps) among 100 sleeps of 10 ms, submitted together on {cores} workers. The IO tasks' p99 is the figure: what the CPU work, placed where each runtime puts it, does to the sleeps."
         ),
-        plan: comparison("mixed", work, 100 + cpu_tasks, &rts, &[cores], 18),
+        plan: comparison("mixed", work, 100 + cpu_tasks, &rts, &[cores], 15),
         situations: vec![ask(
             format!("CPU work beside IO, {cores} workers"),
             cores,
@@ -357,7 +357,7 @@ fn mixed(cores: usize) -> Experiment {
 
 fn scale(cores: usize) -> Experiment {
     let rts = [TokioMt, Smol, AsyncStd, ThreadPerTask, ProcessPerTask];
-    let mut plan = comparison("sleep", sleep(250, false), 100, &rts, &[cores], 25);
+    let mut plan = comparison("sleep", sleep(250, false), 100, &rts, &[cores], 22);
     plan.scale = true;
     plan.tasks = vec![100, 10_000, 100_000];
     // A monitor per task would be part of tokio's memory per task.

@@ -182,13 +182,43 @@ fn run_one(
         wide: false,
     };
     cmp.quiet = plan.quiet;
+    let scale = cmp.scale;
     let outcome = sweep::run(&cmp, |record| {
-        report::write_atomically(
-            &json,
-            report::render_compare(record, Format::Json)?.as_bytes(),
-        )
+        let text = if scale {
+            let mut kept = record.clone();
+            trim_timelines(&mut kept);
+            report::render_compare(&kept, Format::Json)?
+        } else {
+            report::render_compare(record, Format::Json)?
+        };
+        report::write_atomically(&json, text.as_bytes())
     })?;
-    Ok((outcome.record, outcome.interrupted))
+    let mut record = outcome.record;
+    if scale {
+        trim_timelines(&mut record);
+    }
+    Ok((record, outcome.interrupted))
+}
+
+/// How many timeline entries the study keeps of each run of a scale experiment.
+const SCALE_TIMELINE: usize = 1_000;
+
+/// Cuts every run's timeline to [`SCALE_TIMELINE`] entries and says so in its notes: a scale
+/// experiment's 100,000-task runs would otherwise make its saved file some 40 MB of timelines,
+/// which its figures and plots do not use (a timeline plot shows at most 400 tasks).
+fn trim_timelines(record: &mut CompareRecord) {
+    for run in &mut record.runs {
+        if run.timeline.len() <= SCALE_TIMELINE {
+            continue;
+        }
+        run.timeline.truncate(SCALE_TIMELINE);
+        run.timeline_truncated = true;
+        run.notes
+            .retain(|n| !n.starts_with("timeline shows the first"));
+        run.notes.push(format!(
+            "timeline shows the first {SCALE_TIMELINE} tasks of the median repeat (the study keeps no more of a scale run's)"
+        ));
+    }
 }
 
 /// What the answer's columns and calls mean, stated once.
@@ -308,6 +338,30 @@ fn relative(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scale_runs_timeline_is_cut_and_says_so() {
+        let mut run = crate::report::tests::sample_record();
+        let entry = run.timeline[0].clone();
+        run.timeline = vec![entry; SCALE_TIMELINE + 5];
+        let mut record: CompareRecord = serde_json::from_value(serde_json::json!({
+            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
+            "machine": run.machine, "started_at": "", "kind": "sleep", "command": [],
+            "repeat": 1, "complete": true, "runs": [run], "summary": [], "verdict": []
+        }))
+        .unwrap();
+        trim_timelines(&mut record);
+        let run = &record.runs[0];
+        assert_eq!(run.timeline.len(), SCALE_TIMELINE);
+        assert!(run.timeline_truncated);
+        let said: Vec<&String> = run
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("timeline"))
+            .collect();
+        assert_eq!(said.len(), 1, "{:?}", run.notes);
+        assert!(said[0].contains("first 1000 tasks"), "{said:?}");
+    }
 
     #[test]
     fn findings_state_only_measured_figures() {

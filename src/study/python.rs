@@ -7,7 +7,7 @@
 //! The figure is each runtime's longest task latency (from the batch's submission, once every
 //! worker runs, to the last task's end): the makespan without start-up, so a Python runtime is
 //! not judged on its interpreter's start-up, which its wall time includes. Sizes and budgets
-//! keep the section to about 35 s with `--repeat auto` on the project's VM: every Python cell
+//! keep the section to about 55 s with `--repeat auto` on the project's VM: every Python cell
 //! costs an interpreter start (and a check of the interpreter) besides its work.
 
 use std::fmt::Write as _;
@@ -107,7 +107,7 @@ fn download(aiohttp: bool) -> Experiment {
         about: format!(
             "16 pages from the embedded server (16 KiB, 20 ms latency), each written 10 times, with 1 and 16 workers: Python's urllib in a thread pool and a process pool, aiohttp on asyncio, and Rust's ureq in a thread pool and a process pool, reqwest on tokio{without}."
         ),
-        plan: comparison("io", work, 16, &rts, &workers, 20),
+        plan: comparison("io", work, 16, &rts, &workers, 32),
         situations: workers
             .iter()
             .map(|&w| {
@@ -140,7 +140,7 @@ fn sleeps(cores: usize) -> Experiment {
         about: format!(
             "8 tasks that each wait 50 ms (`time.sleep` in Python's pools, `asyncio.sleep` on asyncio; `std::thread::sleep` in Rust's pools, tokio's timer) on {cores} workers."
         ),
-        plan: comparison("sleep", work, 8, &rts, &[cores], 9),
+        plan: comparison("sleep", work, 8, &rts, &[cores], 14),
         situations: vec![ask(
             format!(
                 "8 sleeps of 50 ms, {}",
