@@ -400,17 +400,22 @@ mod tests {
         let sampler = Sampler::start();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let rx = Arc::new(std::sync::Mutex::new(rx));
+        // A thread takes its name only once it first runs; on a loaded machine that can be
+        // after the sampler's last look, so each probe says it runs before the sampler stops.
+        let running = Arc::new(std::sync::Barrier::new(4));
         let extra: Vec<_> = (0..3)
             .map(|i| {
-                let rx = Arc::clone(&rx);
+                let (rx, running) = (Arc::clone(&rx), Arc::clone(&running));
                 std::thread::Builder::new()
                     .name(format!("probe-{i}"))
                     .spawn(move || {
+                        running.wait();
                         let _ = rx.lock().map(|rx| rx.recv());
                     })
                     .unwrap()
             })
             .collect();
+        running.wait();
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
