@@ -537,7 +537,8 @@ impl FormatArgs {
 mod tests {
     use super::*;
 
-    fn bad(args: &[&str]) -> String {
+    /// The bad-input message `args` give, for this module's tests and `values.rs`'s.
+    pub(super) fn bad(args: &[&str]) -> String {
         match parse(std::iter::once("asyncstudy").chain(args.iter().copied())) {
             Err(Error::BadInput(msg)) => msg,
             other => panic!("expected bad input for {args:?}, got {other:?}"),

@@ -234,13 +234,7 @@ fn missing(e: &clap::Error) -> Option<String> {
 mod tests {
     use crate::Error;
     use crate::cli::parse;
-
-    fn bad(args: &[&str]) -> String {
-        match parse(std::iter::once("asyncstudy").chain(args.iter().copied())) {
-            Err(Error::BadInput(msg)) => msg,
-            other => panic!("expected bad input for {args:?}, got {other:?}"),
-        }
-    }
+    use crate::cli::tests::bad;
 
     #[test]
     fn a_missing_argument_is_named_with_where_its_choices_are() {

@@ -24,7 +24,6 @@ use super::{
     start_async_io,
 };
 use crate::interrupt;
-use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
 
 /// async-std's global executor with `workers` threads.
@@ -184,15 +183,7 @@ fn spawn_task(
             let s = *s;
             async_std::task::spawn(async move {
                 let _permit = admitted(gate).await;
-                let work = async {
-                    if s.blocking {
-                        // On purpose: this holds the executor thread.
-                        std::thread::sleep(s.duration);
-                    } else {
-                        async_std::task::sleep(s.duration).await;
-                    }
-                    Ok(Outcome::NONE)
-                };
+                let work = s.run_async(async_std::task::sleep);
                 ledger.run_async(i, submit, work).await
             })
         }

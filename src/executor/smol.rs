@@ -14,7 +14,6 @@ use async_lock::Semaphore;
 
 use super::{Executor, Job, Ledger, RunOutput, StartGate, TaskKind, admitted, start_async_io};
 use crate::interrupt;
-use crate::workload::Outcome;
 use crate::workload::download::{FuturesRuntime, write_page};
 
 /// An `async_executor::Executor` run by `workers` threads.
@@ -158,15 +157,9 @@ fn spawn_task(
             let s = *s;
             ex.spawn(async move {
                 let _permit = admitted(gate).await;
-                let work = async {
-                    if s.blocking {
-                        // On purpose: this holds the executor thread.
-                        std::thread::sleep(s.duration);
-                    } else {
-                        smol::Timer::after(s.duration).await;
-                    }
-                    Ok(Outcome::NONE)
-                };
+                let work = s.run_async(|d| async move {
+                    smol::Timer::after(d).await;
+                });
                 ledger.run_async(i, submit, work).await
             })
         }

@@ -57,7 +57,7 @@ use super::{
 };
 use crate::clock::now_ns;
 use crate::interrupt;
-use crate::workload::{Outcome, Work};
+use crate::workload::Work;
 
 /// Which tokio runtime a [`Tokio`] executor builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -472,15 +472,7 @@ impl Spawner {
                 let s = *s;
                 spawn_one(monitor, async move {
                     let _permit = admitted(gate).await;
-                    let work = async move {
-                        if s.blocking {
-                            // On purpose: this holds the executor thread.
-                            std::thread::sleep(s.duration);
-                        } else {
-                            tokio::time::sleep(s.duration).await;
-                        }
-                        Ok(Outcome::NONE)
-                    };
+                    let work = s.run_async(tokio::time::sleep);
                     ledger.run_async(i, submit, work).await
                 })
             }

@@ -26,4 +26,18 @@ impl Sleep {
         std::thread::sleep(self.duration);
         Ok(Outcome::NONE)
     }
+
+    /// The wait in an async task, on the runtime's own `timer`; with `blocking`,
+    /// `std::thread::sleep` instead, which holds the executor thread on purpose.
+    pub async fn run_async<F: std::future::Future<Output = ()>>(
+        self,
+        timer: impl FnOnce(Duration) -> F,
+    ) -> TaskResult {
+        if self.blocking {
+            std::thread::sleep(self.duration);
+        } else {
+            timer(self.duration).await;
+        }
+        Ok(Outcome::NONE)
+    }
 }
