@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{IoKind, Outcome, TaskError, TaskResult};
 use policy::{
-    Body, Deadline, Phase, REQUEST_HEADERS, check_status, classify, io_error, next_hop, target,
+    Body, Deadline, Phase, check_status, classify, io_error, next_hop, request_headers, target,
     with_causes,
 };
 use tls::Trust;
@@ -236,7 +236,7 @@ impl Download {
                 .config()
                 .timeout_global(Some(deadline.left()?))
                 .build();
-            for (name, value) in REQUEST_HEADERS {
+            for &(name, value) in request_headers(self.connections) {
                 req = req.header(name, value);
             }
             let resp = req.call().map_err(|e| classify(&e, Phase::Answer))?;
@@ -283,7 +283,7 @@ impl Download {
         let mut hops = 0;
         let mut resp = loop {
             let mut req = client.get(url.clone()).timeout(deadline.left()?);
-            for (name, value) in REQUEST_HEADERS {
+            for &(name, value) in request_headers(self.connections) {
                 req = req.header(name, value);
             }
             let resp = req.send().await.map_err(|e| classify(&e, Phase::Answer))?;

@@ -127,11 +127,16 @@ struct Case {
     want: Result<usize, (&'static str, &'static str)>,
 }
 
-/// The request every client must send to `base`.
-fn expected_headers(base: &str) -> String {
+/// The request every client must send to `base`: with `Connection: close` when each request
+/// has a connection of its own (`--connections new`), without when connections are kept.
+fn expected_headers(base: &str, connections: &str) -> String {
     let host = base.strip_prefix("http://").unwrap();
+    let close = match connections {
+        "new" => "connection: close\n",
+        _ => "",
+    };
     format!(
-        "accept-encoding: identity\naccept: */*\nhost: {host}\nuser-agent: asyncstudy/{}\n",
+        "accept-encoding: identity\naccept: */*\n{close}host: {host}\nuser-agent: asyncstudy/{}\n",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -149,7 +154,7 @@ fn every_runtime_meets_the_same_answers_with_the_same_outcome() {
         other,
         v6: v6.clone(),
     });
-    let headers = expected_headers(&v4);
+    let headers = expected_headers(&v4, "new");
     let mut cases = vec![
         Case {
             url: format!("{v4}/ok"),
@@ -294,6 +299,41 @@ fn every_runtime_meets_the_same_answers_with_the_same_outcome() {
             std::fs::read(out.join(file_name(&format!("{v4}/gzip")))).unwrap(),
             GZIP_BODY,
             "{rt} did not write the bytes received"
+        );
+    }
+}
+
+#[test]
+fn with_kept_connections_no_client_asks_the_server_to_close() {
+    let bases = std::sync::Arc::new(std::sync::OnceLock::new());
+    let v4 = listen("127.0.0.1:0", bases.clone()).expect("127.0.0.1 binds");
+    let _ = bases.set(Bases {
+        other: v4.clone(),
+        v6: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    let url = format!("{v4}/headers");
+    std::fs::write(&list, &url).unwrap();
+    for rt in RUNTIMES {
+        let out = dir.path().join(format!("out-{rt}"));
+        let run = asyncstudy()
+            .args(["io", "--runtime", rt, "--tasks", "1", "--writes", "1"])
+            .args(["--connections", "reuse", "--urls", list.to_str().unwrap()])
+            .args(["--out-dir", out.to_str().unwrap(), "--keep"])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{rt}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join(file_name(&url))).unwrap(),
+            expected_headers(&v4, "reuse"),
+            "{rt} sent other request headers on a kept connection"
         );
     }
 }

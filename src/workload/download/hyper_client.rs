@@ -22,9 +22,9 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::http::header;
 
 use super::policy::{
-    self, Body, Phase, REQUEST_HEADERS, check_status, classify, io_error, next_hop, target,
+    self, Body, Phase, check_status, classify, io_error, next_hop, request_headers, target,
 };
-use super::{FuturesRuntime, IoKind, TaskError};
+use super::{Connections, FuturesRuntime, IoKind, TaskError};
 
 /// A connection kept for another request: its request half and the future that drives it.
 pub struct Kept {
@@ -101,6 +101,10 @@ async fn fetch_once<R: FuturesRuntime>(
     tls: &Arc<rustls::ClientConfig>,
     pool: Option<&Pool>,
 ) -> Result<Hop, TaskError> {
+    let connections = match pool {
+        Some(_) => Connections::Reuse,
+        None => Connections::New,
+    };
     let origin = format!(
         "{}://{}:{}",
         url.scheme(),
@@ -109,7 +113,7 @@ async fn fetch_once<R: FuturesRuntime>(
     );
     if let Some(pool) = pool {
         while let Some(kept) = pool.take(&origin) {
-            match exchange(kept, url, max, hops, true).await {
+            match exchange(kept, url, max, hops, true, connections).await {
                 Ok((hop, kept)) => {
                     if let Some(kept) = kept {
                         pool.put(origin, kept);
@@ -122,7 +126,7 @@ async fn fetch_once<R: FuturesRuntime>(
         }
     }
     let kept = connect::<R>(url, tls).await?;
-    match exchange(kept, url, max, hops, false).await {
+    match exchange(kept, url, max, hops, false, connections).await {
         Ok((hop, kept)) => {
             if let (Some(pool), Some(kept)) = (pool, kept) {
                 pool.put(origin, kept);
@@ -191,8 +195,12 @@ impl From<TaskError> for Failed {
     }
 }
 
-/// The request for `url`: its path and query, `Host` and the policy's headers.
-fn request(url: &url::Url) -> Result<hyper::Request<Empty<Bytes>>, TaskError> {
+/// The request for `url`: its path and query, `Host` and the policy's headers for
+/// `connections`.
+fn request(
+    url: &url::Url,
+    connections: Connections,
+) -> Result<hyper::Request<Empty<Bytes>>, TaskError> {
     let authority = match url.port() {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
@@ -202,7 +210,7 @@ fn request(url: &url::Url) -> Result<hyper::Request<Empty<Bytes>>, TaskError> {
         None => url.path().to_string(),
     };
     let mut req = hyper::Request::get(path).header(header::HOST, authority);
-    for (name, value) in REQUEST_HEADERS {
+    for &(name, value) in request_headers(connections) {
         req = req.header(name, value);
     }
     req.body(Empty::<Bytes>::new())
@@ -217,8 +225,9 @@ async fn exchange(
     max: u64,
     hops: usize,
     reused: bool,
+    connections: Connections,
 ) -> Result<(Hop, Option<Kept>), Attempt> {
-    let req = request(url).map_err(Attempt::Failed)?;
+    let req = request(url, connections).map_err(Attempt::Failed)?;
     let Kept {
         mut sender,
         mut conn,

@@ -6,7 +6,7 @@
 //! does what this module decides instead:
 //!
 //! - **Request**: `GET` of the URL as the `url` crate normalizes it, with `Host` and
-//!   [`REQUEST_HEADERS`] and nothing else; no proxy, no cookies; a new connection per request
+//!   [`request_headers`] and nothing else; no proxy, no cookies; a new connection per request
 //!   or kept ones, as `--connections` says, for every client alike.
 //! - **Decompression**: none. `Accept-Encoding: identity` asks for none, and a body that comes
 //!   compressed anyway is the bytes received, counted and limited (`--max-page-size`) as
@@ -32,10 +32,14 @@ use std::time::{Duration, Instant};
 use hyper::http::{HeaderMap, HeaderValue, header};
 use url::Url;
 
+use super::Connections;
 use crate::workload::{IoKind, TaskError};
 
-/// The headers every client sends with every request, besides `Host`.
-pub const REQUEST_HEADERS: [(&str, &str); 3] = [
+/// The headers every client sends with every request on a connection of its own
+/// (`--connections new`), besides `Host`. `Connection: close` says so to the server, as the
+/// seeds' `urlopen` does: the server closes the connection once it has answered, instead of
+/// waiting for a next request that never comes until the client hangs up.
+pub const REQUEST_HEADERS: [(&str, &str); 4] = [
     (
         "user-agent",
         concat!("asyncstudy/", env!("CARGO_PKG_VERSION")),
@@ -43,7 +47,17 @@ pub const REQUEST_HEADERS: [(&str, &str); 3] = [
     ("accept", "*/*"),
     // No client decompresses, so none asks for compression.
     ("accept-encoding", "identity"),
+    ("connection", "close"),
 ];
+
+/// The headers every client sends with every request, besides `Host`: [`REQUEST_HEADERS`],
+/// without `Connection: close` when connections are kept (`--connections reuse`).
+pub fn request_headers(connections: Connections) -> &'static [(&'static str, &'static str)] {
+    match connections {
+        Connections::New => &REQUEST_HEADERS,
+        Connections::Reuse => &REQUEST_HEADERS[..3],
+    }
+}
 
 /// Redirects a task follows; one more fails it with `redirect`.
 pub const MAX_REDIRECTS: usize = 5;
