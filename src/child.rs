@@ -1,6 +1,13 @@
 //! One way to run a child process, for every child the tool starts: the embedded server, a
 //! comparison's child runs and the worker processes.
 //!
+//! The children that run a measured run's tasks (worker processes, the Python interpreter)
+//! are started with [`Child::spawn_for_run`] and counted from their start until they are
+//! reaped; [`RunChildren`] gives the most alive at once, which is the record's process count.
+//! Counting them here is exact and costs nothing while the run goes, where reading `/proc`
+//! for children would cost a read per thread at every look and would count the embedded
+//! server, which is not the runtime's.
+//!
 //! A [`Child`] is started in a process group of its own, so a terminal's Ctrl-C reaches only
 //! this process, which then stops its children itself; it is stopped by asking first (closing
 //! its stdin, or SIGTERM) and killing after a grace period; and it is always reaped: dropping
@@ -9,6 +16,7 @@
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a child is asked to stop before it is killed.
@@ -25,6 +33,30 @@ pub enum Ask {
 pub struct Child {
     inner: std::process::Child,
     reaped: bool,
+    /// Started for the measured run, and counted in [`RunChildren`] until reaped.
+    counted: bool,
+}
+
+/// Children started with [`Child::spawn_for_run`] and not reaped yet.
+static RUN_LIVE: AtomicU64 = AtomicU64::new(0);
+/// The most of them alive at once since [`RunChildren::start`].
+static RUN_PEAK: AtomicU64 = AtomicU64::new(0);
+
+/// The count of the measured run's children: the most alive (started and not yet reaped) at
+/// once between [`RunChildren::start`] and [`RunChildren::peak`].
+pub struct RunChildren;
+
+impl RunChildren {
+    /// Starts counting the peak from the children alive now.
+    pub fn start() -> RunChildren {
+        RUN_PEAK.store(RUN_LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
+        RunChildren
+    }
+
+    /// The most children of the run alive at once since the start.
+    pub fn peak(&self) -> u64 {
+        RUN_PEAK.load(Ordering::SeqCst)
+    }
 }
 
 impl Child {
@@ -35,7 +67,26 @@ impl Child {
         Ok(Child {
             inner,
             reaped: false,
+            counted: false,
         })
+    }
+
+    /// Starts `cmd` as [`Child::spawn`] does, as one of the processes that run the measured
+    /// run's tasks: it counts in [`RunChildren`] until it is reaped.
+    pub fn spawn_for_run(cmd: &mut Command) -> io::Result<Child> {
+        let mut child = Child::spawn(cmd)?;
+        child.counted = true;
+        let live = RUN_LIVE.fetch_add(1, Ordering::SeqCst) + 1;
+        RUN_PEAK.fetch_max(live, Ordering::SeqCst);
+        Ok(child)
+    }
+
+    /// Marks it reaped; a counted child leaves the run's count.
+    fn set_reaped(&mut self) {
+        if !self.reaped && self.counted {
+            RUN_LIVE.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.reaped = true;
     }
 
     /// Its process id.
@@ -61,7 +112,9 @@ impl Child {
     /// Its exit status if it has exited (and is now reaped), without waiting.
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         let status = self.inner.try_wait()?;
-        self.reaped |= status.is_some();
+        if status.is_some() {
+            self.set_reaped();
+        }
         Ok(status)
     }
 
@@ -69,7 +122,7 @@ impl Child {
     pub fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.inner.stdin.take());
         let status = self.inner.wait()?;
-        self.reaped = true;
+        self.set_reaped();
         Ok(status)
     }
 
@@ -130,7 +183,7 @@ impl Child {
             drop(self.inner.stdin.take());
             let _ = self.inner.kill();
             let _ = self.inner.wait();
-            self.reaped = true;
+            self.set_reaped();
         }
     }
 }
@@ -169,6 +222,25 @@ mod tests {
         let pid = dropped.id();
         drop(dropped);
         assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    }
+
+    #[test]
+    fn the_runs_children_count_from_their_start_until_they_are_reaped() {
+        // Other tests may start counted children meanwhile, so the counts are lower bounds
+        // here; the integration tests check exact counts in a process of their own.
+        let count = RunChildren::start();
+        let mut first = Child::spawn_for_run(Command::new("sleep").arg("60")).unwrap();
+        let second = Child::spawn_for_run(Command::new("sleep").arg("60")).unwrap();
+        assert!(count.peak() >= 2, "{}", count.peak());
+        let live = RUN_LIVE.load(Ordering::SeqCst);
+        assert!(live >= 2, "{live}");
+        first.kill();
+        drop(second);
+        // Reaped twice over (kill, then drop) counts once.
+        assert!(first.reaped);
+        let uncounted = Child::spawn(Command::new("sleep").arg("60")).unwrap();
+        assert!(!uncounted.counted);
+        assert!(count.peak() >= 2);
     }
 
     #[test]

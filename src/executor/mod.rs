@@ -86,6 +86,9 @@ pub struct RunOutput {
     /// Worker processes that died or were killed before their peak RSS could be read: the
     /// peak above leaves them out.
     pub children_unmeasured: u64,
+    /// Most processes alive at once that this process's children started themselves (a
+    /// Python pool's workers), which only the child can count.
+    pub grandchildren_peak: u64,
 }
 
 impl RunOutput {
@@ -97,6 +100,7 @@ impl RunOutput {
             internals: None,
             children_peak_rss: None,
             children_unmeasured: 0,
+            grandchildren_peak: 0,
         }
     }
 }

@@ -105,7 +105,7 @@ impl Executor for Python {
         interrupt::watch().context("could not take over Ctrl-C and SIGTERM")?;
         // The interpreter dies with the thread that started it (PR_SET_PDEATHSIG), so it is
         // started here, on the thread that waits for it, never on a helper thread.
-        let child = Child::spawn(
+        let child = Child::spawn_for_run(
             Command::new(&self.interpreter)
                 .arg("-c")
                 .arg(HARNESS)
@@ -130,9 +130,15 @@ impl Drop for GroupGuard {
 
 /// One line from the harness.
 enum Line {
-    Ready { t0_ns: u64 },
+    Ready {
+        t0_ns: u64,
+    },
     Task(TaskRecord),
-    End { peak_rss: u64, unmeasured: u64 },
+    End {
+        peak_rss: u64,
+        unmeasured: u64,
+        processes: u64,
+    },
     Error(String),
     Garbage(String),
 }
@@ -204,13 +210,15 @@ fn drive(
             TaskRecord::new(task, OsThread::current(), when, Err(TaskError::Worker(why)))
         });
     }
-    let (peak, unmeasured) = end.unwrap_or((0, 1));
+    let (peak, unmeasured, processes) = end.unwrap_or((0, 1, 1));
     Ok(RunOutput {
         tasks: in_task_order(records),
         ready_ns,
         internals: None,
         children_peak_rss: Some(peak),
         children_unmeasured: unmeasured,
+        // The interpreter itself is counted where it was started.
+        grandchildren_peak: processes.saturating_sub(1),
     })
 }
 
@@ -220,8 +228,9 @@ struct Heard {
     ready_ns: Option<u64>,
     /// The tasks it reported.
     records: Vec<TaskRecord>,
-    /// Peak RSS and unmeasured processes, from its last line.
-    end: Option<(u64, u64)>,
+    /// Peak RSS, unmeasured processes and processes (the interpreter and its pool's), from
+    /// its last line.
+    end: Option<(u64, u64, u64)>,
     /// Why it could not run, or the first line it should not have said.
     broke: Option<String>,
 }
@@ -241,7 +250,8 @@ fn listen(child: &mut Child, lines: &crossbeam_channel::Receiver<Line>, tasks: u
             Ok(Line::End {
                 peak_rss,
                 unmeasured,
-            }) => heard.end = Some((peak_rss, unmeasured)),
+                processes,
+            }) => heard.end = Some((peak_rss, unmeasured, processes)),
             Ok(Line::Error(e)) => heard.broke = Some(e),
             Ok(Line::Garbage(g)) => {
                 let what = format!("the Python harness said something else: {g}");
@@ -283,6 +293,7 @@ fn parse(line: &str) -> Line {
         return Line::End {
             peak_rss: n("peak_rss"),
             unmeasured: n("unmeasured"),
+            processes: n("processes"),
         };
     }
     if let Some(e) = v.get("error").and_then(Value::as_str) {

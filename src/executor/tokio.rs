@@ -197,6 +197,7 @@ impl Executor for Tokio {
             internals: Some(internals),
             children_peak_rss: None,
             children_unmeasured: 0,
+            grandchildren_peak: 0,
         })
     }
 }

@@ -12,6 +12,7 @@ pub use summarize::{MeasuredRun, RunMeta, summarize};
 
 use std::time::SystemTime;
 
+use crate::child::RunChildren;
 use crate::clock::now_ns;
 use crate::executor::{Executor, Job};
 use crate::interrupt;
@@ -115,6 +116,7 @@ pub fn measure_once(
     tasks: usize,
 ) -> anyhow::Result<MeasuredRun> {
     let before = UsagePair::now();
+    let children = RunChildren::start();
     let sampler = Sampler::start();
     let t0_ns = now_ns();
     let out = executor.run(job, tasks)?;
@@ -132,6 +134,7 @@ pub fn measure_once(
         tasks: out.tasks,
         usage,
         peaks: sampled.peaks,
+        processes: 1 + children.peak() + out.grandchildren_peak,
         internals: out.internals,
         children_unmeasured: out.children_unmeasured,
     })
@@ -213,9 +216,9 @@ pub mod tests {
             },
             peaks: Peaks {
                 threads: 3,
-                processes: 1,
                 thread_names: Default::default(),
             },
+            processes: 1,
             internals: None,
             children_unmeasured: 0,
         }

@@ -151,13 +151,12 @@ impl UsagePair {
     }
 }
 
-/// Peak thread and process counts seen by a [`Sampler`].
+/// Peak thread count and thread names seen by a [`Sampler`]. (The run's processes are
+/// counted where they start, [`crate::child::RunChildren`], not sampled.)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Peaks {
     /// Most threads alive at once in this process, the sampler's own thread not counted.
     pub threads: u64,
-    /// Most processes alive at once: this one plus its live children.
-    pub processes: u64,
     /// Names of the threads seen, trailing digits dropped (`asyncstudy-pool-`), so a record
     /// shows which runtimes' threads existed: a smol run must show no tokio thread.
     pub thread_names: BTreeSet<String>,
@@ -174,7 +173,7 @@ pub struct Sampled {
     pub cost: Usage,
 }
 
-/// Samples thread and child-process counts from `/proc` until stopped.
+/// Samples the thread count and thread names from `/proc` until stopped.
 ///
 /// Stop it with [`Sampler::stop`]; dropped unstopped (a run that failed), it stops on its own.
 pub struct Sampler {
@@ -182,11 +181,11 @@ pub struct Sampler {
     handle: Option<JoinHandle<Sampled>>,
 }
 
-/// How often the sampler looks. A look costs 30 to 150 µs of CPU (procfs renders the stat and
-/// children files on each read), so every 5 ms it is 0.6 to 3% of one core: on a 2-core
-/// machine a 2 ms period cost the parallel runtimes a measurable share of their efficiency.
-/// The record leaves that cost and the wake-ups out: the sampler measures itself
-/// ([`Sampled::cost`]) and the run subtracts it.
+/// How often the sampler looks. A look reads one procfs file (and a file per thread for the
+/// names, every [`NAMES_EVERY`] looks), about 10 to 30 µs of CPU, so every 5 ms it is under 1%
+/// of one core: on a 2-core machine a 2 ms period, and a read per thread at every look, cost
+/// the runtimes a measurable share of the machine. The record leaves that cost and the
+/// wake-ups out: the sampler measures itself ([`Sampled::cost`]) and the run subtracts it.
 const SAMPLE_EVERY: Duration = Duration::from_millis(5);
 
 impl Sampler {
@@ -203,15 +202,12 @@ impl Sampler {
                 for look in 0u64.. {
                     let threads = thread_count().saturating_sub(1);
                     peaks.threads = peaks.threads.max(threads);
-                    // Children and names cost a procfs read per thread: with hundreds of
-                    // threads, reading them every 5 ms took most of a core in system time. So
-                    // the more threads, the less often; names also when the count changed, and
-                    // again while a new thread has not named itself yet.
+                    // Names cost a procfs read per thread: with hundreds of threads, reading
+                    // them every 5 ms took most of a core in system time. So the more threads,
+                    // the less often; also when the count changed, and again while a new
+                    // thread has not named itself yet.
                     let stopping = flag.load(Ordering::Acquire);
                     let every = (threads / PER_THREAD_LOOK).max(1);
-                    if look % every == 0 || stopping {
-                        peaks.processes = peaks.processes.max(1 + child_count());
-                    }
                     let few = threads <= PER_THREAD_LOOK;
                     let changed = threads != named_at && few;
                     if changed || unnamed || look % (NAMES_EVERY * every) == 0 || stopping {
@@ -266,7 +262,7 @@ impl Drop for Sampler {
     }
 }
 
-/// Threads whose procfs files one look may read before looks at them get rarer.
+/// Threads whose names one look may read before looks at them get rarer.
 const PER_THREAD_LOOK: u64 = 32;
 
 /// Looks at thread names every this many samples.
@@ -305,12 +301,11 @@ fn thread_names(names: &mut BTreeSet<String>) -> bool {
     inherited
 }
 
-/// Current thread and process counts, read on the calling thread when no sampler thread is
-/// alive to be left out of them.
+/// The current thread count, read on the calling thread when no sampler thread is alive to
+/// be left out of it.
 fn sample() -> Peaks {
     Peaks {
         threads: thread_count(),
-        processes: 1 + child_count(),
         thread_names: BTreeSet::new(),
     }
 }
@@ -326,18 +321,6 @@ pub fn thread_count() -> u64 {
         .and_then(|(_, rest)| rest.split_whitespace().nth(17))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
-}
-
-/// Live children of every thread of this process, from `/proc/self/task/*/children`.
-fn child_count() -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .map(|c| c.split_whitespace().count() as u64)
-        .sum()
 }
 
 #[cfg(test)]
@@ -396,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn the_sampler_sees_threads_and_children_alive_when_it_stops() {
+    fn the_sampler_sees_threads_alive_when_it_stops() {
         let sampler = Sampler::start();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let rx = Arc::new(std::sync::Mutex::new(rx));
@@ -416,23 +399,16 @@ mod tests {
             })
             .collect();
         running.wait();
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
-        // Stopped while the threads and the child are alive, so its last look sees them
-        // whatever the scheduler did before: no wake-up has to land in a window.
+        // Stopped while the threads are alive, so its last look sees them whatever the
+        // scheduler did before: no wake-up has to land in a window.
         let sampled = sampler.stop();
         drop(tx);
         for t in extra {
             t.join().unwrap();
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
         let peaks = sampled.peaks;
         // Other tests run beside this one, so only lower bounds are certain.
         assert!(peaks.threads >= 4, "this thread plus 3: {peaks:?}");
-        assert!(peaks.processes >= 2, "this process plus `sleep`: {peaks:?}");
         assert!(
             peaks.thread_names.contains("probe-"),
             "names without their digits: {peaks:?}"

@@ -36,8 +36,12 @@ pub struct MeasuredRun {
     pub tasks: Vec<TaskRecord>,
     /// Resources used during the repeat.
     pub usage: UsagePair,
-    /// Peak thread and process counts during the repeat.
+    /// Peak thread count and thread names during the repeat.
     pub peaks: Peaks,
+    /// Most processes running the repeat's tasks at once: this one, its worker processes or
+    /// interpreter, and what that interpreter started (a Python pool's workers); not the
+    /// embedded server, whose cost the record shows apart.
+    pub processes: u64,
     /// What a tokio runtime saw, for tokio runs.
     pub internals: Option<TokioInternals>,
     /// Worker processes whose peak RSS could not be read (they died first).
@@ -176,7 +180,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         context_switches: resources.context_switches,
         threads: thread_peak(runs),
         processes: Peak {
-            peak: max(|r| r.peaks.processes),
+            peak: max(|r| r.processes),
             names: Vec::new(),
         },
         distinct_workers: shape.distinct_workers,

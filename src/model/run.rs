@@ -62,7 +62,9 @@ pub struct RunRecord {
     pub context_switches: ContextSwitches,
     /// Most threads alive at once in the measuring process.
     pub threads: Peak,
-    /// Most processes alive at once: this one plus its children.
+    /// Most processes running the run's tasks at once: this one, its worker processes or
+    /// Python interpreter, and a Python pool's workers; the embedded server is not counted
+    /// (its cost is `server`).
     pub processes: Peak,
     /// Distinct OS threads that ran tasks (largest over repeats).
     pub distinct_workers: usize,

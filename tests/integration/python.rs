@@ -98,6 +98,12 @@ fn check(r: &Value, rt: &str, tasks: u64) {
         _ => (1, 1),
     };
     assert!(pids.len() <= max_pids, "{what}: {pids:?}");
+    // This process and the interpreter, and a pool's forked workers, all started up front.
+    let processes = match rt {
+        "py-processes" => 2 + r["workers"].as_u64().unwrap(),
+        _ => 2,
+    };
+    assert_eq!(r["processes"]["peak"], processes, "{what}");
     assert!(threads.len() <= max_threads, "{what}: {threads:?}");
     assert!(
         r["memory"]["children_peak_rss_bytes"].as_u64().unwrap() > 0,

@@ -159,6 +159,7 @@ fn drive(
             internals: None,
             children_peak_rss: Some(children.peak_rss.load(Ordering::Relaxed)),
             children_unmeasured: children.unmeasured.load(Ordering::Relaxed),
+            grandchildren_peak: 0,
         })
     })
 }

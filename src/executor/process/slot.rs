@@ -249,7 +249,7 @@ enum Lost {
 impl Proc {
     /// Starts a worker, sends it the setup and waits for its ready answer.
     fn spawn(program: &Path, setup: &Setup, children: &Children) -> Result<Proc, Unready> {
-        let mut child = Child::spawn(
+        let mut child = Child::spawn_for_run(
             Command::new(program)
                 .arg(WORKER_COMMAND)
                 .stdin(Stdio::piped())

@@ -15,7 +15,8 @@ Protocol (one run, one interpreter):
               CLOCK_MONOTONIC on Linux, the Rust side's clock)
           [task, submit_ns, start_ns, end_ns, pid, tid, bytes, kind, message]  one per task;
               kind and message are null for a task that succeeded
-          {"end": {"peak_rss": B, "unmeasured": N}}  after every worker has been shut down
+          {"end": {"peak_rss": B, "unmeasured": N, "processes": P}}  after every worker has
+              been shut down; P counts the interpreter and its pool's worker processes
           {"error": "..."}  the harness could not run (a worker would not start, a module is
               missing); the process then exits with code 3
   stderr  whatever Python prints (tracebacks of the harness itself).
