@@ -317,8 +317,10 @@ impl Download {
             .await
             .map_err(|e| TaskError::Panic(e.to_string()))??;
         } else {
+            // Shared, not copied, by each write's trip to the blocking pool.
+            let page = bytes::Bytes::from(page);
             for _ in 0..self.writes {
-                write_page_tokio(&path, &page)
+                write_page_tokio(&path, page.clone())
                     .await
                     .map_err(|e| write_error(&path, e))?;
             }
@@ -410,8 +412,8 @@ pub fn write_page(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// [`write_page`] on tokio's blocking pool in one hop, as `tokio::fs::write` does.
-async fn write_page_tokio(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+async fn write_page_tokio(path: &Path, bytes: bytes::Bytes) -> io::Result<()> {
+    let path = path.to_path_buf();
     match tokio::task::spawn_blocking(move || write_page(&path, &bytes)).await {
         Ok(done) => done,
         Err(e) => Err(io::Error::other(format!("the write was cancelled: {e}"))),
