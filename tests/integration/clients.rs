@@ -4,7 +4,8 @@
 //! body short of its Content-Length, an answer that is not HTTP, an IPv6 literal), and every
 //! runtime must come out of them identically: the same tasks succeed with the same bytes, the
 //! same tasks fail with the same kind and the same leading reason, and every client sends the
-//! same request headers. URLs with credentials are refused before any work, alike.
+//! same request headers. URLs with credentials are refused before any work, alike. With kept
+//! connections, one the server closed while it was idle is reconnected, never a failed task.
 
 use crate::common;
 
@@ -335,6 +336,75 @@ fn with_kept_connections_no_client_asks_the_server_to_close() {
             expected_headers(&v4, "reuse"),
             "{rt} sent other request headers on a kept connection"
         );
+    }
+}
+
+/// Answers one request per connection as if it would keep the connection (no
+/// `Connection: close`), then closes it, as a server does with an idle kept connection; returns
+/// the base URL and the count of connections accepted.
+fn listen_closing_kept() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            count.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                    OK_BODY.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+                let _ = stream.write_all(OK_BODY);
+                let _ = stream.shutdown(Shutdown::Write);
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    (base, accepted)
+}
+
+#[test]
+fn a_kept_connection_the_server_closed_is_not_a_failed_task() {
+    // Tasks 200 ms apart (time enough for the server's close to arrive even on a loaded
+    // machine), one at a time: each finds the connection the task before kept, which
+    // the server has closed since; every client must notice and connect again, not fail.
+    let (base, accepted) = listen_closing_kept();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, format!("{base}/ok")).unwrap();
+    let mut seen = 0;
+    for rt in RUNTIMES {
+        let out = dir.path().join(format!("out-{rt}"));
+        let run = asyncstudy()
+            .args(["io", "--runtime", rt, "--workers", "1", "--tasks", "3"])
+            .args(["--rate", "5", "--concurrency", "1", "--writes", "1"])
+            .args(["--connections", "reuse", "--urls", list.to_str().unwrap()])
+            .args(["--out-dir", out.to_str().unwrap(), "--format", "json"])
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{rt}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(r["tasks"]["ok"], 3, "{rt}: {}", r["tasks"]);
+        let now = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(now - seen, 3, "{rt}: a connection per task");
+        seen = now;
     }
 }
 
