@@ -53,20 +53,28 @@ fn listen(addr: &str, bases: std::sync::Arc<std::sync::OnceLock<Bases>>) -> Opti
     Some(format!("http://{local}"))
 }
 
+/// Reads a request head, up to its blank line; `None` if the connection ends or fails first.
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
 /// Reads a request head, answers it as its path asks, and closes the connection.
 fn answer(mut stream: TcpStream, bases: &Bases) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut head = Vec::new();
+    let Some(head) = read_head(&mut stream) else {
+        return;
+    };
     let mut buf = [0; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
     let path = head.split(' ').nth(1).unwrap_or("/").to_string();
     let page = |body: &[u8], extra: &str| {
         let mut out = format!(
@@ -304,6 +312,36 @@ fn every_runtime_meets_the_same_answers_with_the_same_outcome() {
     }
 }
 
+/// A download run of `rt` with kept connections, one task in flight on one worker, over the
+/// URLs in `list`, written to `out`, with `extra` arguments; its record.
+fn reuse_run(rt: &str, list: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "io",
+        "--runtime",
+        rt,
+        "--workers",
+        "1",
+        "--concurrency",
+        "1",
+    ];
+    args.extend([
+        "--writes",
+        "1",
+        "--connections",
+        "reuse",
+        "--format",
+        "json",
+    ]);
+    args.extend([
+        "--urls",
+        list.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    args.extend(extra);
+    common::run_json(&args)
+}
+
 #[test]
 fn with_kept_connections_no_client_asks_the_server_to_close() {
     let bases = std::sync::Arc::new(std::sync::OnceLock::new());
@@ -318,19 +356,8 @@ fn with_kept_connections_no_client_asks_the_server_to_close() {
     std::fs::write(&list, &url).unwrap();
     for rt in RUNTIMES {
         let out = dir.path().join(format!("out-{rt}"));
-        let run = asyncstudy()
-            .args(["io", "--runtime", rt, "--tasks", "1", "--writes", "1"])
-            .args(["--connections", "reuse", "--urls", list.to_str().unwrap()])
-            .args(["--out-dir", out.to_str().unwrap(), "--keep"])
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "{rt}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let r = reuse_run(rt, &list, &out, &["--tasks", "1", "--keep"]);
+        assert_eq!(r["tasks"]["ok"], 1, "{rt}: {}", r["tasks"]);
         assert_eq!(
             std::fs::read_to_string(out.join(file_name(&url))).unwrap(),
             expected_headers(&v4, "reuse"),
@@ -352,14 +379,10 @@ fn listen_closing_kept() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsi
         for mut stream in listener.incoming().flatten() {
             count.fetch_add(1, Ordering::SeqCst);
             std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut buf = [0; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
+                if read_head(&mut stream).is_none() {
+                    return;
                 }
+                let mut buf = [0; 4096];
                 let reply = format!(
                     "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
                     OK_BODY.len()
@@ -386,21 +409,7 @@ fn a_kept_connection_the_server_closed_is_not_a_failed_task() {
     let mut seen = 0;
     for rt in RUNTIMES {
         let out = dir.path().join(format!("out-{rt}"));
-        let run = asyncstudy()
-            .args(["io", "--runtime", rt, "--workers", "1", "--tasks", "3"])
-            .args(["--rate", "5", "--concurrency", "1", "--writes", "1"])
-            .args(["--connections", "reuse", "--urls", list.to_str().unwrap()])
-            .args(["--out-dir", out.to_str().unwrap(), "--format", "json"])
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
-        assert_eq!(
-            run.status.code(),
-            Some(0),
-            "{rt}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let r: Value = serde_json::from_slice(&run.stdout).unwrap();
+        let r = reuse_run(rt, &list, &out, &["--tasks", "3", "--rate", "5"]);
         assert_eq!(r["tasks"]["ok"], 3, "{rt}: {}", r["tasks"]);
         let now = accepted.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(now - seen, 3, "{rt}: a connection per task");
