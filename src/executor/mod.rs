@@ -89,6 +89,9 @@ pub struct RunOutput {
     /// Most processes alive at once that this process's children started themselves (a
     /// Python pool's workers), which only the child can count.
     pub grandchildren_peak: u64,
+    /// Most threads alive at once in the child that runs the tasks (the Python interpreter),
+    /// which only it can count; 0 for the Rust runtimes, whose threads are this process's.
+    pub child_threads_peak: u64,
 }
 
 impl RunOutput {
@@ -101,6 +104,7 @@ impl RunOutput {
             children_peak_rss: None,
             children_unmeasured: 0,
             grandchildren_peak: 0,
+            child_threads_peak: 0,
         }
     }
 }

@@ -130,17 +130,24 @@ impl Drop for GroupGuard {
 
 /// One line from the harness.
 enum Line {
-    Ready {
-        t0_ns: u64,
-    },
+    Ready { t0_ns: u64 },
     Task(TaskRecord),
-    End {
-        peak_rss: u64,
-        unmeasured: u64,
-        processes: u64,
-    },
+    End(End),
     Error(String),
     Garbage(String),
+}
+
+/// What the harness says last, once every worker has been shut down.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct End {
+    /// The interpreter's peak RSS plus each pool worker's.
+    peak_rss: u64,
+    /// Processes whose peak RSS could not be read.
+    unmeasured: u64,
+    /// The interpreter and its pool's worker processes.
+    processes: u64,
+    /// The most threads the interpreter had alive at once, its main thread included.
+    threads: u64,
 }
 
 /// Feeds the plan to the started interpreter, reads its lines until it ends, and returns the
@@ -210,15 +217,22 @@ fn drive(
             TaskRecord::new(task, OsThread::current(), when, Err(TaskError::Worker(why)))
         });
     }
-    let (peak, unmeasured, processes) = end.unwrap_or((0, 1, 1));
+    // Without its last line, the interpreter is one process, unmeasured, of unknown threads.
+    let end = end.unwrap_or(End {
+        peak_rss: 0,
+        unmeasured: 1,
+        processes: 1,
+        threads: 0,
+    });
     Ok(RunOutput {
         tasks: in_task_order(records),
         ready_ns,
         internals: None,
-        children_peak_rss: Some(peak),
-        children_unmeasured: unmeasured,
+        children_peak_rss: Some(end.peak_rss),
+        children_unmeasured: end.unmeasured,
         // The interpreter itself is counted where it was started.
-        grandchildren_peak: processes.saturating_sub(1),
+        grandchildren_peak: end.processes.saturating_sub(1),
+        child_threads_peak: end.threads,
     })
 }
 
@@ -228,9 +242,8 @@ struct Heard {
     ready_ns: Option<u64>,
     /// The tasks it reported.
     records: Vec<TaskRecord>,
-    /// Peak RSS, unmeasured processes and processes (the interpreter and its pool's), from
-    /// its last line.
-    end: Option<(u64, u64, u64)>,
+    /// Its last line.
+    end: Option<End>,
     /// Why it could not run, or the first line it should not have said.
     broke: Option<String>,
 }
@@ -247,11 +260,7 @@ fn listen(child: &mut Child, lines: &crossbeam_channel::Receiver<Line>, tasks: u
         match lines.recv_timeout(WATCH_EVERY) {
             Ok(Line::Ready { t0_ns }) => heard.ready_ns = Some(t0_ns),
             Ok(Line::Task(r)) => heard.records.push(r),
-            Ok(Line::End {
-                peak_rss,
-                unmeasured,
-                processes,
-            }) => heard.end = Some((peak_rss, unmeasured, processes)),
+            Ok(Line::End(end)) => heard.end = Some(end),
             Ok(Line::Error(e)) => heard.broke = Some(e),
             Ok(Line::Garbage(g)) => {
                 let what = format!("the Python harness said something else: {g}");
@@ -290,11 +299,12 @@ fn parse(line: &str) -> Line {
     }
     if let Some(end) = v.get("end") {
         let n = |k: &str| end.get(k).and_then(Value::as_u64).unwrap_or(0);
-        return Line::End {
+        return Line::End(End {
             peak_rss: n("peak_rss"),
             unmeasured: n("unmeasured"),
             processes: n("processes"),
-        };
+            threads: n("threads"),
+        });
     }
     if let Some(e) = v.get("error").and_then(Value::as_str) {
         return Line::Error(e.to_string());

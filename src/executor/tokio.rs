@@ -198,6 +198,7 @@ impl Executor for Tokio {
             children_peak_rss: None,
             children_unmeasured: 0,
             grandchildren_peak: 0,
+            child_threads_peak: 0,
         })
     }
 }

@@ -20,7 +20,7 @@ use crate::model::run::{RunRecord, WorkloadInfo};
 use crate::model::task::OsThread;
 use crate::plan::RunPlan;
 use crate::workload::Work;
-use rusage::{Sampler, UsagePair};
+use rusage::{Peaks, Sampler, UsagePair};
 
 /// Runs `plan` with `work` (the plan's work with its run-time resources, such as the embedded
 /// server's URLs, filled in): warm-up runs, then measured repeats, and summarizes them.
@@ -133,7 +133,12 @@ pub fn measure_once(
         t1_ns,
         tasks: out.tasks,
         usage,
-        peaks: sampled.peaks,
+        peaks: Peaks {
+            // The interpreter's peak added to this process's: its threads are the run's too,
+            // and this process's stay the same while it runs (main and its listener).
+            threads: sampled.peaks.threads + out.child_threads_peak,
+            ..sampled.peaks
+        },
         processes: 1 + children.peak() + out.grandchildren_peak,
         internals: out.internals,
         children_unmeasured: out.children_unmeasured,

@@ -60,7 +60,9 @@ pub struct RunRecord {
     pub memory: Memory,
     /// Context switches per run (mean over repeats), this process plus its children.
     pub context_switches: ContextSwitches,
-    /// Most threads alive at once in the measuring process.
+    /// Most threads alive at once in the measuring process, plus, for a Python runtime, the
+    /// most the interpreter had (its main thread and a thread pool's, by
+    /// `threading.active_count()`).
     pub threads: Peak,
     /// Most processes running the run's tasks at once: this one, its worker processes or
     /// Python interpreter, and a Python pool's workers; the embedded server is not counted

@@ -104,6 +104,9 @@ fn check(r: &Value, rt: &str, tasks: u64) {
         _ => 2,
     };
     assert_eq!(r["processes"]["peak"], processes, "{what}");
+    // The interpreter's threads count too: at least its main thread beside this process's.
+    let peak = r["threads"]["peak"].as_u64().unwrap();
+    assert!(peak >= 3, "{what}: {peak} threads");
     assert!(threads.len() <= max_threads, "{what}: {threads:?}");
     assert!(
         r["memory"]["children_peak_rss_bytes"].as_u64().unwrap() > 0,
@@ -200,6 +203,11 @@ fn every_python_runtime_downloads_and_rewrites_pages_with_urllib_or_aiohttp() {
         ]);
         check(&r, rt, 4);
         assert_eq!(r["bytes_per_run"], 4 * 3 * 1024, "{rt}");
+        if rt == "py-threads" {
+            // Every task waits 5 ms on the server, so the pool starts both its threads.
+            let threads = r["threads"]["peak"].as_u64().unwrap();
+            assert!(threads >= 1 + 1 + 2, "{rt}: {threads} threads");
+        }
         let pages: Vec<_> = std::fs::read_dir(out.path()).unwrap().flatten().collect();
         assert_eq!(pages.len(), 4, "{rt}");
         for p in pages {

@@ -160,6 +160,7 @@ fn drive(
             children_peak_rss: Some(children.peak_rss.load(Ordering::Relaxed)),
             children_unmeasured: children.unmeasured.load(Ordering::Relaxed),
             grandchildren_peak: 0,
+            child_threads_peak: 0,
         })
     })
 }

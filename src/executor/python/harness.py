@@ -15,8 +15,9 @@ Protocol (one run, one interpreter):
               CLOCK_MONOTONIC on Linux, the Rust side's clock)
           [task, submit_ns, start_ns, end_ns, pid, tid, bytes, kind, message]  one per task;
               kind and message are null for a task that succeeded
-          {"end": {"peak_rss": B, "unmeasured": N, "processes": P}}  after every worker has
-              been shut down; P counts the interpreter and its pool's worker processes
+          {"end": {"peak_rss": B, "unmeasured": N, "processes": P, "threads": T}}  after
+              every worker has been shut down; P counts the interpreter and its pool's worker
+              processes, T the most threads the interpreter had alive at once
           {"error": "..."}  the harness could not run (a worker would not start, a module is
               missing); the process then exits with code 3
   stderr  whatever Python prints (tracebacks of the harness itself).
@@ -318,6 +319,16 @@ def warm():
 START_LIMIT = 60.0
 
 
+# The most threads this interpreter had alive at once (threading.active_count(), its main
+# thread included), looked at as each task's line is added and at the end: a pool's threads
+# live until it shuts down, so a look per task sees them all.
+PEAK_THREADS = [1]
+
+
+def note_threads():
+    PEAK_THREADS[0] = max(PEAK_THREADS[0], threading.active_count())
+
+
 class Out:
     """Task lines to stdout, a batch per write."""
 
@@ -325,6 +336,7 @@ class Out:
         self.lines = []
 
     def add(self, rec):
+        note_threads()
         self.lines.append(json.dumps(rec, separators=(",", ":")))
 
     def flush(self):
@@ -625,9 +637,11 @@ def main():
     else:
         peaks, unmeasured = run_pool(plan)
     own = peak_rss()
+    note_threads()
     unmeasured += sum(1 for p in peaks if p is None) + (own is None)
     total = (own or 0) + sum(p for p in peaks if p is not None)
-    say({"end": {"peak_rss": total, "unmeasured": unmeasured, "processes": 1 + len(peaks)}})
+    end = {"peak_rss": total, "unmeasured": unmeasured, "processes": 1 + len(peaks)}
+    say({"end": dict(end, threads=PEAK_THREADS[0])})
 
 
 if __name__ == "__main__":
