@@ -237,6 +237,10 @@ pub(super) enum RepeatCount {
 #[derive(Debug, Clone)]
 pub(super) struct List(pub(super) Vec<usize>);
 
+/// `--connections`: one way, or for `compare io` a list of them.
+#[derive(Debug, Clone)]
+pub(super) struct ConnectionsList(pub(super) Vec<Connections>);
+
 /// A list of CPUs this process may run on.
 #[derive(Debug, Clone)]
 pub(super) struct CpuList(pub(super) Vec<usize>);
@@ -390,8 +394,9 @@ pub(super) struct IoWorkArgs {
 
     /// new: a new connection per request, as the seed's urlopen; reuse: connections kept alive,
     /// one client per runtime (async) or per process (threads, processes), as real clients do.
-    #[arg(long, value_name = "HOW", default_value = "new", value_parser = PossibleValuesParser::new(Connections::ALL.map(Connections::name)), help_heading = "Download")]
-    pub(super) connections: String,
+    /// `compare io` takes both, new,reuse, and compares each runtime both ways.
+    #[arg(long, value_name = "HOW", default_value = "new", value_parser = connections_list, help_heading = "Download")]
+    pub(super) connections: ConnectionsList,
 
     /// An `asyncstudy serve` running elsewhere (`serve --bind 0.0.0.0:8080` on another host),
     /// instead of the embedded server: task i fetches URL/page/i, and its /stats gives the

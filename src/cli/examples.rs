@@ -57,7 +57,7 @@ Examples:
   asyncstudy compare cpu --runtimes serial,threads,rayon,tokio-mt --workers 1,2,4
   asyncstudy compare io --runtimes all --workers 1,2,4,8 --output results.json
   asyncstudy compare io --runtimes serial,threads,tokio-mt --workers 2,4,8,16 --writes 50
-  asyncstudy compare io --runtimes tokio-mt,smol,threads --tls --connections reuse --writes 1
+  asyncstudy compare io --runtimes tokio-mt,smol,threads --tls --connections new,reuse --writes 1
   asyncstudy compare sleep --runtimes threads,tokio-mt,smol --tasks 100,1000 --sleep 100ms
   asyncstudy compare cpu --runtimes threads,process-pool --repeat 5 --format markdown
   asyncstudy compare sleep --scale --runtimes tokio-mt,smol,thread-per-task,process-per-task --tasks 100,1000,10000,100000 --sleep 1s --plots img

@@ -29,7 +29,6 @@ use crate::plan::{
 };
 use crate::plan::{ComparePlan, Repeat};
 use crate::server::{LatencyDist, ServeOptions};
-use crate::workload::download::Connections;
 use crate::workload::download::tls::Trust;
 use crate::workload::{CpuKind, CpuWork, Sleep};
 
@@ -121,6 +120,7 @@ fn completions(shell: &str) -> String {
 
 fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     let client_cpus = client_cpus(&kind);
+    let mut connections = Vec::new();
     let (name, sweep, work, tasks, concurrency, scale) = match kind {
         CompareKind::Cpu(a) => (
             "cpu",
@@ -131,14 +131,17 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             false,
         ),
         CompareKind::Io(a) if a.workload != "sleep" => {
+            connections = a.work.connections.0.clone();
             let work = io_work("download", &a.work, SEED_SLEEP)?;
             ("io", a.sweep, work, 16, a.work.concurrency, a.scale)
         }
         CompareKind::Io(a) | CompareKind::Sleep(a) => {
+            one_way_of_connecting(&a.work)?;
             let work = io_work("sleep", &a.work, SEED_SLEEP)?;
             ("sleep", a.sweep, work, 4, a.work.concurrency, a.scale)
         }
         CompareKind::Mixed(a) => {
+            one_way_of_connecting(&a.work.io_work)?;
             let (work, tasks) = a.work.work(MIXED_IO_TASKS)?;
             (
                 "mixed",
@@ -184,6 +187,12 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         runtimes,
         workers: sweep.workers.map(|l| l.0).unwrap_or(vec![logical_cores()]),
         tasks: swept,
+        // Swept only when there are two ways; one is the template's.
+        connections: if connections.len() > 1 {
+            connections
+        } else {
+            Vec::new()
+        },
         repeat: match sweep.repeat {
             RepeatCount::Fixed(n) => Repeat::Fixed(n),
             RepeatCount::Auto => Repeat::Auto {
@@ -300,6 +309,7 @@ fn io_plan(
     let tasks = run
         .tasks
         .unwrap_or(if workload == "sleep" { 4 } else { 16 });
+    one_way_of_connecting(&work)?;
     let plan = io_work(&workload, &work, SEED_SLEEP)?;
     let mut run = run_plan(run, plan, tasks, work.concurrency)?;
     run.client_cpus = work.client_cpus.map(|c| c.0);
@@ -316,6 +326,7 @@ const MIXED_SLEEP: Duration = Duration::from_millis(10);
 const MIXED_IO_TASKS: usize = 100;
 
 fn mixed_plan(MixedArgs { mut run, work }: MixedArgs) -> Result<RunPlan, Error> {
+    one_way_of_connecting(&work.io_work)?;
     let (plan, tasks) = work.work(run.tasks.unwrap_or(MIXED_IO_TASKS))?;
     // --tasks counts IO tasks here; the run record counts every task.
     run.tasks = Some(tasks);
@@ -366,9 +377,20 @@ fn io_work(workload: &str, args: &IoWorkArgs, default_sleep: Duration) -> Result
         keep: args.keep,
         max_page_size: args.max_page_size,
         timeout: args.timeout,
-        connections: Connections::from_name(&args.connections)
-            .expect("clap checked the connections"),
+        // The first way; a comparison that sweeps them sets each cell's own.
+        connections: args.connections.0[0],
     })))
+}
+
+/// Refuses more than one `--connections` where only `compare io` downloads take a list.
+fn one_way_of_connecting(args: &IoWorkArgs) -> Result<(), Error> {
+    match args.connections.0.as_slice() {
+        [_] => Ok(()),
+        many => Err(Error::BadInput(format!(
+            "--connections {}: a run connects one way; `compare io` compares both",
+            many.iter().map(|c| c.name()).collect::<Vec<_>>().join(",")
+        ))),
+    }
 }
 
 /// Where a download's pages come from: a urls file, a server someone else runs (`--server`),

@@ -6,8 +6,9 @@ use std::time::Duration;
 use clap::CommandFactory;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
-use super::args::{Cli, CpuList, List, RepeatCount};
+use super::args::{Cli, ConnectionsList, CpuList, List, RepeatCount};
 use crate::plan::MAX_DURATION;
+use crate::workload::download::Connections;
 
 pub(super) fn list(s: &str) -> Result<List, String> {
     let mut out = Vec::new();
@@ -19,6 +20,20 @@ pub(super) fn list(s: &str) -> Result<List, String> {
         out.push(n);
     }
     Ok(List(out))
+}
+
+/// `new`, `reuse`, or both comma-separated, each once.
+pub(super) fn connections_list(s: &str) -> Result<ConnectionsList, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let c =
+            Connections::from_name(part).ok_or_else(|| format!("{part:?} is not new or reuse"))?;
+        if out.contains(&c) {
+            return Err(format!("{part} is listed twice"));
+        }
+        out.push(c);
+    }
+    Ok(ConnectionsList(out))
 }
 
 /// CPUs this process may run on, as `taskset -c` lists them.

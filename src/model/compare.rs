@@ -130,6 +130,9 @@ pub struct CellFailure {
     pub workers: usize,
     /// The cell's tasks.
     pub tasks: usize,
+    /// The cell's way of connecting, when the comparison swept them (`new`, `reuse`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<String>,
     /// The measured repeat, 1-based.
     pub repeat: usize,
     /// What went wrong, with the child's last line of stderr.

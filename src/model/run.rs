@@ -148,14 +148,31 @@ pub struct RunRecord {
     pub python: Option<PythonInfo>,
 }
 
+/// The label of a workload `kind` `name` with `params`, as [`RunRecord::workload_label`] gives
+/// it: what a comparison groups its cells by.
+pub fn workload_label(
+    kind: &str,
+    name: &str,
+    params: &BTreeMap<String, serde_json::Value>,
+) -> String {
+    let label = if kind == name {
+        name.to_string()
+    } else {
+        format!("{kind} {name}")
+    };
+    match params.get("connections").and_then(|c| c.as_str()) {
+        Some("reuse") => format!("{label} (reuse)"),
+        _ => label,
+    }
+}
+
 impl RunRecord {
-    /// The workload label cells are grouped by: `cpu comp`, `io download`, `sleep`.
+    /// The workload label cells are grouped by: `cpu comp`, `io download`, `sleep`; downloads
+    /// over kept connections are `io download (reuse)`, so a comparison of both ways judges
+    /// each way's runtimes among themselves.
     pub fn workload_label(&self) -> String {
-        if self.workload.kind == self.workload.name {
-            self.workload.name.clone()
-        } else {
-            format!("{} {}", self.workload.kind, self.workload.name)
-        }
+        let w = &self.workload;
+        workload_label(&w.kind, &w.name, &w.params)
     }
 
     /// The first way this record contradicts itself (counts that do not add up, times that are

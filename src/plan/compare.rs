@@ -1,6 +1,7 @@
-//! A comparison's plan: the runtimes, worker counts and task counts to sweep, the cells they
-//! make, and each cell's child run, which is the comparison's template run with the cell's
-//! runtime, workers and tasks, rendered by the one renderer [`RunPlan::to_args`].
+//! A comparison's plan: the runtimes, worker counts and task counts to sweep (and, for
+//! downloads, the ways of connecting), the cells they make, and each cell's child run, which is
+//! the comparison's template run with the cell's runtime, workers and tasks, rendered by the
+//! one renderer [`RunPlan::to_args`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use super::run::{RunPlan, Source, WorkPlan};
 use crate::model::Runtime;
 use crate::model::runtime::Limits;
 use crate::server::ServeOptions;
+use crate::workload::download::Connections;
 
 /// A checked comparison: what to sweep, and the run every cell makes of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +29,9 @@ pub struct ComparePlan {
     pub workers: Vec<usize>,
     /// Task counts to sweep, as `--tasks` counts them (a mix's IO tasks).
     pub tasks: Vec<usize>,
+    /// Ways of connecting to sweep (`--connections new,reuse`), for downloads; empty when the
+    /// template's one way is every cell's.
+    pub connections: Vec<Connections>,
     /// How many measured child runs each cell gets.
     pub repeat: Repeat,
     /// The relative difference a verdict calls a win beyond, and a tie within (`--min-effect`).
@@ -111,7 +116,8 @@ impl Repeat {
     }
 }
 
-/// One cell of the grid: a runtime at a worker count and a task count.
+/// One cell of the grid: a runtime at a worker count and a task count (and a way of
+/// connecting, when the comparison sweeps them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cell {
     /// The runtime's name.
@@ -120,6 +126,8 @@ pub struct Cell {
     pub workers: usize,
     /// `--tasks`.
     pub tasks: usize,
+    /// `--connections`, when swept; `None`: the template's.
+    pub connections: Option<Connections>,
 }
 
 impl ComparePlan {
@@ -128,26 +136,29 @@ impl ComparePlan {
     /// baseline. With `--scale`, thread-per-task and process-per-task also run once per task
     /// count, with as many workers as tasks.
     pub fn cells(&self) -> Vec<Cell> {
+        let ways: Vec<Option<Connections>> = match self.connections.as_slice() {
+            [] => vec![None],
+            swept => swept.iter().copied().map(Some).collect(),
+        };
         let mut cells = Vec::new();
-        for &tasks in &self.tasks {
-            for (i, &workers) in self.workers.iter().enumerate() {
-                for &rt in &self.runtimes {
-                    let scaled = self.scale && rt.creates_unit_per_task();
-                    if rt.is_baseline() || scaled {
-                        if i == 0 {
-                            cells.push(Cell {
-                                runtime: rt.name(),
-                                workers: if scaled { tasks } else { 1 },
-                                tasks,
-                            });
-                        }
-                        continue;
+        for &connections in &ways {
+            for &tasks in &self.tasks {
+                for (i, &workers) in self.workers.iter().enumerate() {
+                    for &rt in &self.runtimes {
+                        let scaled = self.scale && rt.creates_unit_per_task();
+                        let workers = match (rt.is_baseline() || scaled, i) {
+                            (false, _) => workers,
+                            (true, 0) if scaled => tasks,
+                            (true, 0) => 1,
+                            (true, _) => continue,
+                        };
+                        cells.push(Cell {
+                            runtime: rt.name(),
+                            workers,
+                            tasks,
+                            connections,
+                        });
                     }
-                    cells.push(Cell {
-                        runtime: rt.name(),
-                        workers,
-                        tasks,
-                    });
                 }
             }
         }
@@ -188,6 +199,9 @@ impl ComparePlan {
         plan.runtime = Runtime::from_name(cell.runtime).expect("cells come from runtimes");
         plan.workers = cell.workers;
         plan.tasks = cell.tasks;
+        if let (Some(c), WorkPlan::Download(d)) = (cell.connections, &mut plan.work) {
+            d.connections = c;
+        }
         if let WorkPlan::Mixed(m) = &mut plan.work {
             // --tasks counts a mix's IO tasks; its CPU tasks stay as the template has them.
             plan.tasks = cell.tasks + self.template.tasks.saturating_sub(m.io_tasks);
@@ -232,8 +246,20 @@ impl ComparePlan {
 
     /// What every cell's command line shares: the work and how tasks are submitted.
     pub fn shared_args(&self) -> Vec<String> {
-        let mut a = self.template.work_args();
+        let mut a = self.work_args();
         a.extend(self.template.how_args());
+        a
+    }
+
+    /// The template's work arguments, without its way of connecting when the comparison
+    /// sweeps them (each cell has its own).
+    fn work_args(&self) -> Vec<String> {
+        let mut a = self.template.work_args();
+        if !self.connections.is_empty() {
+            if let Some(at) = a.iter().position(|x| x == "--connections") {
+                a.drain(at..at + 2);
+            }
+        }
         a
     }
 
@@ -242,7 +268,7 @@ impl ComparePlan {
         let mut a: Vec<String> = vec!["compare".into(), self.kind.clone()];
         // The work's arguments without their own subcommand (and, for `compare sleep`, the
         // workload it names).
-        let work = self.template.work_args();
+        let work = self.work_args();
         let skip = match self.kind.as_str() {
             "sleep" => 3,
             _ => 1,
@@ -261,6 +287,10 @@ impl ComparePlan {
             "--tasks".into(),
             list(&self.tasks),
         ]);
+        if !self.connections.is_empty() {
+            let ways: Vec<&str> = self.connections.iter().map(|c| c.name()).collect();
+            a.extend(["--connections".into(), ways.join(",")]);
+        }
         a.extend(self.repeat.to_args());
         a.extend([
             "--min-effect".into(),
@@ -309,6 +339,7 @@ mod tests {
             runtimes: runtimes.to_vec(),
             workers: workers.to_vec(),
             tasks: vec![8],
+            connections: Vec::new(),
             repeat: Repeat::Fixed(2),
             min_effect: 0.03,
             output: Output {
@@ -336,6 +367,48 @@ mod tests {
         assert_eq!(serial.len(), 1);
         assert_eq!(serial[0].workers, 1);
         assert_eq!(cells.len(), 4);
+    }
+
+    #[test]
+    fn a_connections_sweep_runs_every_cell_each_way() {
+        let Plan::Compare(p) = parse(
+            "compare io --runtimes serial,smol,threads --workers 1,2 --connections new,reuse"
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+        ) else {
+            panic!("not a comparison")
+        };
+        let cells = p.cells();
+        // serial once, smol and threads at each worker count: 5 cells, each way.
+        assert_eq!(cells.len(), 10);
+        for way in [Connections::New, Connections::Reuse] {
+            let mine: Vec<_> = cells
+                .iter()
+                .filter(|c| c.connections == Some(way))
+                .collect();
+            assert_eq!(mine.len(), 5, "{way:?}");
+            for &&c in &mine {
+                let WorkPlan::Download(d) = &p.cell_plan(c, None).work else {
+                    panic!("not a download")
+                };
+                assert_eq!(d.connections, way, "{c:?}");
+            }
+        }
+        // The shared command line leaves the way to each cell.
+        assert!(!p.shared_args().contains(&"--connections".to_string()));
+        // A comparison of one way keeps it in the template.
+        let Plan::Compare(one) = parse(
+            "compare io --runtimes smol --connections reuse"
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+        ) else {
+            panic!("not a comparison")
+        };
+        assert!(one.connections.is_empty());
+        assert!(one.cells().iter().all(|c| c.connections.is_none()));
+        assert!(one.shared_args().contains(&"reuse".to_string()));
     }
 
     #[test]
@@ -467,6 +540,7 @@ mod tests {
             "compare mixed --runtimes tokio-mt,tokio+rayon --workers 2 --tasks 30 --cpu-tasks 2 --cpu-iters 1000 --no-tokio-metrics",
             "compare io --runtimes smol,threads --tls --connections reuse --client-cpus 0 --server-cpus 0",
             "compare io --runtimes tokio-mt --server http://127.0.0.1:9 --connections reuse",
+            "compare io --runtimes serial,smol,threads --workers 1,2 --tls --connections reuse,new",
         ];
         for line in lines {
             let Plan::Compare(first) = parse(line.split_whitespace().map(String::from).collect())

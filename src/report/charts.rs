@@ -19,8 +19,14 @@ pub(super) fn ensure_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
 
 /// A file-name stem for a cell: `tokio-mt-w2-t16`.
 pub(super) fn cell_name(r: &RunRecord) -> String {
+    // Kept connections are a cell of their own (`io download (reuse)`).
+    let reuse = if r.workload_label().ends_with(" (reuse)") {
+        "-reuse"
+    } else {
+        ""
+    };
     format!(
-        "{}-{}-{}-w{}-t{}",
+        "{}-{}{reuse}-{}-w{}-t{}",
         r.workload.kind, r.workload.name, r.runtime, r.workers, r.workload.tasks_per_run
     )
 }
@@ -239,9 +245,10 @@ fn timeline_plot_of(path: &Path, r: &RunRecord) -> anyhow::Result<()> {
     )
 }
 
-/// A workload label as a file-name part: `cpu comp` → `cpu-comp`.
+/// A workload label as a file-name part: `cpu comp` → `cpu-comp`, `io download (reuse)` →
+/// `io-download-reuse`.
 fn slug(s: &str) -> String {
-    s.replace(' ', "-")
+    s.replace(['(', ')'], "").replace(' ', "-")
 }
 
 /// One plot per workload swept over more than one task count: memory and spawn time per unit

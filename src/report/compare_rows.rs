@@ -424,10 +424,11 @@ pub(super) fn verdict_lines(c: &CompareRecord) -> Vec<String> {
 pub(super) fn rounds_lines(c: &CompareRecord) -> Vec<String> {
     use crate::analysis::prose::workers_phrase;
     use crate::model::compare::Outcome;
-    let undecided = |workers: usize, tasks: usize| -> Vec<&str> {
+    let undecided = |workload: &str, workers: usize, tasks: usize| -> Vec<&str> {
         c.verdict
             .iter()
-            .filter(|v| v.workers == workers && v.tasks == tasks && v.outcome == Outcome::Undecided)
+            .filter(|v| (v.workload.as_str(), v.workers, v.tasks) == (workload, workers, tasks))
+            .filter(|v| v.outcome == Outcome::Undecided)
             .map(|v| v.metric.name())
             .collect()
     };
@@ -435,23 +436,23 @@ pub(super) fn rounds_lines(c: &CompareRecord) -> Vec<String> {
     let Some(a) = &c.adaptive else {
         let mut seen = Vec::new();
         for v in c.verdict.iter().filter(|v| v.outcome == Outcome::Undecided) {
-            if seen.contains(&(v.workers, v.tasks)) {
+            if seen.contains(&(&v.workload, v.workers, v.tasks)) {
                 continue;
             }
-            seen.push((v.workers, v.tasks));
+            seen.push((&v.workload, v.workers, v.tasks));
             lines.push(format!(
                 "{} · {} · {} tasks: undecided after {} rounds on {} (--repeat auto adds rounds until decided)",
                 v.workload,
                 workers_phrase(v.workers),
                 v.tasks,
                 c.repeat,
-                undecided(v.workers, v.tasks).join(", ")
+                undecided(&v.workload, v.workers, v.tasks).join(", ")
             ));
         }
         return lines;
     };
     for g in &a.groups {
-        let open = undecided(g.workers, g.tasks);
+        let open = undecided(&g.workload, g.workers, g.tasks);
         lines.push(format!(
             "{} · {} · {} tasks: {} rounds, {}",
             g.workload,

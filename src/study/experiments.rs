@@ -69,6 +69,7 @@ pub(super) fn comparison(
         runtimes: runtimes.to_vec(),
         workers: workers.to_vec(),
         tasks: vec![io_tasks],
+        connections: Vec::new(),
         repeat: Repeat::Auto {
             max: Repeat::DEFAULT_MAX,
             budget: Duration::from_secs(budget),

@@ -72,9 +72,13 @@ pub fn run(
                 interrupted = Some(sig);
                 break 'rounds;
             }
+            let way = cell.connections.map(|c| format!(" {}", c.name()));
             progress.start(&format!(
-                "{} w{} t{} (round {round})",
-                cell.runtime, cell.workers, cell.tasks
+                "{} w{} t{}{} (round {round})",
+                cell.runtime,
+                cell.workers,
+                cell.tasks,
+                way.unwrap_or_default()
             ));
             let started = Instant::now();
             match run_child(&exe, &plan.cell_args(cell, shared.as_ref()))? {
@@ -86,6 +90,7 @@ pub fn run(
                     runtime: cell.runtime.into(),
                     workers: cell.workers,
                     tasks: cell.tasks,
+                    connections: cell.connections.map(|c| c.name().into()),
                     repeat: round,
                     reason,
                 }),
@@ -131,6 +136,12 @@ fn runnable(plan: &ComparePlan) -> (Vec<Cell>, Vec<Skipped>) {
     for cell in plan.cells() {
         match plan.over_limit(cell) {
             None => cells.push(cell),
+            // A cell over a limit is over it whichever way it connects: said once.
+            Some(_)
+                if skipped.iter().any(|s: &Skipped| {
+                    (s.runtime.as_str(), s.workers, s.tasks)
+                        == (cell.runtime, cell.workers, cell.tasks)
+                }) => {}
             Some((units, reason)) => {
                 eprintln!(
                     "asyncstudy: skipping {} at {units} units: {reason}",

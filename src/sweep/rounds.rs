@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::judge::group_members;
 use crate::model::compare::{CompareRecord, GroupRounds, Outcome};
+use crate::model::run::workload_label;
 use crate::plan::{Cell, ComparePlan, Repeat};
 
 /// A group's key: workload label, workers, tasks.
@@ -21,8 +22,9 @@ pub(super) struct Rounds {
     repeat: Repeat,
     scale: bool,
     cells: Vec<Cell>,
-    /// Each cell's tasks as its records count them (a mix's CPU tasks with its IO tasks).
-    recorded_tasks: HashMap<Cell, usize>,
+    /// Each cell's tasks as its records count them (a mix's CPU tasks with its IO tasks), and
+    /// the workload label its records bear.
+    recorded: HashMap<Cell, (usize, String)>,
     /// How long each cell's last run took.
     last: HashMap<Cell, Duration>,
     /// The groups the round now running is for; `None`: every cell runs.
@@ -39,9 +41,13 @@ impl Rounds {
             repeat: plan.repeat,
             scale: plan.scale,
             cells: cells.to_vec(),
-            recorded_tasks: cells
+            recorded: cells
                 .iter()
-                .map(|&c| (c, plan.cell_plan(c, None).tasks))
+                .map(|&c| {
+                    let p = plan.cell_plan(c, None);
+                    let label = workload_label(p.work.kind(), p.work.name(), &p.params);
+                    (c, (p.tasks, label))
+                })
                 .collect(),
             last: HashMap::new(),
             open: None,
@@ -101,14 +107,15 @@ impl Rounds {
 
     /// Whether `cell` is judged in `group` of `record`.
     fn member(&self, record: &CompareRecord, group: &Group, cell: Cell) -> bool {
-        let tasks = self
-            .recorded_tasks
-            .get(&cell)
-            .copied()
-            .unwrap_or(cell.tasks);
-        group_members(&record.summary, (&group.0, group.1, group.2), self.scale)
-            .iter()
-            .any(|c| c.runtime == cell.runtime && c.workers == cell.workers && c.tasks == tasks)
+        let Some((tasks, label)) = self.recorded.get(&cell) else {
+            return false;
+        };
+        *label == group.0
+            && group_members(&record.summary, (&group.0, group.1, group.2), self.scale)
+                .iter()
+                .any(|c| {
+                    c.runtime == cell.runtime && c.workers == cell.workers && c.tasks == *tasks
+                })
     }
 
     /// Counts `round` for the groups it ran.
@@ -184,6 +191,7 @@ fn undecided_groups(record: &CompareRecord) -> Vec<Group> {
 mod tests {
     use super::*;
     use crate::plan::Plan;
+    use crate::workload::download::Connections;
 
     // A mix's cells count its IO tasks, its records every task: the rounds must still find
     // the cells of an undecided group.
@@ -198,6 +206,10 @@ mod tests {
             .iter()
             .map(|c| {
                 let mut r = crate::report::tests::sample_record();
+                // The cell's own workload, as its child's record names it.
+                let p = plan.cell_plan(*c, None);
+                (r.workload.kind, r.workload.name) = (p.work.kind().into(), p.work.name().into());
+                r.workload.params = p.params;
                 r.runtime = c.runtime.into();
                 r.workers = c.workers;
                 r.workload.tasks_per_run = 32;
@@ -225,5 +237,64 @@ mod tests {
         let mut rounds = Rounds::new(&plan, &cells);
         let next = rounds.next(&record, 3, Instant::now());
         assert_eq!(next, Some(cells));
+    }
+
+    // With both ways of connecting swept, each way is a group: a tie among the new
+    // connections' cells is decided, and only the kept connections' cells run again.
+    #[test]
+    fn a_connections_sweep_runs_again_only_the_way_left_undecided() {
+        let line = "asyncstudy compare io --runtimes smol,threads --workers 2 --tasks 8 --connections new,reuse";
+        let Ok(Some(Plan::Compare(plan))) = crate::cli::parse(line.split_whitespace()) else {
+            panic!("a valid command line")
+        };
+        let cells = plan.cells();
+        let mut runs = Vec::new();
+        for round in 1..=3 {
+            for c in &cells {
+                let mut r = crate::report::tests::sample_record();
+                let p = plan.cell_plan(*c, None);
+                (r.workload.kind, r.workload.name) = (p.work.kind().into(), p.work.name().into());
+                r.workload.params = p.params;
+                r.workload.tasks_per_run = 8;
+                r.runtime = c.runtime.into();
+                r.workers = c.workers;
+                r.round = Some(round);
+                (r.tasks.failed, r.tasks.ok) = (0, r.tasks.total);
+                r.tasks.errors.clear();
+                // Kept connections: threads 2× slower than smol, which 3 rounds cannot call.
+                if c.connections == Some(Connections::Reuse) && c.runtime == "threads" {
+                    r.wall_s *= 2.0;
+                }
+                runs.push(r);
+            }
+        }
+        let mut record: CompareRecord = serde_json::from_value(serde_json::json!({
+            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
+            "machine": runs[0].machine, "started_at": "", "kind": "io", "command": [],
+            "repeat": 3, "complete": false, "runs": runs, "summary": [], "verdict": []
+        }))
+        .unwrap();
+        crate::analysis::refresh(&mut record);
+        let undecided: Vec<(&str, &str)> = record
+            .verdict
+            .iter()
+            .filter(|v| v.outcome == Outcome::Undecided)
+            .map(|v| (v.workload.as_str(), v.metric.name()))
+            .collect();
+        assert!(
+            undecided.iter().all(|(w, _)| *w == "io download (reuse)"),
+            "{undecided:?}"
+        );
+        assert!(!undecided.is_empty());
+        let mut rounds = Rounds::new(&plan, &cells);
+        let next = rounds
+            .next(&record, 3, Instant::now())
+            .expect("another round");
+        let reuse: Vec<Cell> = cells
+            .iter()
+            .copied()
+            .filter(|c| c.connections == Some(Connections::Reuse))
+            .collect();
+        assert_eq!(next, reuse);
     }
 }

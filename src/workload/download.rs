@@ -52,7 +52,9 @@ use policy::{
 use tls::Trust;
 
 /// Whether a client opens a new connection per request or keeps them alive for reuse.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Connections {
     /// A new connection per request, closed after it (the seed's `urlopen`).

@@ -26,7 +26,7 @@ fn rejects(args: &[&str], want: &str) {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let cases: [(&str, &str); 12] = [
+    let cases: [(&str, &str); 16] = [
         (
             "cpu -r threads --workers 0",
             "'--workers <N>': must be at least 1",
@@ -68,6 +68,22 @@ fn bad_input_is_one_line_and_exit_2() {
         (
             "cpu -r process-pool --workers 2 --workers 3",
             "'--workers <N>' cannot be used multiple times",
+        ),
+        (
+            "io -r smol --connections new,reuse",
+            "--connections new,reuse: a run connects one way; `compare io` compares both",
+        ),
+        (
+            "compare sleep --runtimes smol --connections reuse,new",
+            "--connections reuse,new: a run connects one way; `compare io` compares both",
+        ),
+        (
+            "compare io --runtimes smol --connections new,new",
+            "'new,new' for '--connections <HOW>': new is listed twice",
+        ),
+        (
+            "compare io --runtimes smol --connections new,kept",
+            "'new,kept' for '--connections <HOW>': \"kept\" is not new or reuse",
         ),
     ];
     for (args, want) in cases {

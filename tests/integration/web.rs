@@ -200,3 +200,84 @@ fn compare_io_shares_one_tls_server_with_every_cell() {
     }
     assert!(table.contains("server cores"), "{table}");
 }
+
+#[test]
+fn compare_io_compares_new_and_kept_connections_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.json");
+    let (table, c) = common::compare_into(
+        &out,
+        "io --runtimes serial,smol,threads --workers 2 --tasks 4 --repeat 1 --writes 1 --latency 1ms --page-size 500 --tls --connections new,reuse",
+    );
+    let runs = c["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 6, "{}", c["failures"]);
+    let mut ways = std::collections::BTreeMap::new();
+    for r in runs {
+        assert_eq!(r["tasks"]["ok"], 4, "{}", r["tasks"]);
+        let way = r["workload"]["params"]["connections"].as_str().unwrap();
+        *ways.entry(way.to_string()).or_insert(0) += 1;
+        // A new connection per download, or at most one per task in flight when kept: serial
+        // has one in flight, threads two, smol all four.
+        let conns = cost(r, "connections");
+        let most = match (way, r["runtime"].as_str().unwrap()) {
+            ("new", _) | (_, "smol") => 4,
+            (_, "threads") => 2,
+            _ => 1,
+        };
+        match way {
+            "new" => assert_eq!(conns, 4, "{}", r["server"]),
+            _ => assert!(
+                (1..=most).contains(&conns),
+                "{}: {}",
+                r["runtime"],
+                r["server"]
+            ),
+        }
+    }
+    assert_eq!(ways, [("new".into(), 3), ("reuse".into(), 3)].into());
+    // Each way is its own group: its own baseline, its own verdicts.
+    let labels: std::collections::BTreeSet<&str> = c["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["workload"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["io download", "io download (reuse)"].into());
+    for v in c["verdict"].as_array().unwrap() {
+        assert!(labels.contains(v["workload"].as_str().unwrap()), "{v}");
+    }
+    for way in ["io download", "io download (reuse)"] {
+        assert!(
+            c["verdict"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["workload"] == way),
+            "no verdict for {way}"
+        );
+    }
+    assert!(table.contains("io download (reuse)"), "{table}");
+    assert!(
+        !c["command"].to_string().contains("--connections"),
+        "{}",
+        c["command"]
+    );
+    // Each way's plots are files of their own: neither overwrites the other's.
+    let plots = dir.path().join("plots");
+    let report = common::asyncstudy()
+        .args(["report", out.to_str().unwrap(), "--plots"])
+        .arg(&plots)
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0), "{report:?}");
+    let names: Vec<String> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for rt in ["smol", "threads"] {
+        for way in ["", "-reuse"] {
+            let name = format!("timeline-io-download{way}-{rt}-w2-t4.svg");
+            assert!(names.contains(&name), "no {name} in {names:?}");
+        }
+    }
+}
