@@ -120,7 +120,13 @@ fn completions(shell: &str) -> String {
 
 fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     let client_cpus = client_cpus(&kind);
-    let mut connections = Vec::new();
+    // Swept only for downloads, and only when there are two ways; one is the template's.
+    let connections = match &kind {
+        CompareKind::Io(a) if a.workload != "sleep" && a.work.connections.0.len() > 1 => {
+            a.work.connections.0.clone()
+        }
+        _ => Vec::new(),
+    };
     let (name, sweep, work, tasks, concurrency, scale) = match kind {
         CompareKind::Cpu(a) => (
             "cpu",
@@ -131,7 +137,6 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
             false,
         ),
         CompareKind::Io(a) if a.workload != "sleep" => {
-            connections = a.work.connections.0.clone();
             let work = io_work("download", &a.work, SEED_SLEEP)?;
             ("io", a.sweep, work, 16, a.work.concurrency, a.scale)
         }
@@ -157,29 +162,17 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     if let Some(dir) = &sweep.plots {
         check_dir_target("--plots", dir)?;
     }
-    let swept = sweep.tasks.map(|l| l.0).unwrap_or(vec![match &work {
-        WorkPlan::Mixed(m) => m.io_tasks,
-        _ => tasks,
-    }]);
-    // Each cell's child: the work and how it is submitted, one measured run, JSON on stdout.
-    // Its task count is the first cell's; every cell sets its own.
-    let (mut work, mut tasks) = (work, tasks);
-    match &mut work {
-        WorkPlan::Mixed(m) => {
-            // --tasks counts a mix's IO tasks; its CPU tasks stay.
-            tasks = tasks - m.io_tasks + swept[0];
-            m.io_tasks = swept[0];
-        }
-        _ => tasks = swept[0],
-    }
-    let mut template = RunPlan::new(work, tasks);
+    let swept = sweep
+        .tasks
+        .clone()
+        .map(|l| l.0)
+        .unwrap_or(vec![match &work {
+            WorkPlan::Mixed(m) => m.io_tasks,
+            _ => tasks,
+        }]);
+    let mut template = compare_template(work, tasks, swept[0], &sweep);
     template.concurrency = concurrency;
-    template.params = RunPlan::work_params(&template.work, concurrency, tasks);
-    template.warmup = sweep.warmup;
-    template.rate = sweep.how.rate;
-    template.tokio_metrics = !sweep.how.no_tokio_metrics;
-    template.limits = sweep.how.limits.limits();
-    template.python_path = sweep.how.python.clone();
+    template.params = RunPlan::work_params(&template.work, concurrency, template.tasks);
     template.client_cpus = client_cpus;
     let plan = ComparePlan {
         kind: name.into(),
@@ -187,12 +180,7 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
         runtimes,
         workers: sweep.workers.map(|l| l.0).unwrap_or(vec![logical_cores()]),
         tasks: swept,
-        // Swept only when there are two ways; one is the template's.
-        connections: if connections.len() > 1 {
-            connections
-        } else {
-            Vec::new()
-        },
+        connections,
         repeat: match sweep.repeat {
             RepeatCount::Fixed(n) => Repeat::Fixed(n),
             RepeatCount::Auto => Repeat::Auto {
@@ -209,6 +197,27 @@ fn compare_plan(kind: CompareKind) -> Result<ComparePlan, Error> {
     };
     check_cells(&plan)?;
     Ok(plan)
+}
+
+/// Each cell's child: the work and how it is submitted, one measured run, JSON on stdout. Its
+/// task count is the first cell's, `first` as `--tasks` counts it; every cell sets its own.
+fn compare_template(mut work: WorkPlan, tasks: usize, first: usize, sweep: &SweepArgs) -> RunPlan {
+    let tasks = match &mut work {
+        WorkPlan::Mixed(m) => {
+            // --tasks counts a mix's IO tasks; its CPU tasks stay.
+            let all = tasks - m.io_tasks + first;
+            m.io_tasks = first;
+            all
+        }
+        _ => first,
+    };
+    let mut template = RunPlan::new(work, tasks);
+    template.warmup = sweep.warmup;
+    template.rate = sweep.how.rate;
+    template.tokio_metrics = !sweep.how.no_tokio_metrics;
+    template.limits = sweep.how.limits.limits();
+    template.python_path = sweep.how.python.clone();
+    template
 }
 
 /// The runtimes `--runtimes` names; with `--scale`, `all` and `python` keep those that can

@@ -150,6 +150,18 @@ struct End {
     threads: u64,
 }
 
+impl End {
+    /// What is known without the last line: one process, unmeasured, of unknown threads.
+    fn unsaid() -> End {
+        End {
+            peak_rss: 0,
+            unmeasured: 1,
+            processes: 1,
+            threads: 0,
+        }
+    }
+}
+
 /// Feeds the plan to the started interpreter, reads its lines until it ends, and returns the
 /// run's records.
 fn drive(
@@ -217,13 +229,7 @@ fn drive(
             TaskRecord::new(task, OsThread::current(), when, Err(TaskError::Worker(why)))
         });
     }
-    // Without its last line, the interpreter is one process, unmeasured, of unknown threads.
-    let end = end.unwrap_or(End {
-        peak_rss: 0,
-        unmeasured: 1,
-        processes: 1,
-        threads: 0,
-    });
+    let end = end.unwrap_or_else(End::unsaid);
     Ok(RunOutput {
         tasks: in_task_order(records),
         ready_ns,

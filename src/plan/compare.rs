@@ -130,6 +130,15 @@ pub struct Cell {
     pub connections: Option<Connections>,
 }
 
+impl Cell {
+    /// A short name for progress lines: `smol w2 t64`, `smol w2 t64 reuse`.
+    pub fn name(&self) -> String {
+        let way = self.connections.map(|c| format!(" {}", c.name()));
+        let (rt, w, t) = (self.runtime, self.workers, self.tasks);
+        format!("{rt} w{w} t{t}{}", way.unwrap_or_default())
+    }
+}
+
 impl ComparePlan {
     /// Every cell, in the order they run, skipped ones included. `serial` ignores `--workers`,
     /// so it runs once per task count, at 1 worker, and serves as every worker count's

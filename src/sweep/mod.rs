@@ -72,14 +72,7 @@ pub fn run(
                 interrupted = Some(sig);
                 break 'rounds;
             }
-            let way = cell.connections.map(|c| format!(" {}", c.name()));
-            progress.start(&format!(
-                "{} w{} t{}{} (round {round})",
-                cell.runtime,
-                cell.workers,
-                cell.tasks,
-                way.unwrap_or_default()
-            ));
+            progress.start(&format!("{} (round {round})", cell.name()));
             let started = Instant::now();
             match run_child(&exe, &plan.cell_args(cell, shared.as_ref()))? {
                 ChildResult::Record(mut r) => {
