@@ -160,10 +160,16 @@ pub fn workload_label(
     } else {
         format!("{kind} {name}")
     };
-    match params.get("connections").and_then(|c| c.as_str()) {
-        Some("reuse") => format!("{label} (reuse)"),
-        _ => label,
+    if reuses_connections(params) {
+        format!("{label} (reuse)")
+    } else {
+        label
     }
+}
+
+/// Whether a workload with `params` keeps its connections (`--connections reuse`).
+pub fn reuses_connections(params: &BTreeMap<String, serde_json::Value>) -> bool {
+    params.get("connections").and_then(|c| c.as_str()) == Some("reuse")
 }
 
 impl RunRecord {

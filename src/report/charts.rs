@@ -20,7 +20,7 @@ pub(super) fn ensure_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
 /// A file-name stem for a cell: `tokio-mt-w2-t16`.
 pub(super) fn cell_name(r: &RunRecord) -> String {
     // Kept connections are a cell of their own (`io download (reuse)`).
-    let reuse = if r.workload_label().ends_with(" (reuse)") {
+    let reuse = if crate::model::run::reuses_connections(&r.workload.params) {
         "-reuse"
     } else {
         ""

@@ -195,17 +195,22 @@ fn download() -> Experiment {
         heading: "Downloading and rewriting pages (seed 001)",
         about: "16 pages from the embedded server (16 KiB, 50 ms latency), each written 50 times, with 1, 4 and 16 workers. Async runtimes run every download at once whatever `--workers` says; thread pools and processes run as many as they have workers.".into(),
         plan: comparison("io", work, 16, &rts, &workers, 55),
-        situations: workers
-            .iter()
-            .map(|&w| {
-                let label = format!(
-                    "IO: 16 downloads, {}",
-                    crate::analysis::prose::workers_phrase(w)
-                );
-                ask(label, w, 16, Metric::Wall)
-            })
-            .collect(),
+        situations: download_situations(&workers, Metric::Wall),
     }
+}
+
+/// The answers asked of 16 downloads, one per worker count, on `metric`.
+pub(super) fn download_situations(workers: &[usize], metric: Metric) -> Vec<Ask> {
+    workers
+        .iter()
+        .map(|&w| {
+            let label = format!(
+                "IO: 16 downloads, {}",
+                crate::analysis::prose::workers_phrase(w)
+            );
+            ask(label, w, 16, metric)
+        })
+        .collect()
 }
 
 /// Downloads as web clients make them: over plain http or https from the embedded server (its

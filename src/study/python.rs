@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::experiments::{Ask, Experiment, ask, comparison};
+use super::experiments::{Ask, Experiment, ask, comparison, download_situations};
 use crate::analysis::answer::{answer_in, carries_over};
 use crate::model::Runtime::*;
 use crate::model::compare::{CompareRecord, Metric};
@@ -70,6 +70,17 @@ fn cpu(cores: usize) -> Experiment {
     }
 }
 
+/// The IO experiments' runtimes: Python's thread pool, process pool and asyncio beside the
+/// Rust ones they stand for.
+const IO_RUNTIMES: [crate::model::Runtime; 6] = [
+    PyThreads,
+    PyProcesses,
+    PyAsyncio,
+    Threads,
+    ProcessPool,
+    TokioMt,
+];
+
 fn download(aiohttp: bool) -> Experiment {
     let mut server = ServeOptions::new();
     server.latency = Duration::from_millis(20);
@@ -82,14 +93,7 @@ fn download(aiohttp: bool) -> Experiment {
         timeout: Duration::from_secs(20),
         connections: Connections::New,
     }));
-    let mut rts = vec![
-        PyThreads,
-        PyProcesses,
-        PyAsyncio,
-        Threads,
-        ProcessPool,
-        TokioMt,
-    ];
+    let mut rts = IO_RUNTIMES.to_vec();
     if !aiohttp {
         rts.retain(|&rt| rt != PyAsyncio);
     }
@@ -108,28 +112,12 @@ fn download(aiohttp: bool) -> Experiment {
             "16 pages from the embedded server (16 KiB, 20 ms latency), each written 10 times, with 1 and 16 workers: Python's urllib in a thread pool and a process pool, aiohttp on asyncio, and Rust's ureq in a thread pool and a process pool, reqwest on tokio{without}."
         ),
         plan: comparison("io", work, 16, &rts, &workers, 32),
-        situations: workers
-            .iter()
-            .map(|&w| {
-                let label = format!(
-                    "IO: 16 downloads, {}",
-                    crate::analysis::prose::workers_phrase(w)
-                );
-                ask(label, w, 16, Metric::MaxLatency)
-            })
-            .collect(),
+        situations: download_situations(&workers, Metric::MaxLatency),
     }
 }
 
 fn sleeps(cores: usize) -> Experiment {
-    let rts = [
-        PyThreads,
-        PyProcesses,
-        PyAsyncio,
-        Threads,
-        ProcessPool,
-        TokioMt,
-    ];
+    let rts = IO_RUNTIMES;
     let work = WorkPlan::Sleep(Sleep {
         duration: Duration::from_millis(50),
         blocking: false,

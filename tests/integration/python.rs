@@ -277,7 +277,7 @@ fn fake_python(dir: &Path, answer: &str) -> String {
 }
 
 /// Runs `args` and expects exit 2 with one line on stderr that contains `says`.
-fn refused(args: &[&str], says: &str) {
+fn refused<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], says: &str) {
     let out = asyncstudy().args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
@@ -289,27 +289,28 @@ fn refused(args: &[&str], says: &str) {
 #[test]
 fn a_missing_old_or_aiohttp_less_interpreter_is_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
-    let cpu = ["cpu", "--runtime", "py-threads", "--tasks", "1", "--python"];
-    let with = |p: &str| -> Vec<String> {
-        cpu.iter()
-            .map(|s| s.to_string())
-            .chain([p.to_string()])
-            .collect()
+    let with = |p: &str| {
+        [
+            "cpu",
+            "--runtime",
+            "py-threads",
+            "--tasks",
+            "1",
+            "--python",
+            p,
+        ]
+        .map(String::from)
     };
-    let args = with("/nonexistent/python3");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     refused(
-        &args,
+        &with("/nonexistent/python3"),
         "error: --python /nonexistent/python3: cannot run it: No such file or directory",
     );
     let old = fake_python(
         dir.path(),
         r#"{"version":"3.7.9","major":3,"minor":7,"implementation":"cpython","gil":true,"aiohttp":null}"#,
     );
-    let args = with(&old);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     refused(
-        &args,
+        &with(&old),
         "Python 3.7.9 is too old; the harness needs 3.8 or newer",
     );
     let new = fake_python(
