@@ -232,7 +232,7 @@ async fn exchange(
         mut sender,
         mut conn,
     } = kept;
-    let (done, broken) = {
+    let (done, conn, broken) = {
         let exchange = async {
             if sender.ready().await.is_err() {
                 return Err(Failed::Closed);
@@ -272,12 +272,18 @@ async fn exchange(
         })
         .await;
         match first {
-            Ok(done) => (done, None),
-            Err(ended) => (exchange.await, Some(ended.err())),
+            Ok(done) => (done, Some(conn), None),
+            Err(ended) => {
+                // A kept connection the server closed while it was idle ends at its first
+                // poll, before it takes the request queued for it; hyper hands such a request
+                // back only when the connection is dropped, so it is dropped before the
+                // exchange goes on (kept, it would wait for an answer until the timeout).
+                drop(conn);
+                (exchange.await, None, ended.err())
+            }
         }
     };
-    let ended = broken.is_some();
-    let hop = done.map_err(|failed| match (failed, broken.flatten()) {
+    let hop = done.map_err(|failed| match (failed, broken) {
         (Failed::Closed, _) if reused => Attempt::Closed,
         (Failed::Closed, _) => Attempt::Failed(io_error(
             IoKind::Reset,
@@ -288,7 +294,7 @@ async fn exchange(
         (Failed::Hyper(e, phase), None) => Attempt::Failed(classify(&e, phase)),
     })?;
     // A connection that ended cannot carry another request.
-    Ok((hop, (!ended).then_some(Kept { sender, conn })))
+    Ok((hop, conn.map(|conn| Kept { sender, conn })))
 }
 
 /// The policy's timeout around a fetch, on the runtime's timer.
