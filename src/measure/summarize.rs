@@ -130,7 +130,6 @@ fn tokio_metrics(runs: &[MeasuredRun]) -> Option<TokioMetrics> {
 
 /// Builds the run record from the measured repeats (at least one).
 pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
-    let n = runs.len().max(1);
     let walls: Vec<f64> = runs.iter().map(MeasuredRun::wall_s).collect();
     let wall_s = median(&walls);
     let outcomes = tally(meta, runs);
@@ -147,20 +146,13 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         &shape,
         timeline_truncated,
     );
-    let max = |f: fn(&MeasuredRun) -> u64| runs.iter().map(f).max().unwrap_or(0);
     RunRecord {
         schema: RUN_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         machine: meta.machine.clone(),
         started_at: meta.started_at.clone(),
         workload: meta.workload.clone(),
-        bytes_per_run: meta.io.then(|| {
-            runs.iter()
-                .flat_map(|r| &r.tasks)
-                .map(|t| t.bytes)
-                .sum::<u64>()
-                / n as u64
-        }),
+        bytes_per_run: meta.io.then(|| bytes_per_run(runs)),
         runtime: meta.runtime.name().into(),
         workers: meta.workers,
         effective_workers: shape.effective_workers,
@@ -180,7 +172,7 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         context_switches: resources.context_switches,
         threads: thread_peak(runs),
         processes: Peak {
-            peak: max(|r| r.processes),
+            peak: runs.iter().map(|r| r.processes).max().unwrap_or(0),
             names: Vec::new(),
         },
         distinct_workers: shape.distinct_workers,
@@ -212,6 +204,12 @@ pub fn summarize(meta: &RunMeta, runs: &[MeasuredRun]) -> RunRecord {
         server: None,
         client_cpus: None,
     }
+}
+
+/// The bytes the tasks of one repeat received, on average over the repeats.
+fn bytes_per_run(runs: &[MeasuredRun]) -> u64 {
+    let total: u64 = runs.iter().flat_map(|r| &r.tasks).map(|t| t.bytes).sum();
+    total / runs.len().max(1) as u64
 }
 
 /// The most threads alive in any repeat, with the names they had.
