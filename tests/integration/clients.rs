@@ -7,7 +7,7 @@
 //! same request headers. URLs with credentials are refused before any work, alike. With kept
 //! connections, one the server closed while it was idle is reconnected, never a failed task.
 
-use crate::common;
+use crate::{common, python};
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -150,6 +150,15 @@ fn expected_headers(base: &str, connections: &str) -> String {
     )
 }
 
+/// Every runtime, and so every client: the Rust runtimes' (reqwest, hyper, ureq) and the
+/// Python ones' (urllib, and aiohttp when the tests' interpreter has it).
+fn every_client() -> Vec<&'static str> {
+    let python = python::PYTHON
+        .into_iter()
+        .filter(|&rt| rt != "py-asyncio" || python::aiohttp());
+    RUNTIMES.into_iter().chain(python).collect()
+}
+
 #[test]
 fn every_runtime_meets_the_same_answers_with_the_same_outcome() {
     let bases = std::sync::Arc::new(std::sync::OnceLock::new());
@@ -227,10 +236,15 @@ fn every_runtime_meets_the_same_answers_with_the_same_outcome() {
         }
     }
 
-    for rt in RUNTIMES {
+    let py = python::python();
+    for rt in every_client() {
         let out = dir.path().join(format!("out-{rt}"));
-        let run = asyncstudy()
-            .args(["io", "--runtime", rt, "--workers", "2", "--tasks", &tasks])
+        let mut run = asyncstudy();
+        run.args(["io", "--runtime", rt, "--workers", "2", "--tasks", &tasks]);
+        if python::PYTHON.contains(&rt) {
+            run.args(["--python", &py]);
+        }
+        let run = run
             .args(["--urls", list.to_str().unwrap()])
             .args([
                 "--out-dir",

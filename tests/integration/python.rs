@@ -15,7 +15,7 @@ pub const PYTHON: [&str; 4] = ["py-serial", "py-threads", "py-processes", "py-as
 
 /// The interpreter the tests use: `ASYNCSTUDY_TEST_PYTHON` (`.ci/run` sets it to a venv with
 /// aiohttp) or `python3` on `PATH`.
-fn python() -> String {
+pub(crate) fn python() -> String {
     static RESOLVED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     RESOLVED
         .get_or_init(|| {
@@ -39,7 +39,7 @@ fn python() -> String {
 /// Whether the tests' interpreter imports aiohttp, which py-asyncio downloads need. Without it
 /// those tests are skipped with a message, except under CI (`CI` set), where `.ci/run`
 /// installs it and its absence fails them: a test that cannot fail is no test.
-fn aiohttp() -> bool {
+pub(crate) fn aiohttp() -> bool {
     let found = std::process::Command::new(python())
         .args(["-c", "import aiohttp"])
         .status()

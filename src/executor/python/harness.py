@@ -178,6 +178,37 @@ def write_page(path, page, writes):
             raise Failed("write", f"{path}: {e.strerror}{why}") from None
 
 
+# Redirects are followed here, not by urllib or aiohttp, by the Rust side's rule (next_hop in
+# src/workload/download/policy.rs): both libraries have limits and refusals of their own.
+MAX_REDIRECTS = 5
+
+
+def next_hop(url, status, location, hops):
+    """Where an answer with `status` and `location` to a request for `url` sends the client
+    next, after `hops` redirects: None when it is the final answer."""
+    import urllib.parse
+
+    if status not in (301, 302, 303, 307, 308):
+        return None
+
+    def refuse(why):
+        return Failed("redirect", f"HTTP {status}: {why}")
+
+    if location is None:
+        raise refuse("a redirect without a Location")
+    if not location.isascii():
+        raise refuse("a Location that is not ASCII text")
+    nxt = urllib.parse.urldefrag(urllib.parse.urljoin(url, location))[0]
+    parts = urllib.parse.urlsplit(nxt)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise refuse(f'Location "{location}" is not an http(s) URL with a host')
+    if parts.username is not None or parts.password is not None:
+        raise refuse("a Location with credentials (user:password@) is refused")
+    if hops >= MAX_REDIRECTS:
+        raise refuse(f"more than {MAX_REDIRECTS} redirects (the next to {nxt})")
+    return nxt
+
+
 def status_error(status):
     if 300 <= status < 400:
         return Failed("redirect", f"HTTP {status}, which is not a redirect that can be followed")
@@ -206,20 +237,33 @@ def tls_context(d):
 
 
 def opener(d):
-    """urllib's opener under the policy: no proxy from the environment, 5 redirects."""
+    """urllib's opener under the policy: no proxy from the environment, and no redirect
+    followed by urllib (a 3xx comes back as an HTTPError, for next_hop)."""
     global OPENER
     if OPENER is None:
         import urllib.request
 
-        class Redirects(urllib.request.HTTPRedirectHandler):
-            max_redirections = 5
+        class NoRedirects(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, req, fp, code, msg, headers, newurl):
+                return None
 
         OPENER = urllib.request.build_opener(
             urllib.request.ProxyHandler({}),
             urllib.request.HTTPSHandler(context=tls_context(d)),
-            Redirects(),
+            NoRedirects(),
         )
     return OPENER
+
+
+def in_chain(e, kind):
+    """The first exception of `kind` among `e` and what it was raised from or during."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, kind):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
 
 
 def classify_urllib(e):
@@ -229,10 +273,7 @@ def classify_urllib(e):
     import urllib.error
 
     if isinstance(e, urllib.error.HTTPError):
-        f = status_error(e.code)
-        if 300 <= e.code < 400:
-            f.message = f"HTTP {e.code}: {e.reason}"
-        return f
+        return status_error(e.code)
     reason = e.reason if isinstance(e, urllib.error.URLError) else e
     connecting = isinstance(e, urllib.error.URLError)
     import ssl
@@ -243,6 +284,10 @@ def classify_urllib(e):
         return Failed("tls", f"the TLS handshake failed: {reason}")
     if isinstance(reason, http.client.RemoteDisconnected):
         return Failed("reset", f"the connection closed without an answer: {reason}")
+    bad_size = in_chain(reason, ValueError)
+    if isinstance(reason, http.client.IncompleteRead) and bad_size is not None:
+        # http.client raises IncompleteRead for a chunk size line that is not hex.
+        return Failed("protocol", f"bad chunked encoding: {bad_size}")
     if isinstance(reason, (ConnectionResetError, BrokenPipeError, http.client.IncompleteRead)):
         return Failed("reset", f"the connection broke: {reason!r}")
     if isinstance(reason, http.client.HTTPException):
@@ -259,16 +304,30 @@ def download_urllib(d, j):
     body, then rewrite it to its file."""
     url, path = d["pages"][j % len(d["pages"])]
     deadline = time.monotonic() + d["timeout"]
+    import urllib.error
     import urllib.request
 
-    req = urllib.request.Request(url, headers=HEADERS)
-    try:
-        with opener(d).open(req, timeout=d["timeout"]) as resp:
-            page = read_body(resp, d["max_page_size"], deadline)
-    except Failed:
-        raise
-    except Exception as e:
-        raise classify_urllib(e) from None
+    hops = 0
+    while True:
+        req = urllib.request.Request(url, headers=HEADERS)
+        try:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failed("timeout", "no complete answer within --timeout")
+            with opener(d).open(req, timeout=left) as resp:
+                page = read_body(resp, d["max_page_size"], deadline)
+            break
+        except urllib.error.HTTPError as e:
+            # A 3xx (urllib follows none) or an error status: the answer is read no further.
+            e.close()
+            nxt = next_hop(url, e.code, e.headers.get("Location"), hops)
+            if nxt is None:
+                raise status_error(e.code) from None
+            url, hops = nxt, hops + 1
+        except Failed:
+            raise
+        except Exception as e:
+            raise classify_urllib(e) from None
     write_page(path, page, d["writes"])
     return len(page)
 
@@ -280,6 +339,14 @@ def read_body(resp, limit, deadline):
     while True:
         chunk = resp.read(64 * 1024)
         if not chunk:
+            # read(n) ends quietly at an early end of the stream; what the Content-Length
+            # announced and did not come is left in resp.length.
+            if resp.length:
+                got, announced = len(body), len(body) + resp.length
+                raise Failed(
+                    "reset",
+                    f"the body ended short of its Content-Length ({got} of {announced} bytes received)",
+                )
             return bytes(body)
         body += chunk
         if len(body) > limit:
@@ -469,51 +536,84 @@ def peak_rss(pid="self"):
 # asyncio: the one async model Python ships.
 
 
-async def download_aiohttp(session, d, j):
+def classify_aiohttp(e):
+    """The Rust side's error kind for what aiohttp raised, with the same leading phrase."""
+    import asyncio
+
+    import aiohttp
+    from aiohttp import http_exceptions as parse
+
+    if isinstance(e, asyncio.TimeoutError):
+        return Failed("timeout", "no complete answer within --timeout")
+    if isinstance(e, aiohttp.ClientSSLError):
+        return Failed("tls", f"the TLS handshake failed: {e}")
+    if isinstance(e, aiohttp.ClientConnectorError):
+        return Failed("connect", f"could not connect: {e}")
+    if isinstance(e, aiohttp.ServerDisconnectedError):
+        return Failed("reset", f"the connection closed without an answer: {e}")
+    # The parser's own error says what broke: a chunk (found in the body, or by llhttp with the
+    # head, which says so only in its message), or a body short of its Content-Length.
+    bad = in_chain(e, parse.BadHttpMessage)
+    if isinstance(bad, parse.TransferEncodingError) or (
+        isinstance(bad, parse.BadHttpMessage) and "chunk" in str(bad.message).lower()
+    ):
+        return Failed("protocol", f"bad chunked encoding: {bad.message}")
+    if isinstance(bad, parse.ContentLengthError) or isinstance(e, aiohttp.ClientPayloadError):
+        return Failed("reset", f"the body ended short of its Content-Length: {e}")
+    if isinstance(e, aiohttp.ClientResponseError):
+        return Failed("protocol", f"not an HTTP answer: {e}")
+    if isinstance(e, aiohttp.ClientOSError):
+        return Failed("reset", f"the connection broke: {e}")
+    if isinstance(e, aiohttp.ClientError):
+        return Failed("request", f"the request failed: {e!r}")
+    raise e
+
+
+async def fetch_aiohttp(session, d, url):
+    """The page at `url`, redirects followed by next_hop (aiohttp follows none). --timeout
+    covers every hop together: each hop gets what is left of it."""
     import asyncio
 
     import aiohttp
 
-    url, path = d["pages"][j % len(d["pages"])]
-    try:
-        async with session.get(
+    deadline = time.monotonic() + d["timeout"]
+    hops = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise asyncio.TimeoutError()
+        get = session.get(
             url,
             ssl=tls_context(d),
             headers=HEADERS,
-            max_redirects=5,
-            timeout=aiohttp.ClientTimeout(total=d["timeout"]),
-        ) as resp:
-            if not 200 <= resp.status < 300:
-                raise status_error(resp.status)
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                body += chunk
-                if len(body) > d["max_page_size"]:
-                    raise Failed(
-                        "too_large",
-                        f"the body is over --max-page-size ({d['max_page_size']} bytes)",
-                    )
-            page = bytes(body)
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=left),
+        )
+        async with get as resp:
+            nxt = next_hop(url, resp.status, resp.headers.get("Location"), hops)
+            if nxt is None:
+                if not 200 <= resp.status < 300:
+                    raise status_error(resp.status)
+                body = bytearray()
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > d["max_page_size"]:
+                        raise Failed(
+                            "too_large",
+                            f"the body is over --max-page-size ({d['max_page_size']} bytes)",
+                        )
+                return bytes(body)
+        url, hops = nxt, hops + 1
+
+
+async def download_aiohttp(session, d, j):
+    url, path = d["pages"][j % len(d["pages"])]
+    try:
+        page = await fetch_aiohttp(session, d, url)
     except Failed:
         raise
-    except aiohttp.TooManyRedirects as e:
-        raise Failed("redirect", f"more than 5 redirects: {e}") from None
-    except asyncio.TimeoutError:
-        raise Failed("timeout", "no complete answer within --timeout") from None
-    except aiohttp.ClientSSLError as e:
-        raise Failed("tls", f"the TLS handshake failed: {e}") from None
-    except aiohttp.ClientConnectorError as e:
-        raise Failed("connect", f"could not connect: {e}") from None
-    except aiohttp.ServerDisconnectedError as e:
-        raise Failed("reset", f"the connection closed without an answer: {e}") from None
-    except aiohttp.ClientPayloadError as e:
-        raise Failed("reset", f"the body ended short: {e}") from None
-    except aiohttp.ClientResponseError as e:
-        raise Failed("protocol", f"not an HTTP answer: {e}") from None
-    except aiohttp.ClientOSError as e:
-        raise Failed("reset", f"the connection broke: {e}") from None
-    except aiohttp.ClientError as e:
-        raise Failed("request", f"the request failed: {e!r}") from None
+    except Exception as e:
+        raise classify_aiohttp(e) from None
     # asyncio has no file API: the writes block the event loop, as `open` in a coroutine does.
     write_page(path, page, d["writes"])
     return len(page)
