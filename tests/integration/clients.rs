@@ -101,6 +101,14 @@ fn answer(mut stream: TcpStream, bases: &Bases) {
         ),
         "/relative" => redirect("301 Moved Permanently", "/moved"),
         "/loop" => redirect("302 Found", "/loop"),
+        "/to-credentials" => redirect(
+            "302 Found",
+            &format!("{}/moved", bases.other.replace("://", "://alice:secret@")),
+        ),
+        "/to-ftp" => redirect("301 Moved Permanently", "ftp://127.0.0.1/moved"),
+        "/no-location" => {
+            b"HTTP/1.1 303 See Other\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+        }
         "/gzip" => page(&GZIP_BODY, "Content-Encoding: gzip\r\n"),
         "/headers" => {
             // The request's header lines, sorted, names lower-cased: the page itself shows
@@ -189,6 +197,24 @@ fn every_runtime_meets_the_same_answers_with_the_same_outcome() {
         Case {
             url: format!("{v4}/loop"),
             want: Err(("redirect", "HTTP 302: more than 5 redirects")),
+        },
+        Case {
+            url: format!("{v4}/to-credentials"),
+            want: Err((
+                "redirect",
+                "HTTP 302: a Location with credentials (user:password@) is refused",
+            )),
+        },
+        Case {
+            url: format!("{v4}/to-ftp"),
+            want: Err((
+                "redirect",
+                "HTTP 301: Location \"ftp://127.0.0.1/moved\" is not an http(s) URL",
+            )),
+        },
+        Case {
+            url: format!("{v4}/no-location"),
+            want: Err(("redirect", "HTTP 303: a redirect without a Location")),
         },
         // Not decompressed by any client: the page is the 84 bytes received.
         Case {
@@ -451,12 +477,15 @@ fn a_url_with_credentials_is_refused_before_any_work_on_every_runtime() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    for rt in RUNTIMES {
-        let run = asyncstudy()
-            .args(["io", "--runtime", rt, "--urls", list.to_str().unwrap()])
-            .args(["--out-dir", out.to_str().unwrap()])
-            .output()
-            .unwrap();
+    let py = python::python();
+    for rt in every_client() {
+        let mut run = asyncstudy();
+        run.args(["io", "--runtime", rt, "--urls", list.to_str().unwrap()])
+            .args(["--out-dir", out.to_str().unwrap()]);
+        if python::PYTHON.contains(&rt) {
+            run.args(["--python", &py]);
+        }
+        let run = run.output().unwrap();
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(2), "{rt}: {err}");
         assert_eq!(err.lines().count(), 1, "{rt}: {err}");
