@@ -343,10 +343,8 @@ def read_body(resp, limit, deadline):
             # announced and did not come is left in resp.length.
             if resp.length:
                 got, announced = len(body), len(body) + resp.length
-                raise Failed(
-                    "reset",
-                    f"the body ended short of its Content-Length ({got} of {announced} bytes received)",
-                )
+                short = f"({got} of {announced} bytes received)"
+                raise Failed("reset", f"the body ended short of its Content-Length {short}")
             return bytes(body)
         body += chunk
         if len(body) > limit:
@@ -545,12 +543,6 @@ def classify_aiohttp(e):
 
     if isinstance(e, asyncio.TimeoutError):
         return Failed("timeout", "no complete answer within --timeout")
-    if isinstance(e, aiohttp.ClientSSLError):
-        return Failed("tls", f"the TLS handshake failed: {e}")
-    if isinstance(e, aiohttp.ClientConnectorError):
-        return Failed("connect", f"could not connect: {e}")
-    if isinstance(e, aiohttp.ServerDisconnectedError):
-        return Failed("reset", f"the connection closed without an answer: {e}")
     # The parser's own error says what broke: a chunk (found in the body, or by llhttp with the
     # head, which says so only in its message), or a body short of its Content-Length.
     bad = in_chain(e, parse.BadHttpMessage)
@@ -558,14 +550,22 @@ def classify_aiohttp(e):
         isinstance(bad, parse.BadHttpMessage) and "chunk" in str(bad.message).lower()
     ):
         return Failed("protocol", f"bad chunked encoding: {bad.message}")
-    if isinstance(bad, parse.ContentLengthError) or isinstance(e, aiohttp.ClientPayloadError):
+    if isinstance(bad, parse.ContentLengthError):
         return Failed("reset", f"the body ended short of its Content-Length: {e}")
-    if isinstance(e, aiohttp.ClientResponseError):
-        return Failed("protocol", f"not an HTTP answer: {e}")
-    if isinstance(e, aiohttp.ClientOSError):
-        return Failed("reset", f"the connection broke: {e}")
-    if isinstance(e, aiohttp.ClientError):
-        return Failed("request", f"the request failed: {e!r}")
+    # The first that matches: subclasses come before the classes they refine.
+    for cls, kind, phrase in (
+        (aiohttp.ClientSSLError, "tls", "the TLS handshake failed"),
+        (aiohttp.ClientConnectorError, "connect", "could not connect"),
+        (aiohttp.ServerDisconnectedError, "reset", "the connection closed without an answer"),
+        (aiohttp.ClientPayloadError, "reset", "the body ended short of its Content-Length"),
+        (aiohttp.ClientResponseError, "protocol", "not an HTTP answer"),
+        (aiohttp.ClientOSError, "reset", "the connection broke"),
+        (aiohttp.ClientError, "request", "the request failed"),
+    ):
+        if isinstance(e, cls):
+            # A bare ClientError's text can be empty; its repr at least names it.
+            detail = repr(e) if cls is aiohttp.ClientError else str(e)
+            return Failed(kind, f"{phrase}: {detail}")
     raise e
 
 
