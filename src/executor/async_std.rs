@@ -48,9 +48,9 @@ impl FuturesRuntime for AsyncStdRt {
         async_std::task::sleep(d).await;
     }
 
-    async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    async fn write_file(path: &Path, bytes: bytes::Bytes) -> io::Result<()> {
         // async_std::fs::write is this: spawn_blocking of the blocking write.
-        let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+        let path = path.to_path_buf();
         async_std::task::spawn_blocking(move || write_page(&path, &bytes)).await
     }
 }

@@ -38,9 +38,9 @@ impl FuturesRuntime for SmolRt {
         smol::Timer::after(d).await;
     }
 
-    async fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    async fn write_file(path: &Path, bytes: bytes::Bytes) -> io::Result<()> {
         // async-fs's own `write` is this: `unblock` of the blocking write.
-        let (path, bytes) = (path.to_path_buf(), bytes.to_vec());
+        let path = path.to_path_buf();
         smol::unblock(move || write_page(&path, &bytes)).await
     }
 }

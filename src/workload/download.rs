@@ -337,14 +337,15 @@ impl Download {
         let fetch = hyper_client::fetch::<R>(self.url(task), self.max_page_size, &tls, pool);
         let page = hyper_client::with_timeout::<R>(fetch, self.timeout).await?;
         let path = self.path(task);
+        let bytes = page.len() as u64;
+        // Shared, not copied, by each write's trip to the blocking pool, as on tokio.
+        let page = bytes::Bytes::from(page);
         for _ in 0..self.writes {
-            R::write_file(&path, &page)
+            R::write_file(&path, page.clone())
                 .await
                 .map_err(|e| write_error(&path, e))?;
         }
-        Ok(Outcome {
-            bytes: page.len() as u64,
-        })
+        Ok(Outcome { bytes })
     }
 }
 
@@ -360,8 +361,9 @@ pub trait FuturesRuntime {
     /// runtime's own blocking pool, in one hop, as the runtime's `fs::write` does (async-fs's
     /// `write` is `unblock(std::fs::write)`). Opening, checking and writing through the
     /// runtime's async file handle instead would cost a hop per step, which `fs::write` does
-    /// not, and the comparison would measure the file API rather than the runtime.
-    fn write_file(path: &Path, bytes: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+    /// not, and the comparison would measure the file API rather than the runtime. The page
+    /// is shared with the blocking pool, not copied for each write.
+    fn write_file(path: &Path, bytes: bytes::Bytes) -> impl Future<Output = io::Result<()>> + Send;
 }
 
 /// The flags every runtime adds when it opens a page file (write, create, truncate).
