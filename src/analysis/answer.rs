@@ -307,25 +307,13 @@ mod tests {
         let mut runs = Vec::new();
         for (runtime, ws) in walls {
             for (i, w) in ws.iter().enumerate() {
-                let mut r = crate::report::tests::sample_record();
-                r.runtime = runtime.to_string();
+                let mut r = crate::report::tests::ok_record(runtime, i + 1);
                 r.workers = 2;
                 r.wall_s = *w;
-                r.round = Some(i + 1);
-                r.tasks.failed = 0;
-                r.tasks.ok = r.tasks.total;
-                r.tasks.errors.clear();
                 runs.push(r);
             }
         }
-        let mut c: CompareRecord = serde_json::from_value(serde_json::json!({
-            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
-            "machine": runs[0].machine, "started_at": "", "kind": "cpu", "command": [],
-            "repeat": 5, "complete": true, "runs": runs, "summary": [], "verdict": []
-        }))
-        .unwrap();
-        crate::analysis::refresh(&mut c);
-        c
+        crate::report::tests::judged_compare("cpu", runs)
     }
 
     #[test]

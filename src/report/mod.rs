@@ -222,6 +222,32 @@ pub(crate) mod tests {
         summarize(&fake_meta(Runtime::AsyncStd), &runs)
     }
 
+    /// [`sample_record`] as `runtime` ran it in `round`, with every task ok (a cell with a
+    /// failed task is never judged).
+    pub(crate) fn ok_record(runtime: &str, round: usize) -> RunRecord {
+        let mut r = sample_record();
+        r.runtime = runtime.into();
+        r.round = Some(round);
+        (r.tasks.ok, r.tasks.failed) = (r.tasks.total, 0);
+        r.tasks.errors.clear();
+        r
+    }
+
+    /// A comparison of `kind` holding `runs`, summarized and judged as `report` judges a saved
+    /// file; its repeat count is the last round of the runs.
+    pub(crate) fn judged_compare(kind: &str, runs: Vec<RunRecord>) -> CompareRecord {
+        let repeat = runs.iter().filter_map(|r| r.round).max().unwrap_or(1);
+        // From JSON, so every field the file format leaves out takes its default.
+        let mut c: CompareRecord = serde_json::from_value(serde_json::json!({
+            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
+            "machine": runs[0].machine, "started_at": "", "kind": kind, "command": [],
+            "repeat": repeat, "complete": true, "runs": runs, "summary": [], "verdict": []
+        }))
+        .expect("a comparison record");
+        crate::analysis::refresh(&mut c);
+        c
+    }
+
     /// A comparison of made-up runs: serial at 1 worker, four runtimes at 2, three repeats each,
     /// one task of process-per-task failing; judged as `report` judges a saved file.
     pub(crate) fn sample_compare(scale: bool) -> CompareRecord {

@@ -385,13 +385,8 @@ mod tests {
     #[test]
     fn findings_state_only_measured_figures() {
         let mk = |rt: &str, wall: f64, round: usize| {
-            let mut r = crate::report::tests::sample_record();
-            r.runtime = rt.into();
+            let mut r = crate::report::tests::ok_record(rt, round);
             r.wall_s = wall;
-            r.round = Some(round);
-            r.tasks.failed = 0;
-            r.tasks.ok = r.tasks.total;
-            r.tasks.errors.clear();
             r
         };
         let mut runs = Vec::new();
@@ -400,13 +395,7 @@ mod tests {
             runs.push(mk("threads", 0.2 * slow, round));
             runs.push(mk("tokio-ct", 0.41 * slow, round));
         }
-        let mut record: CompareRecord = serde_json::from_value(serde_json::json!({
-            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0", "machine": runs[0].machine,
-            "started_at": "", "kind": "cpu", "command": [], "repeat": 5, "complete": true,
-            "runs": runs, "summary": [], "verdict": []
-        }))
-        .unwrap();
-        crate::analysis::refresh(&mut record);
+        let record = crate::report::tests::judged_compare("cpu", runs);
         let a = answer(&record, 2, 8, crate::model::compare::Metric::Wall);
         let lines = findings(&record, &[("CPU".into(), a)]);
         // Every round's ratio is 2.05: the interval is that ratio, over 5 rounds.

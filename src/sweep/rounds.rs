@@ -190,8 +190,22 @@ fn undecided_groups(record: &CompareRecord) -> Vec<Group> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::run::RunRecord;
     use crate::plan::Plan;
+    use crate::report::tests::{judged_compare, ok_record};
     use crate::workload::download::Connections;
+
+    /// The record `cell`'s child would write in `round`: the cell's runtime, workers and
+    /// workload as its plan names them, every task ok.
+    fn cell_record(plan: &ComparePlan, cell: Cell, round: usize) -> RunRecord {
+        let mut r = ok_record(cell.runtime, round);
+        let p = plan.cell_plan(cell, None);
+        (r.workload.kind, r.workload.name) = (p.work.kind().into(), p.work.name().into());
+        r.workload.params = p.params;
+        r.workload.tasks_per_run = p.tasks;
+        r.workers = cell.workers;
+        r
+    }
 
     // A mix's cells count its IO tasks, its records every task: the rounds must still find
     // the cells of an undecided group.
@@ -202,31 +216,8 @@ mod tests {
             panic!("a valid command line")
         };
         let cells = plan.cells();
-        let runs: Vec<crate::model::run::RunRecord> = cells
-            .iter()
-            .map(|c| {
-                let mut r = crate::report::tests::sample_record();
-                // The cell's own workload, as its child's record names it.
-                let p = plan.cell_plan(*c, None);
-                (r.workload.kind, r.workload.name) = (p.work.kind().into(), p.work.name().into());
-                r.workload.params = p.params;
-                r.runtime = c.runtime.into();
-                r.workers = c.workers;
-                r.workload.tasks_per_run = 32;
-                r.round = Some(1);
-                r.tasks.failed = 0;
-                r.tasks.ok = r.tasks.total;
-                r.tasks.errors.clear();
-                r
-            })
-            .collect();
-        let mut record: CompareRecord = serde_json::from_value(serde_json::json!({
-            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
-            "machine": runs[0].machine, "started_at": "", "kind": "mixed", "command": [],
-            "repeat": 3, "complete": false, "runs": runs, "summary": [], "verdict": []
-        }))
-        .unwrap();
-        crate::analysis::refresh(&mut record);
+        let runs = cells.iter().map(|&c| cell_record(&plan, c, 1)).collect();
+        let record = judged_compare("mixed", runs);
         assert!(
             record
                 .verdict
@@ -250,17 +241,8 @@ mod tests {
         let cells = plan.cells();
         let mut runs = Vec::new();
         for round in 1..=3 {
-            for c in &cells {
-                let mut r = crate::report::tests::sample_record();
-                let p = plan.cell_plan(*c, None);
-                (r.workload.kind, r.workload.name) = (p.work.kind().into(), p.work.name().into());
-                r.workload.params = p.params;
-                r.workload.tasks_per_run = 8;
-                r.runtime = c.runtime.into();
-                r.workers = c.workers;
-                r.round = Some(round);
-                (r.tasks.failed, r.tasks.ok) = (0, r.tasks.total);
-                r.tasks.errors.clear();
+            for &c in &cells {
+                let mut r = cell_record(&plan, c, round);
                 // Kept connections: threads 2× slower than smol, which 3 rounds cannot call.
                 if c.connections == Some(Connections::Reuse) && c.runtime == "threads" {
                     r.wall_s *= 2.0;
@@ -268,13 +250,7 @@ mod tests {
                 runs.push(r);
             }
         }
-        let mut record: CompareRecord = serde_json::from_value(serde_json::json!({
-            "schema": crate::model::compare::COMPARE_SCHEMA, "tool_version": "0",
-            "machine": runs[0].machine, "started_at": "", "kind": "io", "command": [],
-            "repeat": 3, "complete": false, "runs": runs, "summary": [], "verdict": []
-        }))
-        .unwrap();
-        crate::analysis::refresh(&mut record);
+        let record = judged_compare("io", runs);
         let undecided: Vec<(&str, &str)> = record
             .verdict
             .iter()
