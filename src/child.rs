@@ -236,8 +236,14 @@ mod tests {
         assert!(live >= 2, "{live}");
         first.kill();
         drop(second);
-        // Reaped twice over (kill, then drop) counts once.
         assert!(first.reaped);
+        // Reaped, then asked again (the status is kept), leaves the count once: a second
+        // decrement would wrap the unsigned count far beyond anything other tests start.
+        assert!(first.try_wait().unwrap().is_some());
+        assert!(first.wait().is_ok());
+        drop(first);
+        let live = RUN_LIVE.load(Ordering::SeqCst);
+        assert!(live < 1_000, "{live}");
         let uncounted = Child::spawn(Command::new("sleep").arg("60")).unwrap();
         assert!(!uncounted.counted);
         assert!(count.peak() >= 2);
